@@ -1,0 +1,55 @@
+# Everything a fresh machine needs, installed by the project itself and reused on the next run.
+#   make demo    set up, start the broker and the services, play the scenario
+#   make test    set up, start the broker, lint, type-check and run the whole suite
+#   make bench   set up, start the broker, run the benchmarks (figures beside their bounds)
+#   make stop    stop the local broker (and the services, once they run)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JARS   := deploy/kafka/.jars/.fetched
+CODE   := $(wildcard services tests bench)
+
+.PHONY: setup broker stop test lint pytest demo bench clean
+
+setup: $(STAMP) $(JARS)
+
+# The virtual environment, rebuilt only when the declared dependencies change.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# The broker's jars from Maven Central (pinned in deploy/kafka/pom.xml), fetched once.
+$(JARS): deploy/kafka/pom.xml
+	mvn -B -q -f deploy/kafka/pom.xml package
+	touch $@
+
+broker: setup
+	$(BIN)/backbone broker start
+
+stop:
+	-$(BIN)/backbone broker stop
+
+lint: setup
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/mypy
+
+pytest: broker
+	$(BIN)/pytest
+
+test: lint pytest
+
+demo: broker
+	$(BIN)/backbone demo
+
+bench: broker
+	@for script in $(wildcard bench/bench_*.py); do \
+	  echo "== $$script"; $(BIN)/python $$script || exit 1; \
+	done
+
+clean: stop
+	rm -rf .run $(VENV) deploy/kafka/.jars

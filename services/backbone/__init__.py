@@ -1,0 +1,1 @@
+"""Inter-agency referral backbone."""

@@ -1,0 +1,1 @@
+"""The Kafka edge: connection settings, the local broker process and admin helpers."""

@@ -1,0 +1,110 @@
+"""Administration of the broker as its super user: topics, SCRAM principals and ACLs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from kafka.admin import (
+    ACL,
+    ACLOperation,
+    ACLPermissionType,
+    ACLResourcePatternType,
+    KafkaAdminClient,
+    ResourcePattern,
+    ResourceType,
+    ScramMechanism,
+    UserScramCredentialUpsertion,
+)
+from kafka.errors import TopicAlreadyExistsError
+
+from backbone.broker.settings import KafkaSettings
+
+
+class AdminError(RuntimeError):
+    """The broker refused an administrative change."""
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int = 1
+    configs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Allow ``principal`` an operation on a topic, group or transactional id (or a prefix)."""
+
+    principal: str
+    operation: str
+    resource_type: str
+    resource: str
+    prefixed: bool = False
+
+    def acl(self) -> ACL:
+        pattern = (
+            ACLResourcePatternType.PREFIXED if self.prefixed else ACLResourcePatternType.LITERAL
+        )
+        return ACL(
+            principal=f"User:{self.principal}",
+            host="*",
+            operation=ACLOperation[self.operation.upper()],
+            permission_type=ACLPermissionType.ALLOW,
+            resource_pattern=ResourcePattern(
+                ResourceType[self.resource_type.upper()], self.resource, pattern
+            ),
+        )
+
+
+@contextmanager
+def admin_client(settings: KafkaSettings) -> Iterator[KafkaAdminClient]:
+    client = KafkaAdminClient(**settings.kafka_python(), request_timeout_ms=15000)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def ensure_topics(settings: KafkaSettings, topics: Iterable[TopicSpec]) -> list[str]:
+    """Create the topics that do not exist yet; return the names created."""
+    created = []
+    with admin_client(settings) as admin:
+        for topic in topics:
+            try:
+                admin.create_topics(
+                    {
+                        topic.name: {
+                            "num_partitions": topic.partitions,
+                            "replication_factor": 1,
+                            "configs": dict(topic.configs),
+                        }
+                    },
+                    wait_for_metadata=True,
+                )
+                created.append(topic.name)
+            except TopicAlreadyExistsError:
+                continue
+    return created
+
+
+def upsert_scram_user(settings: KafkaSettings, username: str, password: str) -> None:
+    """Create or change a SCRAM-SHA-512 principal; the password is never logged or echoed."""
+    with admin_client(settings) as admin:
+        result = admin.alter_user_scram_credentials(
+            [UserScramCredentialUpsertion(username, ScramMechanism.SCRAM_SHA_512, password)]
+        )
+    failures = {user: error for user, error in result.items() if error}
+    if failures:
+        raise AdminError(f"SCRAM credential change refused for {sorted(failures)}: {failures}")
+
+
+def grant(settings: KafkaSettings, grants: Iterable[Grant]) -> None:
+    acls = [g.acl() for g in grants]
+    if not acls:
+        return
+    with admin_client(settings) as admin:
+        result = admin.create_acls(acls)
+    if result.get("failed"):
+        raise AdminError(f"ACL creation failed: {result['failed']}")

@@ -1,0 +1,65 @@
+"""Agency ids: ``<type>.<region>[.<name>]``, lower case, ``[a-z0-9-]`` per part."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+AGENCY_TYPES = frozenset(
+    {
+        "police",
+        "ngo",
+        "guardianship",
+        "phc",
+        "school",
+        "social",
+        "mobile",
+        "hotline",
+        "centre",
+        "audit",
+        "supervisor",
+    }
+)
+# Types that run an agency service with an inbox (issue 4); the others are producers or readers.
+SERVICE_TYPES = ("police", "ngo", "guardianship", "phc", "school", "social")
+
+_PART = r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?"
+_AGENCY_ID = re.compile(rf"^(?P<type>{_PART})\.(?P<region>{_PART})(?:\.(?P<name>{_PART}))?$")
+REGION = re.compile(rf"^{_PART}$")
+
+
+class InvalidAgencyId(ValueError):
+    """Not an agency id of the form ``<type>.<region>[.<name>]`` with a known type."""
+
+
+@dataclass(frozen=True, order=True)
+class AgencyId:
+    type: str
+    region: str
+    name: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> AgencyId:
+        match = _AGENCY_ID.match(text) if isinstance(text, str) else None
+        if match is None:
+            raise InvalidAgencyId(
+                f"agency id {text!r} is not <type>.<region>[.<name>] in [a-z0-9-]"
+            )
+        if match["type"] not in AGENCY_TYPES:
+            raise InvalidAgencyId(f"agency id {text!r} has unknown type {match['type']!r}")
+        return cls(match["type"], match["region"], match["name"])
+
+    def __str__(self) -> str:
+        return ".".join(p for p in (self.type, self.region, self.name) if p)
+
+
+def agency_type(agency_id: str) -> str:
+    return AgencyId.parse(agency_id).type
+
+
+def is_agency_id(text: object) -> bool:
+    try:
+        AgencyId.parse(text)  # type: ignore[arg-type]
+    except InvalidAgencyId:
+        return False
+    return True

@@ -1,0 +1,218 @@
+"""Plain events (referral-model.md, section 3): the unsigned JSON form and its validation.
+
+``parse_event`` turns one decoded JSON object into a frozen ``Event`` or raises
+``MalformedEvent`` listing every problem. Messages name keys and expected forms, never the values
+of free fields, so an error message cannot carry a child's data.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from backbone.domain.agencies import REGION, is_agency_id
+from backbone.domain.catalogue import CATALOGUE, FREE, LIFECYCLE_RANK, MAX_FREE_LENGTH
+
+REQUIRED_KEYS = (
+    "event_id",
+    "event_type",
+    "occurred_at",
+    "producer",
+    "child_ref",
+    "recipients",
+    "region",
+    "attributes",
+)
+OPTIONAL_KEYS = ("referral_id", "causation_id", "correlation_id", "payload")
+# Pseudonyms: short opaque tokens. All-digit tokens are refused because a 12-digit one could be
+# an IIN, which must never reach a clear header.
+_TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+_DIGITS = re.compile(r"^[0-9]+$")
+
+
+class MalformedEvent(ValueError):
+    """The JSON object is not a well-formed event; ``problems`` lists each defect."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Event:
+    event_id: str
+    event_type: str
+    occurred_at: datetime
+    producer: str
+    child_ref: str
+    recipients: tuple[str, ...]
+    region: str
+    attributes: Mapping[str, str]
+    referral_id: str | None = None
+    causation_id: str | None = None
+    correlation_id: str | None = None
+    payload: Mapping[str, Any] | None = field(default=None, compare=True, repr=False)
+
+    @property
+    def sort_key(self) -> tuple[datetime, int, str]:
+        """Time order of section 4: instant, lifecycle rank, then event id."""
+        return (self.occurred_at, LIFECYCLE_RANK.get(self.event_type, 0), self.event_id)
+
+    def header(self) -> dict[str, Any]:
+        """The clear header as JSON values (no payload)."""
+        return {
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "occurred_at": self.occurred_at.isoformat(),
+            "producer": self.producer,
+            "child_ref": self.child_ref,
+            "referral_id": self.referral_id,
+            "recipients": list(self.recipients),
+            "region": self.region,
+            "attributes": dict(sorted(self.attributes.items())),
+            "causation_id": self.causation_id,
+            "correlation_id": self.correlation_id,
+        }
+
+    def to_json(self, include_payload: bool = True) -> dict[str, Any]:
+        """The plain JSON form; the payload is left out for a reader who is not a recipient."""
+        obj = self.header()
+        if include_payload and self.payload is not None:
+            obj["payload"] = dict(self.payload)
+        return obj
+
+    def without_payload(self) -> Event:
+        return Event(**{**self.__dict__, "payload": None})
+
+
+def _uuid(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def _time(value: Any) -> datetime | str:
+    if not isinstance(value, str):
+        return "must be an RFC 3339 string"
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return "is not an RFC 3339 date-time"
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        return "has no UTC offset"
+    if "T" not in value.upper():
+        return "is not an RFC 3339 date-time"
+    return parsed
+
+
+def _token(name: str, value: Any, problems: list[str]) -> str | None:
+    if not isinstance(value, str) or not _TOKEN.match(value):
+        problems.append(f"{name}: must be an opaque token of 1-64 characters [A-Za-z0-9_.:-]")
+        return None
+    if _DIGITS.match(value):
+        problems.append(f"{name}: must not be all digits (it could be an identity number)")
+        return None
+    return value
+
+
+def _attributes(event_type: str, value: Any, problems: list[str]) -> dict[str, str]:
+    if not isinstance(value, dict):
+        problems.append("attributes: must be an object whose values are strings")
+        return {}
+    spec = CATALOGUE[event_type].attributes
+    for key in sorted(set(value) - set(spec)):
+        problems.append(f"attributes.{key}: not an attribute of {event_type}")
+    for key in sorted(set(spec) - set(value)):
+        problems.append(f"attributes.{key}: required for {event_type}")
+    for key in sorted(set(spec) & set(value)):
+        allowed, given = spec[key], value[key]
+        if not isinstance(given, str):
+            problems.append(f"attributes.{key}: must be a string")
+        elif allowed is FREE:
+            if not given.strip() or len(given) > MAX_FREE_LENGTH:
+                problems.append(f"attributes.{key}: must be 1-{MAX_FREE_LENGTH} characters")
+        elif given not in allowed:
+            problems.append(f"attributes.{key}: must be one of {', '.join(sorted(allowed))}")
+    return {k: v for k, v in value.items() if isinstance(v, str)}
+
+
+def parse_event(obj: Any) -> Event:
+    """Validate one plain-JSON event (section 3) and return it; raise ``MalformedEvent``."""
+    if not isinstance(obj, dict):
+        raise MalformedEvent(["an event must be a JSON object"])
+    problems: list[str] = []
+    for key in sorted(set(obj) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS)):
+        problems.append(f"{key}: unknown key (the clear header carries only the contract's keys)")
+    missing = [f"{key}: missing" for key in REQUIRED_KEYS if obj.get(key) is None]
+    if missing:
+        raise MalformedEvent(problems + missing)
+
+    event_id = _uuid(obj["event_id"])
+    if event_id is None:
+        problems.append("event_id: must be a UUID")
+    event_type = obj["event_type"]
+    if not isinstance(event_type, str) or event_type not in CATALOGUE:
+        problems.append("event_type: unknown event type")
+        event_type = None
+    occurred = _time(obj["occurred_at"])
+    if isinstance(occurred, str):
+        problems.append(f"occurred_at: {occurred}")
+    producer = obj["producer"]
+    if not is_agency_id(producer):
+        problems.append("producer: not an agency id <type>.<region>[.<name>]")
+    child_ref = _token("child_ref", obj["child_ref"], problems)
+    region = obj["region"]
+    if not isinstance(region, str) or not REGION.match(region):
+        problems.append("region: must be a region id in [a-z0-9-]")
+    recipients = obj["recipients"]
+    if not isinstance(recipients, list) or not all(is_agency_id(r) for r in recipients):
+        problems.append("recipients: must be an array of agency ids")
+        recipients = []
+    elif len(set(recipients)) != len(recipients):
+        problems.append("recipients: lists an agency twice")
+    referral_id = None
+    if obj.get("referral_id") is not None:
+        referral_id = _token("referral_id", obj["referral_id"], problems)
+    ids: dict[str, str | None] = {}
+    for key in ("causation_id", "correlation_id"):
+        ids[key] = None if obj.get(key) is None else _uuid(obj[key])
+        if obj.get(key) is not None and ids[key] is None:
+            problems.append(f"{key}: must be a UUID")
+    payload = obj.get("payload")
+    if payload is not None and not isinstance(payload, dict):
+        problems.append("payload: must be an object")
+
+    attributes: dict[str, str] = {}
+    if event_type is not None:
+        attributes = _attributes(event_type, obj["attributes"], problems)
+        if CATALOGUE[event_type].needs_referral_id and obj.get("referral_id") is None:
+            problems.append(f"referral_id: required for {event_type}")
+        if event_type == "ReferralIssued" and not recipients:
+            problems.append("recipients: required and non-empty for ReferralIssued")
+        if event_type != "ReferralIssued" and recipients:
+            problems.append(f"recipients: must be empty for {event_type}")
+    if problems:
+        raise MalformedEvent(problems)
+    assert event_id is not None and event_type is not None and isinstance(occurred, datetime)
+    assert child_ref is not None
+    return Event(
+        event_id=event_id,
+        event_type=event_type,
+        occurred_at=occurred,
+        producer=producer,
+        child_ref=child_ref,
+        recipients=tuple(recipients),
+        region=region,
+        attributes=attributes,
+        referral_id=referral_id,
+        causation_id=ids["causation_id"],
+        correlation_id=ids["correlation_id"],
+        payload=payload,
+    )

@@ -1,0 +1,108 @@
+"""The broker authenticates every client with SCRAM and authorises it by ACL alone."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import KafkaAdminClient
+from kafka.errors import (
+    KafkaError,
+    KafkaTimeoutError,
+    TopicAuthorizationFailedError,
+)
+
+from backbone.broker import local
+from backbone.broker.settings import KafkaSettings
+from support.broker import Broker
+
+pytestmark = pytest.mark.broker
+
+
+def _produce(settings: KafkaSettings, topic: str, value: bytes) -> None:
+    producer = KafkaProducer(**settings.kafka_python(), max_block_ms=10000)
+    try:
+        producer.send(topic, key=b"c-0001", value=value).get(timeout=15)
+    finally:
+        producer.close()
+
+
+def _consume_all(settings: KafkaSettings, topic: str, group: str) -> list[bytes]:
+    """Read partition 0 from the start to its end offset (the broker authorises each fetch)."""
+    consumer = KafkaConsumer(**settings.kafka_python(), group_id=group, enable_auto_commit=False)
+    partition = TopicPartition(topic, 0)
+    try:
+        consumer.assign([partition])
+        consumer.seek_to_beginning(partition)
+        end = consumer.end_offsets([partition])[partition]
+        values: list[bytes] = []
+        while consumer.position(partition) < end:
+            for records in consumer.poll(timeout_ms=1000).values():
+                values.extend(record.value for record in records)
+        return values
+    finally:
+        consumer.close()
+
+
+def test_scram_principal_with_acls_produces_and_consumes(broker: Broker) -> None:
+    topic = broker.topic("roundtrip")
+    group = f"reader-{uuid.uuid4().hex[:8]}"
+    writer = broker.principal("writer", [("write", "topic", topic)])
+    reader = broker.principal("reader", [("read", "topic", topic), ("read", "group", group)])
+    marker = uuid.uuid4().bytes
+
+    _produce(writer, topic, marker)
+
+    assert _consume_all(reader, topic, group) == [marker]
+
+
+def test_principal_without_write_acl_is_refused(broker: Broker) -> None:
+    topic = broker.topic("guarded")
+    outsider = broker.principal("outsider")
+
+    with pytest.raises(KafkaError) as refused:
+        _produce(outsider, topic, b"not allowed")
+
+    assert isinstance(refused.value, TopicAuthorizationFailedError) or "Authorization" in repr(
+        refused.value
+    )
+
+
+def test_principal_without_read_acl_cannot_consume(broker: Broker) -> None:
+    topic = broker.topic("private")
+    group = f"snoop-{uuid.uuid4().hex[:8]}"
+    writer = broker.principal("writer", [("write", "topic", topic)])
+    snoop = broker.principal("snoop", [("read", "group", group)])
+    _produce(writer, topic, b"for the owner only")
+
+    with pytest.raises(TopicAuthorizationFailedError):
+        _consume_all(snoop, topic, group)
+
+
+def test_wrong_password_is_not_authenticated(
+    broker: Broker, caplog: pytest.LogCaptureFixture
+) -> None:
+    known = broker.principal("known")
+    impostor = known.as_principal(known.username, "not-the-password")
+
+    with caplog.at_level(logging.WARNING, logger="kafka"), pytest.raises(KafkaTimeoutError):
+        KafkaAdminClient(**impostor.kafka_python(), bootstrap_timeout_ms=3000)
+
+    assert "SaslAuthenticationFailedError" in caplog.text
+
+
+def test_local_broker_is_the_apache_kafka_jvm(broker: Broker) -> None:
+    if broker.kind != "local-jars":
+        # An external or containerised broker has no local process to inspect; the tests above
+        # show its SCRAM and ACL behaviour.
+        assert broker.admin.bootstrap
+        return
+    pid = local.status().pid
+    assert pid is not None
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+
+    assert b"kafka.Kafka" in argv
+    assert Path(argv[0].decode()).name == "java"
