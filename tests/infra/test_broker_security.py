@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from pathlib import Path
 
@@ -82,16 +81,15 @@ def test_principal_without_read_acl_cannot_consume(broker: Broker) -> None:
         _consume_all(snoop, topic, group)
 
 
-def test_wrong_password_is_not_authenticated(
-    broker: Broker, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_wrong_password_is_not_authenticated(broker: Broker) -> None:
     known = broker.principal("known")
     impostor = known.as_principal(known.username, "not-the-password")
 
-    with caplog.at_level(logging.WARNING, logger="kafka"), pytest.raises(KafkaTimeoutError):
+    # The broker closes the connection of a failed SCRAM login, so the client never bootstraps;
+    # the same principal with its own password does.
+    with pytest.raises(KafkaTimeoutError):
         KafkaAdminClient(**impostor.kafka_python(), bootstrap_timeout_ms=3000)
-
-    assert "SaslAuthenticationFailedError" in caplog.text
+    KafkaAdminClient(**known.kafka_python(), bootstrap_timeout_ms=10000).close()
 
 
 def test_local_broker_is_the_apache_kafka_jvm(broker: Broker) -> None:

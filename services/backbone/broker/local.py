@@ -186,8 +186,14 @@ def wait_ready(settings: KafkaSettings, timeout: float = 90.0) -> None:
         pid = _read_pid()
         if pid is None and _pid_file().exists():
             raise BrokerError(f"the broker exited during start; see {_broker_dir() / 'logs'}")
+        host, _, port = settings.bootstrap.split(",")[0].rpartition(":")
+        if host in ("127.0.0.1", "localhost") and not _port_open(int(port)):
+            time.sleep(0.2)
+            continue
         try:
-            admin = KafkaAdminClient(**settings.kafka_python(), request_timeout_ms=5000)
+            admin = KafkaAdminClient(
+                **settings.kafka_python(), request_timeout_ms=5000, bootstrap_timeout_ms=5000
+            )
             try:
                 with contextlib.suppress(TopicAlreadyExistsError):
                     admin.create_topics(
