@@ -6,7 +6,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient
 from kafka.errors import (
     KafkaError,
@@ -15,35 +14,10 @@ from kafka.errors import (
 )
 
 from backbone.broker import local
-from backbone.broker.settings import KafkaSettings
 from support.broker import Broker
+from support.kafka_io import produce, read_all
 
 pytestmark = pytest.mark.broker
-
-
-def _produce(settings: KafkaSettings, topic: str, value: bytes) -> None:
-    producer = KafkaProducer(**settings.kafka_python(), max_block_ms=10000)
-    try:
-        producer.send(topic, key=b"c-0001", value=value).get(timeout=15)
-    finally:
-        producer.close()
-
-
-def _consume_all(settings: KafkaSettings, topic: str, group: str) -> list[bytes]:
-    """Read partition 0 from the start to its end offset (the broker authorises each fetch)."""
-    consumer = KafkaConsumer(**settings.kafka_python(), group_id=group, enable_auto_commit=False)
-    partition = TopicPartition(topic, 0)
-    try:
-        consumer.assign([partition])
-        consumer.seek_to_beginning(partition)
-        end = consumer.end_offsets([partition])[partition]
-        values: list[bytes] = []
-        while consumer.position(partition) < end:
-            for records in consumer.poll(timeout_ms=1000).values():
-                values.extend(record.value for record in records)
-        return values
-    finally:
-        consumer.close()
 
 
 def test_scram_principal_with_acls_produces_and_consumes(broker: Broker) -> None:
@@ -53,9 +27,9 @@ def test_scram_principal_with_acls_produces_and_consumes(broker: Broker) -> None
     reader = broker.principal("reader", [("read", "topic", topic), ("read", "group", group)])
     marker = uuid.uuid4().bytes
 
-    _produce(writer, topic, marker)
+    produce(writer, topic, marker)
 
-    assert _consume_all(reader, topic, group) == [marker]
+    assert read_all(reader, topic, group) == [marker]
 
 
 def test_principal_without_write_acl_is_refused(broker: Broker) -> None:
@@ -63,7 +37,7 @@ def test_principal_without_write_acl_is_refused(broker: Broker) -> None:
     outsider = broker.principal("outsider")
 
     with pytest.raises(KafkaError) as refused:
-        _produce(outsider, topic, b"not allowed")
+        produce(outsider, topic, b"not allowed")
 
     assert isinstance(refused.value, TopicAuthorizationFailedError) or "Authorization" in repr(
         refused.value
@@ -75,10 +49,10 @@ def test_principal_without_read_acl_cannot_consume(broker: Broker) -> None:
     group = f"snoop-{uuid.uuid4().hex[:8]}"
     writer = broker.principal("writer", [("write", "topic", topic)])
     snoop = broker.principal("snoop", [("read", "group", group)])
-    _produce(writer, topic, b"for the owner only")
+    produce(writer, topic, b"for the owner only")
 
     with pytest.raises(TopicAuthorizationFailedError):
-        _consume_all(snoop, topic, group)
+        read_all(snoop, topic, group)
 
 
 def test_wrong_password_is_not_authenticated(broker: Broker) -> None:
