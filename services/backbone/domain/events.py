@@ -32,6 +32,9 @@ OPTIONAL_KEYS = ("referral_id", "causation_id", "correlation_id", "payload")
 # an IIN, which must never reach a clear header.
 _TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 _DIGITS = re.compile(r"^[0-9]+$")
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})?$"
+)
 
 
 class MalformedEvent(ValueError):
@@ -101,14 +104,14 @@ def _uuid(value: Any) -> str | None:
 def _time(value: Any) -> datetime | str:
     if not isinstance(value, str):
         return "must be an RFC 3339 string"
+    if not _RFC3339.match(value):
+        return "is not an RFC 3339 date-time (YYYY-MM-DDTHH:MM:SS[.frac] with offset)"
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return "is not an RFC 3339 date-time"
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
+    if parsed.utcoffset() is None:
         return "has no UTC offset"
-    if "T" not in value.upper():
-        return "is not an RFC 3339 date-time"
     return parsed
 
 

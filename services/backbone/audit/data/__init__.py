@@ -1,0 +1,1 @@
+"""Packaged audit data: the national SLA rules and the calendar corrections (JSON)."""

@@ -1,0 +1,329 @@
+"""The SLA rules of section 6 as data: loading, validation and matching.
+
+The national rules ship in ``backbone/audit/data/sla-rules.v1.json``. Extra files (a region's
+additions or retunings) come from the ``extra_files`` argument or, when it is not given, from
+``BACKBONE_SLA_RULES`` (paths separated by ``os.pathsep``). Files are read in order; a rule whose
+``id`` is already defined overrides the earlier definition for the regions it lists (for every
+region if it lists none). For a trigger, the last definition of each id covering the trigger's
+``region`` applies. The file format is described in docs/audit.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from backbone.audit.calendar import Period, Unit
+from backbone.domain.agencies import REGION
+from backbone.domain.catalogue import CATALOGUE, FREE
+from backbone.domain.events import Event
+
+RULES_ENV = "BACKBONE_SLA_RULES"
+RULES_FORMAT = "backbone/sla-rules"
+_RULE_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+_MAX_AMOUNT = 10_000
+_FILE_KEYS = frozenset({"format", "version", "description", "rules"})
+_RULE_KEYS = frozenset(
+    {"id", "scope", "trigger", "expected", "owed_by", "within", "basis", "regions"}
+)
+_AUDIT_OUTPUTS = frozenset({"SlaBreached", "SlaBreachResolved"})
+_E = TypeVar("_E", bound=StrEnum)
+
+
+class Scope(StrEnum):
+    """What trigger and expected event must share: the ``referral_id`` or the ``child_ref``."""
+
+    REFERRAL = "referral"
+    CHILD = "child"
+
+
+class OwedBy(StrEnum):
+    TRIGGER_PRODUCER = "trigger_producer"
+    TRIGGER_RECIPIENTS = "trigger_recipients"  # one obligation per recipient
+
+
+class ExpectedFrom(StrEnum):
+    ANY = "any"
+    OWING_AGENCY = "owing_agency"  # "from that recipient" / "from the same agency"
+
+
+class RulesError(ValueError):
+    """A rules file is unreadable or invalid; ``problems`` lists every defect."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class AttributeTest:
+    name: str
+    values: frozenset[str]
+    negated: bool = False
+
+    def holds(self, attributes: Mapping[str, str]) -> bool:
+        return (attributes.get(self.name) in self.values) != self.negated
+
+
+@dataclass(frozen=True)
+class Pattern:
+    event_types: frozenset[str]
+    attributes: tuple[AttributeTest, ...] = ()
+
+    def matches(self, event: Event) -> bool:
+        return event.event_type in self.event_types and all(
+            test.holds(event.attributes) for test in self.attributes
+        )
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    scope: Scope
+    trigger: Pattern
+    expected: Pattern
+    expected_from: ExpectedFrom
+    owed_by: OwedBy
+    within: Period
+    basis: str
+    regions: frozenset[str] | None = None
+    source: str = ""
+
+    def covers(self, region: str) -> bool:
+        return self.regions is None or region in self.regions
+
+    def owing_agencies(self, trigger: Event) -> tuple[str, ...]:
+        if self.owed_by is OwedBy.TRIGGER_RECIPIENTS:
+            return trigger.recipients
+        return (trigger.producer,)
+
+    def closes(self, trigger: Event, owed_by: str, candidate: Event) -> bool:
+        """Whether ``candidate`` is an expected event for the obligation (time aside)."""
+        if candidate.event_id == trigger.event_id or not self.expected.matches(candidate):
+            return False
+        if self.expected_from is ExpectedFrom.OWING_AGENCY and candidate.producer != owed_by:
+            return False
+        if self.scope is Scope.REFERRAL:
+            return candidate.referral_id == trigger.referral_id
+        return candidate.child_ref == trigger.child_ref
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Rule definitions in load order; see the module docstring for overrides."""
+
+    rules: tuple[Rule, ...]
+
+    def triggered_by(self, event: Event) -> tuple[Rule, ...]:
+        """The rules whose applicable definition for the event's region it triggers."""
+        applicable: dict[str, Rule] = {}
+        for rule in self.rules:
+            if rule.covers(event.region):
+                applicable[rule.id] = rule
+        return tuple(r for r in applicable.values() if r.trigger.matches(event))
+
+
+def load_rules(extra_files: Sequence[Path | str] | None = None) -> RuleSet:
+    """The national rules plus ``extra_files`` (default: the files in ``BACKBONE_SLA_RULES``)."""
+    if extra_files is None:
+        extra_files = [p for p in os.environ.get(RULES_ENV, "").split(os.pathsep) if p.strip()]
+    national = resources.files("backbone.audit.data") / "sla-rules.v1.json"
+    rules = list(
+        parse_rules(_decode(national.read_text(encoding="utf-8"), national.name), national.name)
+    )
+    problems: list[str] = []
+    for path in map(Path, extra_files):
+        try:
+            rules.extend(
+                parse_rules(_decode(path.read_text(encoding="utf-8"), str(path)), str(path))
+            )
+        except RulesError as error:
+            problems.extend(error.problems)
+        except (OSError, UnicodeDecodeError) as error:
+            problems.append(f"{path}: cannot read: {error.__class__.__name__}")
+    if problems:
+        raise RulesError(problems)
+    return RuleSet(tuple(rules))
+
+
+def _decode(text: str, source: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RulesError([f"{source}: not JSON: {error}"]) from None
+
+
+def parse_rules(document: Any, source: str) -> tuple[Rule, ...]:
+    """Validate one decoded rules document from ``source``; raise ``RulesError``."""
+    problems: list[str] = []
+    rules: list[Rule] = []
+    if not isinstance(document, dict):
+        raise RulesError([f"{source}: must be a JSON object"])
+    problems.extend(f"{key}: unknown key" for key in sorted(set(document) - _FILE_KEYS))
+    if document.get("format") != RULES_FORMAT:
+        problems.append(f"format: must be {RULES_FORMAT!r}")
+    if document.get("version") != 1:
+        problems.append("version: must be 1")
+    entries = document.get("rules")
+    if not isinstance(entries, list) or not entries:
+        problems.append("rules: must be a non-empty array")
+        entries = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        rule = _rule(entry, f"rules[{index}]", source, problems)
+        if rule is not None and rule.id in seen:
+            problems.append(f"rules[{index}].id: {rule.id} is defined twice in this file")
+        elif rule is not None:
+            seen.add(rule.id)
+            rules.append(rule)
+    if problems:
+        raise RulesError([f"{source}: {p}" for p in problems])
+    return tuple(rules)
+
+
+def _rule(entry: Any, where: str, source: str, problems: list[str]) -> Rule | None:
+    if not isinstance(entry, dict):
+        problems.append(f"{where}: must be an object")
+        return None
+    before = len(problems)
+    problems.extend(f"{where}.{k}: unknown key" for k in sorted(set(entry) - _RULE_KEYS))
+    problems.extend(f"{where}.{k}: missing" for k in sorted(_RULE_KEYS - {"regions"} - set(entry)))
+    if len(problems) > before:
+        return None
+    rule_id = entry["id"]
+    if not isinstance(rule_id, str) or not _RULE_ID.match(rule_id):
+        problems.append(f"{where}.id: must be 1-64 characters [a-z0-9-]")
+    else:
+        where = f"{where} ({rule_id})"
+    scope = _choice(Scope, entry["scope"], f"{where}.scope", problems)
+    owed_by = _choice(OwedBy, entry["owed_by"], f"{where}.owed_by", problems)
+    trigger = _pattern(entry["trigger"], f"{where}.trigger", problems, allow_from=False)
+    expected = _pattern(entry["expected"], f"{where}.expected", problems, allow_from=True)
+    expected_from = ExpectedFrom.ANY
+    if isinstance(entry["expected"], dict) and "from" in entry["expected"]:
+        expected_from = (
+            _choice(ExpectedFrom, entry["expected"]["from"], f"{where}.expected.from", problems)
+            or ExpectedFrom.ANY
+        )
+    within = _period(entry["within"], f"{where}.within", problems)
+    basis = entry["basis"]
+    if not isinstance(basis, str) or not basis.strip():
+        problems.append(f"{where}.basis: must be a non-empty string naming the source")
+    regions = _regions(entry.get("regions"), f"{where}.regions", problems)
+    if trigger is not None and expected is not None:
+        _check_consistency(scope, owed_by, trigger, expected, where, problems)
+    if len(problems) > before:
+        return None
+    assert scope and owed_by and trigger and expected and within
+    return Rule(
+        rule_id, scope, trigger, expected, expected_from, owed_by, within, basis, regions, source
+    )
+
+
+def _check_consistency(
+    scope: Scope | None,
+    owed_by: OwedBy | None,
+    trigger: Pattern,
+    expected: Pattern,
+    where: str,
+    problems: list[str],
+) -> None:
+    if trigger.event_types & _AUDIT_OUTPUTS:
+        problems.append(f"{where}.trigger.event_types: audit outputs cannot trigger a rule")
+    if scope is Scope.REFERRAL:
+        for part, pattern in (("trigger", trigger), ("expected", expected)):
+            if not all(CATALOGUE[t].needs_referral_id for t in pattern.event_types):
+                problems.append(
+                    f"{where}.{part}.event_types: a referral-scope rule needs Referral* types"
+                )
+    if owed_by is OwedBy.TRIGGER_RECIPIENTS and trigger.event_types != {"ReferralIssued"}:
+        problems.append(f"{where}.owed_by: only a ReferralIssued trigger has recipients")
+
+
+def _choice(kind: type[_E], value: Any, where: str, problems: list[str]) -> _E | None:
+    if isinstance(value, str) and value in {member.value for member in kind}:
+        return kind(value)
+    problems.append(f"{where}: must be one of {', '.join(m.value for m in kind)}")
+    return None
+
+
+def _pattern(value: Any, where: str, problems: list[str], *, allow_from: bool) -> Pattern | None:
+    allowed = {"event_types", "attributes"} | ({"from"} if allow_from else set())
+    if not isinstance(value, dict) or "event_types" not in value:
+        problems.append(f"{where}: must be an object with event_types")
+        return None
+    problems.extend(f"{where}.{k}: unknown key" for k in sorted(set(value) - allowed))
+    types = value["event_types"]
+    if (
+        not isinstance(types, list)
+        or not types
+        or not all(isinstance(t, str) and t in CATALOGUE for t in types)
+        or len(set(types)) != len(types)
+    ):
+        problems.append(f"{where}.event_types: must be a non-empty array of known event types")
+        return None
+    attributes = value.get("attributes", {})
+    if not isinstance(attributes, dict):
+        problems.append(f"{where}.attributes: must be an object")
+        return None
+    tests = [
+        _test(name, spec, types, f"{where}.attributes.{name}", problems)
+        for name, spec in sorted(attributes.items())
+    ]
+    if any(test is None for test in tests):
+        return None
+    return Pattern(frozenset(types), tuple(t for t in tests if t is not None))
+
+
+def _test(
+    name: str, spec: Any, types: list[str], where: str, problems: list[str]
+) -> AttributeTest | None:
+    missing = [t for t in types if name not in CATALOGUE[t].attributes]
+    if missing:
+        problems.append(f"{where}: not an attribute of {', '.join(missing)}")
+        return None
+    if not isinstance(spec, dict) or len(spec) != 1 or next(iter(spec)) not in ("in", "not_in"):
+        problems.append(f'{where}: must be {{"in": [...]}} or {{"not_in": [...]}}')
+        return None
+    ((operator, values),) = spec.items()
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+        problems.append(f"{where}.{operator}: must be a non-empty array of strings")
+        return None
+    for event_type in types:
+        allowed = CATALOGUE[event_type].attributes[name]
+        if allowed is not FREE and not set(values) <= allowed:
+            problems.append(f"{where}.{operator}: {event_type} allows {', '.join(sorted(allowed))}")
+            return None
+    return AttributeTest(name, frozenset(values), negated=operator == "not_in")
+
+
+def _period(value: Any, where: str, problems: list[str]) -> Period | None:
+    if not isinstance(value, dict) or set(value) != {"amount", "unit"}:
+        problems.append(f"{where}: must be an object with exactly amount and unit")
+        return None
+    amount = value["amount"]
+    unit = _choice(Unit, value["unit"], f"{where}.unit", problems)
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 1 <= amount <= _MAX_AMOUNT:
+        problems.append(f"{where}.amount: must be a whole number from 1 to {_MAX_AMOUNT}")
+        return None
+    return None if unit is None else Period(amount, unit)
+
+
+def _regions(value: Any, where: str, problems: list[str]) -> frozenset[str] | None:
+    if value is None:
+        return None
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(r, str) and REGION.match(r) for r in value)
+    ):
+        problems.append(f"{where}: must be a non-empty array of region ids in [a-z0-9-]")
+        return None
+    return frozenset(value)

@@ -1,0 +1,236 @@
+"""The SLA rules as data: the national file, regional files, and validation errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from audit_events import NGO, POLICE, event, obligations
+
+from backbone.audit.calendar import Period, Unit
+from backbone.audit.rules import RULES_ENV, RulesError, load_rules
+
+WORKING_DAYS, HOURS, MONTHS = Unit.WORKING_DAYS, Unit.HOURS, Unit.MONTHS
+
+
+def _rule(**overrides: Any) -> dict[str, Any]:
+    rule = {
+        "id": "high-risk-service",
+        "scope": "child",
+        "trigger": {
+            "event_types": ["RiskAssessed"],
+            "attributes": {"risk_level": {"in": ["high"]}},
+        },
+        "expected": {"event_types": ["ServiceDelivered"]},
+        "owed_by": "trigger_producer",
+        "within": {"amount": 2, "unit": "working_days"},
+        "basis": "regional commission decision (test)",
+    }
+    rule.update(overrides)
+    return rule
+
+
+def _rules_file(tmp_path: Path, *rules: dict[str, Any], name: str = "region.json") -> Path:
+    path = tmp_path / name
+    document = {"format": "backbone/sla-rules", "version": 1, "rules": list(rules)}
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def _problems(tmp_path: Path, *rules: dict[str, Any]) -> list[str]:
+    path = _rules_file(tmp_path, *rules)
+    with pytest.raises(RulesError) as raised:
+        load_rules([path])
+    prefix = f"{path}: "
+    assert all(p.startswith(prefix) for p in raised.value.problems)
+    return [p.removeprefix(prefix) for p in raised.value.problems]
+
+
+def _issue(at: str, region: str) -> Any:
+    return event(
+        "ReferralIssued",
+        at,
+        POLICE,
+        referral=f"r-{region}",
+        recipients=[NGO],
+        region=region,
+        kind="victim_services",
+    )
+
+
+def test_national_file_holds_the_nine_rules_of_the_contract() -> None:
+    periods = {rule.id: rule.within for rule in load_rules([]).rules}
+    assert periods == {
+        "referral-receipt": Period(1, WORKING_DAYS),
+        "hotline-alert-receipt": Period(1, HOURS),
+        "referral-decision": Period(1, WORKING_DAYS),
+        "identification-assessment": Period(1, WORKING_DAYS),
+        "police-referral-to-services": Period(1, WORKING_DAYS),
+        "service-permission-request": Period(1, WORKING_DAYS),
+        "police-notification": Period(3, WORKING_DAYS),
+        "guardianship-notification": Period(1, WORKING_DAYS),
+        "status-determination": Period(6, MONTHS),
+    }
+    assert all(rule.basis for rule in load_rules([]).rules)
+
+
+def test_region_file_from_the_environment_adds_a_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(RULES_ENV, str(_rules_file(tmp_path, _rule())))
+    rules = load_rules()
+    risk = event("RiskAssessed", "2026-12-11T16:00:00+05:00", NGO, risk_level="high")
+    found = obligations([risk], "2026-12-20T00:00:00+05:00", rules)
+    assert [(o.rule, o.owed_by, o.status.value) for o in found] == [
+        ("high-risk-service", NGO, "open")
+    ]
+    assert found[0].to_json()["deadline"] == "2026-12-16T00:00:00+05:00"
+
+
+def test_explicit_files_replace_the_environment_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(RULES_ENV, str(tmp_path / "missing.json"))
+    with pytest.raises(RulesError, match=r"missing\.json: cannot read"):
+        load_rules()
+    assert len(load_rules([]).rules) == 9
+    assert len(load_rules([_rules_file(tmp_path, _rule())]).rules) == 10
+
+
+def test_region_override_tunes_a_rule_for_that_region_only(tmp_path: Path) -> None:
+    tuned = {
+        "id": "referral-receipt",
+        "scope": "referral",
+        "trigger": {
+            "event_types": ["ReferralIssued"],
+            "attributes": {"kind": {"not_in": ["hotline_alert"]}},
+        },
+        "expected": {"event_types": ["ReferralReceived"], "from": "owing_agency"},
+        "owed_by": "trigger_recipients",
+        "within": {"amount": 2, "unit": "working_days"},
+        "basis": "regional tuning (test)",
+        "regions": ["shymkent"],
+    }
+    rules = load_rules([_rules_file(tmp_path, tuned)])
+    at = "2026-12-11T16:00:00+05:00"
+    found = obligations([_issue(at, "shymkent"), _issue(at, "turkestan")], at, rules)
+    deadlines = {o.referral_id: o.to_json()["deadline"] for o in found}
+    assert deadlines == {
+        "r-shymkent": "2026-12-16T00:00:00+05:00",
+        "r-turkestan": "2026-12-15T00:00:00+05:00",
+    }
+
+
+def test_later_definition_without_regions_replaces_a_rule_everywhere(tmp_path: Path) -> None:
+    retuned = {
+        "id": "status-determination",
+        "scope": "child",
+        "trigger": {
+            "event_types": ["PlacementMade"],
+            "attributes": {"facility": {"in": ["support_centre", "adaptation_centre"]}},
+        },
+        "expected": {"event_types": ["ChildStatusDetermined"]},
+        "owed_by": "trigger_producer",
+        "within": {"amount": 3, "unit": "months"},
+        "basis": "regional tuning (test)",
+    }
+    rules = load_rules([_rules_file(tmp_path, retuned)])
+    placement = event(
+        "PlacementMade",
+        "2026-08-31T11:00:00+05:00",
+        "centre.almaty.can-1",
+        facility="adaptation_centre",
+    )
+    (obligation,) = obligations([placement], "2026-09-01T00:00:00+05:00", rules)
+    assert (obligation.rule, obligation.to_json()["deadline"]) == (
+        "status-determination",
+        "2026-12-01T00:00:00+05:00",
+    )
+
+
+def test_every_problem_of_a_rule_is_reported_with_its_place(tmp_path: Path) -> None:
+    bad = _rule(
+        scope="region",
+        owed_by="someone",
+        trigger={"event_types": ["RiskAssessed"], "attributes": {"kind": {"in": ["x"]}}},
+        expected={"event_types": ["NoSuchEvent"]},
+        within={"amount": 0, "unit": "weeks"},
+        basis="",
+        regions=["Turkestan"],
+        note="typo",
+    )
+    assert _problems(tmp_path, bad) == ["rules[0].note: unknown key"]
+    del bad["note"]
+    assert _problems(tmp_path, bad) == [
+        "rules[0] (high-risk-service).scope: must be one of referral, child",
+        "rules[0] (high-risk-service).owed_by: must be one of trigger_producer, trigger_recipients",
+        "rules[0] (high-risk-service).trigger.attributes.kind: not an attribute of RiskAssessed",
+        "rules[0] (high-risk-service).expected.event_types: must be a non-empty array of known "
+        "event types",
+        "rules[0] (high-risk-service).within.unit: must be one of working_days, hours, months",
+        "rules[0] (high-risk-service).within.amount: must be a whole number from 1 to 10000",
+        "rules[0] (high-risk-service).basis: must be a non-empty string naming the source",
+        "rules[0] (high-risk-service).regions: must be a non-empty array of region ids in "
+        "[a-z0-9-]",
+    ]
+
+
+def test_attribute_value_outside_the_catalogue_is_refused(tmp_path: Path) -> None:
+    bad = _rule(
+        trigger={"event_types": ["RiskAssessed"], "attributes": {"risk_level": {"in": ["dire"]}}}
+    )
+    assert _problems(tmp_path, bad) == [
+        "rules[0] (high-risk-service).trigger.attributes.risk_level.in: RiskAssessed allows "
+        "high, low, moderate"
+    ]
+
+
+def test_referral_scope_needs_referral_events_and_recipients_need_an_issue(
+    tmp_path: Path,
+) -> None:
+    bad = _rule(scope="referral", owed_by="trigger_recipients")
+    assert _problems(tmp_path, bad) == [
+        "rules[0] (high-risk-service).trigger.event_types: a referral-scope rule needs "
+        "Referral* types",
+        "rules[0] (high-risk-service).expected.event_types: a referral-scope rule needs "
+        "Referral* types",
+        "rules[0] (high-risk-service).owed_by: only a ReferralIssued trigger has recipients",
+    ]
+
+
+def test_audit_outputs_cannot_trigger_a_rule(tmp_path: Path) -> None:
+    bad = _rule(trigger={"event_types": ["SlaBreached"]})
+    assert _problems(tmp_path, bad) == [
+        "rules[0] (high-risk-service).trigger.event_types: audit outputs cannot trigger a rule"
+    ]
+
+
+def test_same_id_twice_in_one_file_is_refused(tmp_path: Path) -> None:
+    assert _problems(tmp_path, _rule(), _rule()) == [
+        "rules[1].id: high-risk-service is defined twice in this file"
+    ]
+
+
+def test_wrong_format_or_empty_rules_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "empty.json"
+    path.write_text(json.dumps({"format": "other", "version": 2, "rules": []}), encoding="utf-8")
+    with pytest.raises(RulesError) as raised:
+        load_rules([path])
+    assert raised.value.problems == [
+        f"{path}: format: must be 'backbone/sla-rules'",
+        f"{path}: version: must be 1",
+        f"{path}: rules: must be a non-empty array",
+    ]
+
+
+def test_missing_and_non_json_files_are_reported_together(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    missing = tmp_path / "missing.json"
+    with pytest.raises(RulesError) as raised:
+        load_rules([missing, broken])
+    first, second = raised.value.problems
+    assert first == f"{missing}: cannot read: FileNotFoundError"
+    assert second.startswith(f"{broken}: not JSON:")

@@ -1,0 +1,310 @@
+"""The referral lifecycle judge: time order, per-recipient state, reasons, responsibility."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from backbone.domain.events import Event, parse_event
+from backbone.domain.lifecycle import (
+    ConflictingEvents,
+    Reason,
+    RecipientState,
+    judge,
+)
+
+POLICE = "police.turkestan"
+NGO = "ngo.turkestan.shelter-1"
+CENTRE = "centre.turkestan.csc-2"
+GUARDIANSHIP = "guardianship.turkestan"
+SCHOOL = "school.turkestan.school-12"
+
+
+def _event(
+    event_type: str,
+    minute: int,
+    producer: str,
+    label: str,
+    *,
+    child: str = "c-0001",
+    referral: str | None = "r-1",
+    recipients: tuple[str, ...] = (),
+    **attributes: str,
+) -> Event:
+    obj: dict[str, Any] = {
+        "event_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"lifecycle-test:{label}")),
+        "event_type": event_type,
+        "occurred_at": f"2026-12-14T10:{minute:02d}:00+05:00",
+        "producer": producer,
+        "child_ref": child,
+        "referral_id": referral,
+        "recipients": list(recipients),
+        "region": "turkestan",
+        "attributes": attributes,
+    }
+    return parse_event(obj)
+
+
+def _issue(minute: int = 0, label: str = "issue", **fields: Any) -> Event:
+    fields.setdefault("recipients", (NGO, CENTRE))
+    return _event("ReferralIssued", minute, POLICE, label, kind="victim_services", **fields)
+
+
+def _reasons(*events: Event) -> dict[str, str | None]:
+    """Verdict per event label order: reason value or None."""
+    judgement = judge(events)
+    return {
+        e.event_id: (None if (r := judgement.rejection(e.event_id)) is None else r.reason.value)
+        for e in events
+    }
+
+
+def _reason_of(target: Event, *others: Event) -> str | None:
+    return _reasons(target, *others)[target.event_id]
+
+
+def test_full_lifecycle_is_valid_and_recipient_states_are_kept_apart() -> None:
+    events = [
+        _issue(),
+        _event("ReferralReceived", 1, NGO, "ngo-received"),
+        _event("ReferralAccepted", 2, NGO, "ngo-accepted"),
+        _event("ReferralReceived", 3, CENTRE, "centre-received"),
+        _event("ReferralDeclined", 4, CENTRE, "centre-declined", reason="no places"),
+        _event("ReferralCompleted", 5, NGO, "ngo-completed", outcome="services delivered"),
+    ]
+    judgement = judge(events)
+    assert all(v is None for v in judgement.verdicts.values())
+    referral = judgement.referrals["r-1"]
+    assert referral.recipients == {NGO: RecipientState.COMPLETED, CENTRE: RecipientState.DECLINED}
+    assert referral.finished
+
+
+def test_events_are_judged_in_time_order_not_arrival_order() -> None:
+    accepted = _event("ReferralAccepted", 2, NGO, "accepted")
+    received = _event("ReferralReceived", 1, NGO, "received")
+    issued = _issue()
+    judgement = judge([accepted, received, issued])
+    assert [e.event_id for e in judgement.events] == [
+        issued.event_id,
+        received.event_id,
+        accepted.event_id,
+    ]
+    assert judgement.valid == judgement.events
+
+
+def test_lifecycle_rank_orders_events_at_the_same_instant() -> None:
+    # Same minute: Issued < Received < Accepted < Completed < Withdrawn, whatever the ids.
+    same = [
+        _event("ReferralWithdrawn", 0, POLICE, "a-withdrawn", reason="duplicate case"),
+        _event("ReferralCompleted", 0, NGO, "b-completed", outcome="done"),
+        _event("ReferralAccepted", 0, NGO, "c-accepted"),
+        _event("ReferralReceived", 0, NGO, "d-received"),
+        _issue(0, "e-issue"),
+    ]
+    verdicts = _reasons(*same)
+    assert list(verdicts.values()) == [None, None, None, None, None]
+
+
+def test_producer_type_that_may_not_emit_is_not_authorised() -> None:
+    risk = _event("RiskAssessed", 0, POLICE, "risk", referral=None, risk_level="high")
+    audit_issue = _event(
+        "ReferralIssued",
+        0,
+        "audit.national",
+        "audit-issue",
+        recipients=(NGO,),
+        kind="other",
+    )
+    assert _reason_of(risk) == Reason.NOT_AUTHORISED
+    assert _reason_of(audit_issue) == Reason.NOT_AUTHORISED
+
+
+def test_second_issue_of_a_referral_id_is_a_duplicate_referral() -> None:
+    again = _issue(5, "issue-again", recipients=(GUARDIANSHIP,))
+    assert _reason_of(again, _issue()) == Reason.DUPLICATE_REFERRAL
+
+
+def test_receipt_of_a_referral_never_issued_is_unknown_referral() -> None:
+    receipt = _event("ReferralReceived", 1, NGO, "received", referral="r-404")
+    assert _reason_of(receipt, _issue()) == Reason.UNKNOWN_REFERRAL
+
+
+def test_receipt_stamped_before_the_issue_is_unknown_referral_even_if_it_arrives_later() -> None:
+    receipt = _event("ReferralReceived", 0, NGO, "early-received")
+    assert _reason_of(receipt, _issue(minute=5)) == Reason.UNKNOWN_REFERRAL
+
+
+def test_lifecycle_event_for_another_child_is_child_mismatch() -> None:
+    receipt = _event("ReferralReceived", 1, NGO, "received", child="c-0002")
+    assert _reason_of(receipt, _issue()) == Reason.CHILD_MISMATCH
+
+
+def test_receipt_from_an_agency_that_is_not_a_recipient_is_rejected() -> None:
+    receipt = _event("ReferralReceived", 1, GUARDIANSHIP, "received")
+    assert _reason_of(receipt, _issue()) == Reason.NOT_A_RECIPIENT
+
+
+def test_second_receipt_from_the_same_agency_is_a_duplicate_receipt() -> None:
+    first = _event("ReferralReceived", 1, NGO, "received-1")
+    second = _event("ReferralReceived", 2, NGO, "received-2")
+    assert _reason_of(second, first, _issue()) == Reason.DUPLICATE_RECEIPT
+
+
+def test_acceptance_before_receipt_is_not_received() -> None:
+    accepted = _event("ReferralAccepted", 1, NGO, "accepted")
+    assert _reason_of(accepted, _issue()) == Reason.NOT_RECEIVED
+
+
+def test_second_decision_is_already_decided() -> None:
+    events = (
+        _issue(),
+        _event("ReferralReceived", 1, NGO, "received"),
+        _event("ReferralAccepted", 2, NGO, "accepted"),
+    )
+    declined = _event("ReferralDeclined", 3, NGO, "declined", reason="changed mind")
+    assert _reason_of(declined, *events) == Reason.ALREADY_DECIDED
+
+
+def test_completion_by_a_recipient_that_declined_is_not_accepting_recipient() -> None:
+    events = (
+        _issue(),
+        _event("ReferralReceived", 1, NGO, "received"),
+        _event("ReferralDeclined", 2, NGO, "declined", reason="no places"),
+    )
+    completed = _event("ReferralCompleted", 3, NGO, "completed", outcome="done")
+    assert _reason_of(completed, *events) == Reason.NOT_ACCEPTING_RECIPIENT
+
+
+def test_second_completion_is_already_completed() -> None:
+    events = (
+        _issue(),
+        _event("ReferralReceived", 1, NGO, "received"),
+        _event("ReferralAccepted", 2, NGO, "accepted"),
+        _event("ReferralCompleted", 3, NGO, "completed-1", outcome="done"),
+    )
+    again = _event("ReferralCompleted", 4, NGO, "completed-2", outcome="done again")
+    assert _reason_of(again, *events) == Reason.ALREADY_COMPLETED
+
+
+def test_withdrawal_by_anyone_but_the_issuer_is_not_issuer() -> None:
+    withdrawn = _event("ReferralWithdrawn", 1, NGO, "withdrawn", reason="not ours")
+    assert _reason_of(withdrawn, _issue()) == Reason.NOT_ISSUER
+
+
+def test_anything_after_a_withdrawal_is_rejected() -> None:
+    withdrawn = _event("ReferralWithdrawn", 1, POLICE, "withdrawn", reason="duplicate case")
+    receipt = _event("ReferralReceived", 2, NGO, "received")
+    again = _event("ReferralWithdrawn", 3, POLICE, "withdrawn-again", reason="again")
+    verdicts = _reasons(_issue(), withdrawn, receipt, again)
+    assert verdicts[withdrawn.event_id] is None
+    assert verdicts[receipt.event_id] == Reason.AFTER_WITHDRAWAL
+    assert verdicts[again.event_id] == Reason.AFTER_WITHDRAWAL
+
+
+def test_withdrawal_after_every_recipient_finished_is_referral_closed() -> None:
+    events = (
+        _issue(recipients=(NGO,)),
+        _event("ReferralReceived", 1, NGO, "received"),
+        _event("ReferralDeclined", 2, NGO, "declined", reason="no places"),
+    )
+    withdrawn = _event("ReferralWithdrawn", 3, POLICE, "withdrawn", reason="late")
+    assert _reason_of(withdrawn, *events) == Reason.REFERRAL_CLOSED
+
+
+def test_withdrawal_while_one_recipient_still_works_is_valid() -> None:
+    events = (
+        _issue(),
+        _event("ReferralReceived", 1, NGO, "received"),
+        _event("ReferralDeclined", 2, NGO, "declined", reason="no places"),
+    )
+    withdrawn = _event("ReferralWithdrawn", 3, POLICE, "withdrawn", reason="placed elsewhere")
+    assert _reason_of(withdrawn, *events) is None
+
+
+def test_rejected_events_change_nothing() -> None:
+    intruder_withdrawal = _event("ReferralWithdrawn", 1, NGO, "bad-withdrawal", reason="x")
+    intruder_receipt = _event("ReferralReceived", 2, GUARDIANSHIP, "bad-receipt")
+    receipt = _event("ReferralReceived", 3, NGO, "received")
+    judgement = judge([_issue(), intruder_withdrawal, intruder_receipt, receipt])
+    referral = judgement.referrals["r-1"]
+    assert referral.withdrawn_event_id is None
+    assert GUARDIANSHIP not in referral.recipients
+    assert judgement.rejection(receipt.event_id) is None
+    assert referral.recipients[NGO] is RecipientState.RECEIVED
+
+
+def test_responsibility_moves_to_the_acceptor_and_back_to_the_issuer_on_completion() -> None:
+    issue = _issue(recipients=(NGO,))
+    received = _event("ReferralReceived", 1, NGO, "received")
+    accepted = _event("ReferralAccepted", 2, NGO, "accepted")
+    completed = _event("ReferralCompleted", 3, NGO, "completed", outcome="done")
+    assert judge([issue, received]).referrals["r-1"].holders == (POLICE,)
+    assert judge([issue, received, accepted]).referrals["r-1"].holders == (NGO,)
+    assert judge([issue, received, accepted, completed]).referrals["r-1"].holders == (POLICE,)
+
+
+def test_case_closed_by_the_agency_holding_the_child_is_valid() -> None:
+    events = (
+        _issue(recipients=(NGO,)),
+        _event("ReferralReceived", 1, NGO, "received"),
+        _event("ReferralAccepted", 2, NGO, "accepted"),
+    )
+    closed = _event("CaseClosed", 3, NGO, "closed", referral=None, reason="services complete")
+    assert _reason_of(closed, *events) is None
+
+
+def test_case_closed_by_an_agency_not_holding_the_child_is_not_responsible() -> None:
+    events = (
+        _issue(recipients=(NGO,)),
+        _event("ReferralReceived", 1, NGO, "received"),
+        _event("ReferralAccepted", 2, NGO, "accepted"),
+    )
+    closed = _event("CaseClosed", 3, POLICE, "closed", referral=None, reason="closing")
+    assert _reason_of(closed, *events) == Reason.NOT_RESPONSIBLE
+
+
+def test_without_referrals_the_identifying_agency_holds_the_child() -> None:
+    identified = _event(
+        "ChildIdentified",
+        0,
+        SCHOOL,
+        "identified",
+        referral=None,
+        setting="school",
+        accompanied="true",
+        age_band="7-13",
+    )
+    by_school = _event("CaseClosed", 1, SCHOOL, "closed", referral=None, reason="no risk")
+    by_police = _event("CaseClosed", 1, POLICE, "closed-2", referral=None, reason="no risk")
+    verdicts = _reasons(identified, by_school, by_police)
+    assert verdicts[by_school.event_id] is None
+    assert verdicts[by_police.event_id] == Reason.NOT_RESPONSIBLE
+    assert judge([identified]).responsible("c-0001") == (SCHOOL,)
+
+
+def test_identical_repeats_are_one_event_and_conflicting_repeats_are_an_error() -> None:
+    issue = _issue()
+    assert len(judge([issue, issue, issue]).events) == 1
+    changed = parse_event({**issue.to_json(), "attributes": {"kind": "placement"}})
+    with pytest.raises(ConflictingEvents) as raised:
+        judge([issue, changed])
+    assert raised.value.event_ids == [issue.event_id]
+
+
+def test_same_instant_written_with_another_offset_is_different_content() -> None:
+    issue = _issue()
+    shifted = parse_event({**issue.to_json(), "occurred_at": "2026-12-14T05:00:00+00:00"})
+    assert shifted.occurred_at == issue.occurred_at
+    with pytest.raises(ConflictingEvents):
+        judge([issue, shifted])
+
+
+def test_judging_until_a_time_leaves_later_events_out() -> None:
+    issue = _issue()
+    receipt = _event("ReferralReceived", 30, NGO, "received")
+    judgement = judge([issue, receipt], until=datetime.fromisoformat("2026-12-14T10:29:59+05:00"))
+    assert [e.event_id for e in judgement.events] == [issue.event_id]
+    assert judgement.referrals["r-1"].recipients[NGO] is RecipientState.ISSUED
