@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
 
 from support.broker import Broker, provide_broker
+
+# kafka-python warns on every SASL_PLAINTEXT login; on the loopback test broker that is the design.
+logging.getLogger("kafka.net.sasl.scram").setLevel(logging.ERROR)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 # returns the exit status.
 COMMAND_MODULES = (
     "backbone.broker.cli",
+    "backbone.envelope.cli",
     "backbone.demo",
     "backbone.audit.cli",
 )

@@ -1,0 +1,84 @@
+"""The key directory on Kafka: the compacted ``keys.directory.v1`` topic, key = agency id.
+
+Each record's value is a ``DirectoryEntry`` holding every certificate the agency ever held, so
+compaction (which keeps the last record per key) never drops a key that old events need.
+Publishing is the directory administrator's job (the broker's ACLs let nobody else write).
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import ClusterAuthorizationFailedError, TopicAuthorizationFailedError
+
+from backbone.broker.admin import TopicSpec, ensure_topics
+from backbone.broker.settings import KafkaSettings
+from backbone.envelope.directory import DIRECTORY_TOPIC, KeyDirectory
+from backbone.envelope.errors import CertificateInvalid
+
+DIRECTORY_TOPIC_CONFIG = {"cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.1"}
+
+
+def publish_directory(
+    settings: KafkaSettings, directory: KeyDirectory, topic: str = DIRECTORY_TOPIC
+) -> list[str]:
+    """Write one record per agency and return the agencies.
+
+    The compacted topic is created first if it is missing and ``settings`` may create topics
+    (the local admin); otherwise ``backbone topology apply`` has made it.
+    """
+    # A directory administrator without Create rights publishes to the existing topic.
+    with suppress(TopicAuthorizationFailedError, ClusterAuthorizationFailedError):
+        ensure_topics(settings, [TopicSpec(topic, 1, DIRECTORY_TOPIC_CONFIG)])
+    producer = KafkaProducer(**settings.kafka_python(), acks="all")
+    try:
+        subjects = directory.subjects()
+        futures = [
+            producer.send(topic, key=subject.encode(), value=directory.entry(subject))
+            for subject in subjects
+        ]
+        for future in futures:
+            future.get(timeout=30)
+        return subjects
+    finally:
+        producer.close()
+
+
+def load_directory(
+    settings: KafkaSettings,
+    root_public_key: bytes,
+    topic: str = DIRECTORY_TOPIC,
+    into: KeyDirectory | None = None,
+) -> KeyDirectory:
+    """Read the topic from the start to its current end into a directory under ``root``.
+
+    A record that does not verify under this root (another root's certificates, an attempt to
+    undo a revocation, bytes that are not an entry) is skipped and noted in
+    ``directory.refused``: the directory trusts nothing it cannot verify, and one bad record does
+    not stop a service from starting. Nothing is logged here; the caller reports new refusals.
+    """
+    directory = into or KeyDirectory(root_public_key)
+    consumer = KafkaConsumer(**settings.kafka_python(), enable_auto_commit=False)
+    try:
+        numbers = consumer.partitions_for_topic(topic) or set()
+        partitions = [TopicPartition(topic, number) for number in sorted(numbers)]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        while any(consumer.position(p) < ends[p] for p in partitions):
+            for records in consumer.poll(timeout_ms=1000).values():
+                for record in records:
+                    if record.value is not None:  # a tombstone removes nothing we trust
+                        _admit(directory, record)
+        return directory
+    finally:
+        consumer.close()
+
+
+def _admit(directory: KeyDirectory, record: Any) -> None:
+    try:
+        directory.add_entry(record.value)
+    except CertificateInvalid as error:
+        directory.refused[f"{record.topic}/{record.partition}/{record.offset}"] = error.detail

@@ -1,0 +1,77 @@
+"""The clear header: an ``Event`` to its Avro record and back, with the contract's checks.
+
+The header is validated by the domain's ``parse_event`` (section 3 and the catalogue), so the
+envelope accepts exactly what the plain JSON form accepts. Messages name fields, never values:
+an attribute name the catalogue does not know is not repeated either, since a buggy or hostile
+producer could put anything there.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from backbone.domain.catalogue import CATALOGUE
+from backbone.domain.events import Event, MalformedEvent, parse_event
+from backbone.envelope.errors import EncodingRefused, HeaderInvalid
+
+_CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_ATTRIBUTE_NAMES = frozenset(name for spec in CATALOGUE.values() for name in spec.attributes)
+
+
+def header_datum(event: Event) -> dict[str, Any]:
+    """The Avro header of ``event``, after the checks every decoder will make."""
+    plain = event.header()
+    try:
+        parse_event(plain)
+    except MalformedEvent as error:
+        raise EncodingRefused(f"event header: {'; '.join(map(_safe, error.problems))}") from None
+    plain["attributes"] = [{"name": k, "value": v} for k, v in plain["attributes"].items()]
+    return plain
+
+
+def claims(header: dict[str, Any]) -> tuple[str, datetime]:
+    """The producer and event time the header claims, before the whole header is judged."""
+    if header["event_type"] not in CATALOGUE:
+        raise HeaderInvalid("event_type: unknown event type")
+    try:
+        occurred_at = datetime.fromisoformat(header["occurred_at"])
+    except ValueError:
+        raise HeaderInvalid("occurred_at: is not an RFC 3339 date-time") from None
+    if occurred_at.utcoffset() is None:
+        raise HeaderInvalid("occurred_at: has no UTC offset")
+    return header["producer"], occurred_at
+
+
+def event_from_header(header: dict[str, Any], payload: dict[str, Any] | None) -> Event:
+    """The ``Event`` of a decoded Avro header (and opened payload), or ``HeaderInvalid``."""
+    plain = dict(header)
+    attributes = plain["attributes"] = {a["name"]: a["value"] for a in header["attributes"]}
+    names = list(attributes)
+    if len(names) != len(header["attributes"]) or names != sorted(names):
+        raise HeaderInvalid("attributes: names must be sorted and unique")
+    if payload is not None:
+        plain["payload"] = payload
+    try:
+        event = parse_event(plain)
+    except MalformedEvent as error:
+        raise HeaderInvalid("; ".join(map(_safe, error.problems))) from None
+    if event.event_id != header["event_id"]:
+        raise HeaderInvalid("event_id: not in canonical lower-case UUID form")
+    return event
+
+
+def authenticated_event_id(header: dict[str, Any]) -> str | None:
+    """The header's event id if it is a canonical UUID (anything else is not repeated)."""
+    value = header["event_id"]
+    return value if _CANONICAL_UUID.match(value) else None
+
+
+def _safe(problem: str) -> str:
+    """A validation message without an attribute name the contract does not know."""
+    if problem.startswith("attributes."):
+        name = problem[len("attributes.") :].split(":", 1)[0]
+        if name not in _ATTRIBUTE_NAMES:
+            return "attributes: an attribute the catalogue does not know"
+    return problem

@@ -1,0 +1,200 @@
+"""Envelopes on the real broker: nothing identifying in the clear, bad records quarantined."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from backbone.broker.settings import KafkaSettings
+from backbone.cli import main
+from backbone.envelope.directory_topic import load_directory
+from backbone.envelope.keys import Keystore
+from backbone.envelope.quarantine import Inbound, KafkaQuarantine, read_quarantine
+from backbone.envelope.reader import EnvelopeReader, Outcome
+from backbone.paths import run_dir
+from support.broker import Broker
+from support.envelopes import (
+    CHILD_PAYLOAD,
+    SECRETS_IN_PAYLOAD,
+    make_event,
+    make_world,
+)
+
+pytestmark = pytest.mark.broker
+
+POLICE, NGO = "police.turkestan", "ngo.shymkent.sana-sezim"
+
+
+def _produce(settings: KafkaSettings, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    producer = KafkaProducer(**settings.kafka_python(), acks="all", max_block_ms=15000)
+    try:
+        for future in [producer.send(topic, key=k, value=v) for k, v in records]:
+            future.get(timeout=15)
+    finally:
+        producer.close()
+
+
+def _consume(settings: KafkaSettings, topic: str, group: str) -> list[Any]:
+    consumer = KafkaConsumer(**settings.kafka_python(), group_id=group, enable_auto_commit=False)
+    partition = TopicPartition(topic, 0)
+    try:
+        consumer.assign([partition])
+        consumer.seek_to_beginning(partition)
+        end = consumer.end_offsets([partition])[partition]
+        records: list[Any] = []
+        while consumer.position(partition) < end:
+            for batch in consumer.poll(timeout_ms=1000).values():
+                records.extend(batch)
+        return records
+    finally:
+        consumer.close()
+
+
+def test_raw_bytes_on_the_broker_carry_no_names_or_identifiers(broker: Broker) -> None:
+    world = make_world()
+    topic = broker.topic("envelopes")
+    group = f"reader-{uuid.uuid4().hex[:8]}"
+    writer = broker.principal("police", [("write", "topic", topic)])
+    reader = broker.principal("router", [("read", "topic", topic), ("read", "group", group)])
+    producer = world.codec(POLICE)
+    referral_payload = {
+        "summary": "Synthetic: Test-Name-Alpha, IIN 000000000017, needs shelter tonight.",
+        "urgency": "immediate",
+        "requested_services": ["household", "medical"],
+        "contact_name": "Test-Officer-Eta",
+        "contact_phone": None,
+        "documents": [],
+    }
+    events = [
+        make_event(payload=CHILD_PAYLOAD),
+        make_event("ReferralIssued", POLICE, recipients=[NGO], payload=referral_payload),
+    ]
+    envelopes = [(e.child_ref.encode(), producer.encode(e, [NGO])) for e in events]
+
+    _produce(writer, topic, envelopes)
+    stored = _consume(reader, topic, group)
+
+    assert [(r.key, r.value) for r in stored] == envelopes
+    for record in stored:
+        for secret in SECRETS_IN_PAYLOAD:
+            assert secret.encode() not in record.value and secret.encode() not in record.key
+    segments = run_dir() / "kafka" / "data" / f"{topic}-0"
+    if broker.kind == "local-jars":  # the log files themselves, as the broker keeps them
+        on_disk = b"".join(p.read_bytes() for p in segments.glob("*.log"))
+        assert envelopes[0][1] in on_disk
+        assert not any(secret.encode() in on_disk for secret in SECRETS_IN_PAYLOAD)
+    opened = [world.codec(NGO).decode(r.value).event for r in stored]
+    assert opened == events
+
+
+def test_bad_records_land_in_quarantine_with_their_bytes_and_reason(broker: Broker) -> None:
+    world = make_world()
+    events_topic, rejected_topic = broker.topic("events"), broker.topic("rejected")
+    group = f"router-{uuid.uuid4().hex[:8]}"
+    writer = broker.principal("police", [("write", "topic", events_topic)])
+    router = broker.principal(
+        "router",
+        [
+            ("read", "topic", events_topic),
+            ("read", "group", group),
+            ("write", "topic", rejected_topic),
+        ],
+    )
+    operations = broker.principal("operations", [("read", "topic", rejected_topic)])
+    producer = world.codec(POLICE)
+    good = [producer.encode(make_event(), [NGO]) for _ in range(2)]
+    tampered = bytearray(producer.encode(make_event(), [NGO]))
+    tampered[-80] ^= 0x01
+    records = [
+        (b"c-test-0001", good[0]),
+        (b"c-test-0002", bytes(tampered)),
+        (b"c-test-0003", b"\x00not an envelope"),
+        (b"c-test-0004", good[1]),
+    ]
+    _produce(writer, events_topic, records)
+
+    with KafkaQuarantine(router, rejected_topic) as quarantine:
+        gate = EnvelopeReader(world.codec(), quarantine, name="router")
+        outcomes = [
+            gate.read(Inbound.from_record(r)).outcome for r in _consume(router, events_topic, group)
+        ]
+
+    assert outcomes == [
+        Outcome.ACCEPTED,
+        Outcome.QUARANTINED,
+        Outcome.QUARANTINED,
+        Outcome.ACCEPTED,
+    ]
+    rejections = read_quarantine(operations, rejected_topic)
+    assert [(r.key, r.value, r.reason) for r in rejections] == [
+        (b"c-test-0002", bytes(tampered), "signature_invalid"),
+        (b"c-test-0003", b"\x00not an envelope", "malformed_envelope"),
+    ]
+    assert [(r.source_topic, r.source_offset, r.rejected_by) for r in rejections] == [
+        (events_topic, 1, "router"),
+        (events_topic, 2, "router"),
+    ]
+
+
+def test_directory_is_published_to_and_loaded_from_its_topic(
+    broker: Broker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    admin = broker.admin
+    monkeypatch.setenv("KAFKA_BOOTSTRAP", admin.bootstrap)
+    monkeypatch.setenv("KAFKA_USERNAME", admin.username)
+    monkeypatch.setenv("KAFKA_PASSWORD", admin.password)
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", admin.security_protocol)
+    store, topic = tmp_path / "keys", f"test.keys.{uuid.uuid4().hex[:8]}"
+
+    def keys(*args: str) -> None:
+        assert main(["keys", *args, "--keystore", str(store)]) == 0
+
+    keys("init-root")
+    keys("issue", POLICE, "--display-name", "Test Police")
+    keys("issue", NGO, "--display-name", "Test NGO", "--funding", "state")
+    keys("publish", "--topic", topic)
+    keys("revoke", POLICE, "--reason", "test")
+    keys("publish", "--topic", topic)
+    capsys.readouterr()
+    keystore = Keystore(store)
+
+    loaded = load_directory(admin, keystore.root_public_key(), topic)
+
+    assert loaded.subjects() == [NGO, POLICE]
+    [police] = loaded.certificates(POLICE)
+    assert police.certificate.revoked_at is not None
+    offline = tmp_path / "elsewhere"
+    keys_elsewhere = ["keys", "fetch", "--topic", topic, "--keystore", str(offline)]
+    offline.joinpath("root").mkdir(parents=True)
+    offline.joinpath("root", "root.pub").write_bytes(keystore.root_public_file.read_bytes())
+    assert main(keys_elsewhere) == 0
+    assert (offline / "directory.json").exists()
+
+
+def test_directory_records_of_another_root_are_skipped_not_fatal(broker: Broker) -> None:
+    ours, theirs = make_world(), make_world()
+    topic = broker.topic("keys", **{"cleanup.policy": "compact"})
+    _produce(
+        broker.admin,
+        topic,
+        [
+            (POLICE.encode(), theirs.directory.entry(POLICE)),
+            (NGO.encode(), b"\xc3\x01 not an entry"),
+            (POLICE.encode(), ours.directory.entry(POLICE)),
+        ],
+    )
+
+    loaded = load_directory(broker.admin, ours.root.public_key, topic)
+
+    assert loaded.subjects() == [POLICE]
+    assert loaded.signer(ours.pairs[POLICE].signing_key_id) is not None
+    assert loaded.signer(theirs.pairs[POLICE].signing_key_id) is None
+    assert sorted(loaded.refused) == [f"{topic}/0/0", f"{topic}/0/1"]
+    assert loaded.refused[f"{topic}/0/0"] == "root signature does not verify"

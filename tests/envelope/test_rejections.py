@@ -1,0 +1,266 @@
+"""Each rejection reason, shown with a real tampered or forged record."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import nacl.bindings as sodium
+import pytest
+
+from backbone.envelope.authorisation import ByLifecycle
+from backbone.envelope.errors import (
+    CiphertextDamaged,
+    EnvelopeRejected,
+    HeaderInvalid,
+    KeyNotValidAtEventTime,
+    KeyRevoked,
+    MalformedEnvelope,
+    NotAReader,
+    PayloadMalformed,
+    ReaderKeyMissing,
+    SchemaMismatch,
+    SchemaUnknown,
+    SignatureInvalid,
+    SignerMismatch,
+    UnknownKey,
+)
+from backbone.envelope.keys import KeyPair, Keyring
+from backbone.envelope.quarantine import Inbound, MemoryQuarantine, Rejection
+from backbone.envelope.reader import EnvelopeReader, Outcome
+from backbone.envelope.schemas import default_registry
+from support.envelopes import (
+    SECRETS_IN_PAYLOAD,
+    World,
+    forge,
+    make_event,
+    parse_envelope,
+    plain_event,
+    reader_keys,
+    sign_record,
+)
+
+POLICE, NGO, SCHOOL = "police.turkestan", "ngo.shymkent.sana-sezim", "school.turkestan.school-12"
+
+
+def _quarantined(world: World, data: bytes, agency: str = NGO) -> Rejection:
+    """Feed ``data`` to an agency's reader; it must quarantine it, unchanged, and carry on."""
+    quarantine = MemoryQuarantine()
+    reader = EnvelopeReader(world.codec(agency), quarantine, name=agency)
+    delivery = reader.read(
+        Inbound(data, key=b"c-test-0001", topic="referral.events.v1", partition=0, offset=7)
+    )
+    assert delivery.outcome is Outcome.QUARANTINED
+    [rejection] = quarantine.rejections
+    assert (rejection.key, rejection.value, rejection.source_offset) == (b"c-test-0001", data, 7)
+    assert not any(secret in rejection.detail for secret in SECRETS_IN_PAYLOAD)
+    follow_up = world.codec("social.turkestan").encode(
+        make_event(producer="social.turkestan"), [NGO]
+    )
+    assert reader.read(Inbound(follow_up)).outcome is Outcome.ACCEPTED
+    return rejection
+
+
+def _codec_error(world: World, data: bytes, agency: str = NGO) -> EnvelopeRejected:
+    with pytest.raises(EnvelopeRejected) as raised:
+        world.codec(agency).decode(data)
+    return raised.value
+
+
+def _genuine(world: World) -> bytes:
+    return world.codec(POLICE).encode(make_event(), [NGO])
+
+
+def test_random_bytes_are_quarantined_as_malformed(world: World) -> None:
+    for data in (b"", b"not an envelope", bytes(300), b"\xc3"):
+        assert _quarantined(world, data).reason == MalformedEnvelope.reason
+
+
+def test_truncated_envelope_is_rejected(world: World) -> None:
+    assert _quarantined(world, _genuine(world)[:-1]).reason == SignatureInvalid.reason
+
+
+def test_unknown_envelope_schema_is_schema_unknown(world: World) -> None:
+    data = bytearray(_genuine(world))
+    data[2] ^= 0xFF
+    assert _quarantined(world, bytes(data)).reason == SchemaUnknown.reason
+
+
+def test_unknown_payload_schema_signed_by_a_real_key_is_schema_unknown(world: World) -> None:
+    record = parse_envelope(_genuine(world))
+    record["payload_schema"] = bytes(8)
+    data = sign_record(record, world.pairs[POLICE].signing_secret_key)
+    assert _quarantined(world, data).reason == "schema_unknown"
+    assert isinstance(_codec_error(world, data), SchemaUnknown)
+
+
+def test_payload_schema_of_another_event_type_is_schema_mismatch(world: World) -> None:
+    record = parse_envelope(_genuine(world))
+    record["payload_schema"] = default_registry().payload("CaseClosed").fingerprint
+    data = sign_record(record, world.pairs[POLICE].signing_secret_key)
+    assert _quarantined(world, data).reason == SchemaMismatch.reason
+
+
+def test_tampered_body_is_quarantined_with_signature_invalid(world: World) -> None:
+    data = bytearray(_genuine(world))
+    data[-100] ^= 0x01  # inside the ciphertext
+    assert _quarantined(world, bytes(data)).reason == SignatureInvalid.reason
+
+
+def test_signer_outside_the_directory_is_unknown_key(world: World) -> None:
+    stranger = KeyPair.generate(POLICE)
+    data = forge(plain_event(), stranger, reader_keys(world, [POLICE, NGO]))
+    assert _quarantined(world, data).reason == UnknownKey.reason
+
+
+def test_revoked_key_stops_new_events(world: World) -> None:
+    stale = world.copy_directory()  # the producer has not heard of the revocation
+    world.revoke(world.pairs[POLICE], datetime(2026, 6, 1, tzinfo=UTC))
+    producer = world.codec(POLICE, directory=stale)
+    after = producer.encode(make_event(occurred_at="2026-12-11T16:00:00+05:00"), [NGO])
+    before = producer.encode(make_event(occurred_at="2026-05-01T09:00:00+05:00"), [NGO])
+
+    assert _quarantined(world, after).reason == KeyRevoked.reason
+    assert world.codec(NGO).decode(before).opened
+    with pytest.raises(KeyRevoked):  # backdated, but the broker appended it after revocation
+        world.codec(NGO).decode(before, received_at=datetime(2026, 6, 2, tzinfo=UTC))
+
+
+def test_key_used_outside_its_validity_is_refused(world: World) -> None:
+    record = parse_envelope(_genuine(world))
+    record["header"]["occurred_at"] = "2025-12-01T10:00:00+05:00"  # before the key's not_before
+    data = sign_record(record, world.pairs[POLICE].signing_secret_key)
+    assert _quarantined(world, data).reason == KeyNotValidAtEventTime.reason
+
+
+def test_agency_signing_as_another_producer_is_signer_mismatch(world: World) -> None:
+    plain = plain_event(producer=POLICE)
+    data = forge(plain, world.pairs[SCHOOL], reader_keys(world, [POLICE, NGO]))
+    assert _quarantined(world, data).reason == "signer_mismatch"
+    error = _codec_error(world, data)
+    assert isinstance(error, SignerMismatch)
+    assert SCHOOL in error.detail
+
+
+def test_damaged_ciphertext_under_a_valid_signature_is_ciphertext_damaged(world: World) -> None:
+    record = parse_envelope(_genuine(world))
+    ciphertext = bytearray(record["ciphertext"])
+    ciphertext[5] ^= 0x01
+    record["ciphertext"] = bytes(ciphertext)
+    data = sign_record(record, world.pairs[POLICE].signing_secret_key)
+    assert _quarantined(world, data).reason == CiphertextDamaged.reason
+
+
+def test_body_moved_under_another_header_does_not_open(world: World) -> None:
+    """The header is the AEAD's associated data: a re-signed header change breaks the body."""
+    record = parse_envelope(_genuine(world))
+    record["header"]["child_ref"] = "c-test-9999"
+    data = sign_record(record, world.pairs[POLICE].signing_secret_key)
+    assert _quarantined(world, data).reason == CiphertextDamaged.reason
+
+
+def test_sealed_key_for_another_agency_does_not_open(world: World) -> None:
+    record = parse_envelope(_genuine(world))
+    ngo_entry = next(r for r in record["readers"] if r["agency"] == NGO)
+    ngo_entry["sealed_key"] = sodium.crypto_box_seal(
+        bytes(32), world.pairs[NGO].encryption_public_key
+    )
+    data = sign_record(record, world.pairs[POLICE].signing_secret_key)
+    assert _quarantined(world, data).reason == CiphertextDamaged.reason
+
+
+def test_body_that_is_not_its_schema_is_payload_malformed(world: World) -> None:
+    schema = default_registry().payload("ChildIdentified")
+    data = forge(
+        plain_event(),
+        world.pairs[POLICE],
+        reader_keys(world, [POLICE, NGO]),
+        plaintext=schema.soe_prefix + b"\xff\xff\xff\xff",
+    )
+    assert _quarantined(world, data).reason == PayloadMalformed.reason
+
+
+def test_signed_header_breaking_the_contract_is_header_invalid(world: World) -> None:
+    plain = plain_event(
+        attributes={
+            "setting": "raid",
+            "accompanied": "false",
+            "age_band": "14-17",
+            "Test-Name-Alpha": "x",
+        }
+    )
+    data = forge(plain, world.pairs[POLICE], reader_keys(world, [POLICE, NGO]))
+    assert _quarantined(world, data).reason == HeaderInvalid.reason
+    assert "Test-Name-Alpha" not in str(_codec_error(world, data))
+
+
+def test_identity_number_as_child_ref_is_header_invalid(world: World) -> None:
+    data = forge(
+        plain_event(child_ref="000000000017"),
+        world.pairs[POLICE],
+        reader_keys(world, [POLICE, NGO]),
+    )
+    assert _quarantined(world, data).reason == HeaderInvalid.reason
+    assert "000000000017" not in str(_codec_error(world, data))
+
+
+def test_readers_missing_the_producer_are_malformed(world: World) -> None:
+    data = forge(plain_event(), world.pairs[POLICE], reader_keys(world, [NGO]))
+    assert _quarantined(world, data).reason == MalformedEnvelope.reason
+
+
+def test_inbox_envelope_not_addressed_to_the_agency_is_not_a_reader(world: World) -> None:
+    data = _genuine(world)
+    with pytest.raises(NotAReader):
+        world.codec("guardianship.turkestan").decode(data, require_body=True)
+    assert not world.codec("guardianship.turkestan").decode(data).opened
+
+
+def test_body_sealed_to_a_key_the_reader_no_longer_holds(world: World) -> None:
+    data = _genuine(world)
+    successor = KeyPair.generate(NGO, datetime.now(UTC) + timedelta(seconds=1))
+    codec = world.codec(NGO)
+    codec_without_old_key = type(codec)(world.directory, Keyring([successor]))
+    with pytest.raises(ReaderKeyMissing):
+        codec_without_old_key.decode(data)
+
+
+def test_school_claiming_a_victim_status_assessment_is_not_authorised(world: World) -> None:
+    plain = plain_event("VictimStatusAssessed", SCHOOL)
+    data = forge(plain, world.pairs[SCHOOL], reader_keys(world, [SCHOOL, NGO]))
+    rejection = _quarantined(world, data)
+    assert rejection.reason == "not_authorised"
+    assert "type school may not emit VictimStatusAssessed" in rejection.detail
+
+
+def test_acceptance_by_an_agency_that_is_not_a_recipient_is_not_authorised(world: World) -> None:
+    quarantine = MemoryQuarantine()
+    router = EnvelopeReader(world.codec(), quarantine, name="router", authoriser=ByLifecycle())
+    issued = world.codec(POLICE).encode(make_event("ReferralIssued", POLICE, recipients=[NGO]))
+    stray = world.codec("guardianship.turkestan").encode(
+        make_event("ReferralAccepted", "guardianship.turkestan")
+    )
+
+    assert router.read(Inbound(issued)).outcome is Outcome.ACCEPTED
+    assert router.read(Inbound(stray)).outcome is Outcome.QUARANTINED
+    [rejection] = quarantine.rejections
+    assert rejection.reason == "not_authorised"
+    assert rejection.detail.startswith("not_a_recipient:")
+
+
+def test_same_event_id_with_other_content_is_a_duplicate(world: World) -> None:
+    quarantine = MemoryQuarantine()
+    reader = EnvelopeReader(world.codec(NGO), quarantine, name=NGO)
+    first = make_event()
+    changed = make_event(
+        event_id=first.event_id,
+        attributes={"setting": "school", "accompanied": "false", "age_band": "14-17"},
+    )
+    producer = world.codec(POLICE)
+
+    assert reader.read(Inbound(producer.encode(first, [NGO]))).outcome is Outcome.ACCEPTED
+    again = reader.read(Inbound(producer.encode(first, [NGO])))
+    assert again.outcome is Outcome.REPEATED
+    other = reader.read(Inbound(producer.encode(changed, [NGO])))
+    assert other.outcome is Outcome.QUARANTINED
+    assert other.rejection is not None and other.rejection.reason == "duplicate_event"
+    assert other.rejection.event_id == first.event_id
