@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "backbone.envelope.cli",
     "backbone.demo",
     "backbone.audit.cli",
+    "backbone.scenario.cli",
 )
 
 

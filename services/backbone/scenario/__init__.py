@@ -1,0 +1,26 @@
+"""Synthetic data the demo, the tests and the benchmarks share (docs/scenario.md).
+
+``story`` is the demo's multi-agency scenario drawn from the source report, placed at a start
+instant, and ``expected_breaches`` what the audit shows for it at its as-of time; ``synthetic``
+streams seeded pathways shaped by the report's figures for load tests. Both produce plain
+events (referral-model.md, section 3) with payloads that fit the Avro schemas. Every person,
+number and place in them is synthetic: see ``identities``.
+"""
+
+from backbone.scenario.expected import ExpectedBreach, expected_breaches
+from backbone.scenario.jsonl import write_jsonl
+from backbone.scenario.profile import DEFAULT_PROFILE, Profile
+from backbone.scenario.story import scenario_as_of, scenario_events, scenario_start_before
+from backbone.scenario.synthetic import synthetic_events
+
+__all__ = [
+    "DEFAULT_PROFILE",
+    "ExpectedBreach",
+    "Profile",
+    "expected_breaches",
+    "scenario_as_of",
+    "scenario_events",
+    "scenario_start_before",
+    "synthetic_events",
+    "write_jsonl",
+]

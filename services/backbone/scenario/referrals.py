@@ -1,0 +1,149 @@
+"""The referral lifecycle written onto a ``Track``: issue, receipt, decision, completion.
+
+The issue's step is the referral's name; the referral id is minted from the child's label and
+that name, and each later step is ``<referral id>/<verb>/<agency>``, unique per recipient.
+
+``receive_promptly`` writes the receipt the way the live agency services record it: a signed
+``ReferralReceived`` within a minute of the issue, on the same local calendar day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Final
+
+from backbone.domain.events import Event
+from backbone.scenario import payloads
+from backbone.scenario.clock import local
+from backbone.scenario.payloads import Payload
+from backbone.scenario.track import Track
+
+PROMPT_RECEIPT: Final = timedelta(minutes=1)
+
+
+def issue(
+    track: Track,
+    name: str,
+    at: datetime,
+    issuer: str,
+    recipients: Sequence[str],
+    kind: str,
+    payload: Payload,
+    cause: Event | None = None,
+) -> Event:
+    return track.emit(
+        name,
+        "ReferralIssued",
+        at,
+        issuer,
+        payload,
+        attributes={"kind": kind},
+        referral_id=track.minter.referral_id(f"{track.label}/{name}"),
+        recipients=recipients,
+        cause=cause,
+    )
+
+
+def receive(track: Track, issued: Event, at: datetime, agency: str, worker: str) -> Event:
+    return _follow(
+        track,
+        issued,
+        "received",
+        "ReferralReceived",
+        at,
+        agency,
+        payloads.referral_received(worker),
+        {},
+        issued,
+    )
+
+
+def prompt_receipt_time(issued_at: datetime) -> datetime:
+    """One minute after ``issued_at``, or ``issued_at`` itself if that minute ends its day."""
+    issued = local(issued_at)
+    receipt = issued + PROMPT_RECEIPT
+    return receipt if receipt.date() == issued.date() else issued
+
+
+def receive_promptly(track: Track, issued: Event, agency: str, worker: str) -> Event:
+    """``agency``'s receipt of ``issued``, as an agency service records it on opening."""
+    return receive(track, issued, prompt_receipt_time(issued.occurred_at), agency, worker)
+
+
+def accept(
+    track: Track, received: Event, at: datetime, worker: str, note: str | None = None
+) -> Event:
+    payload = payloads.referral_accepted(worker, first_contact=at.date(), note=note)
+    return _follow(
+        track,
+        received,
+        "accepted",
+        "ReferralAccepted",
+        at,
+        received.producer,
+        payload,
+        {},
+        received,
+    )
+
+
+def decline(track: Track, received: Event, at: datetime, reason: str, explanation: str) -> Event:
+    payload = payloads.referral_declined(explanation)
+    return _follow(
+        track,
+        received,
+        "declined",
+        "ReferralDeclined",
+        at,
+        received.producer,
+        payload,
+        {"reason": reason},
+        received,
+    )
+
+
+def complete(
+    track: Track,
+    accepted: Event,
+    at: datetime,
+    outcome: str,
+    summary: str,
+    services: Sequence[str] = (),
+) -> Event:
+    payload = payloads.referral_completed(summary, services)
+    return _follow(
+        track,
+        accepted,
+        "completed",
+        "ReferralCompleted",
+        at,
+        accepted.producer,
+        payload,
+        {"outcome": outcome},
+        accepted,
+    )
+
+
+def _follow(
+    track: Track,
+    previous: Event,
+    verb: str,
+    event_type: str,
+    at: datetime,
+    agency: str,
+    payload: Payload,
+    attributes: dict[str, str],
+    cause: Event,
+) -> Event:
+    assert previous.referral_id is not None
+    return track.emit(
+        f"{previous.referral_id}/{verb}/{agency}",
+        event_type,
+        at,
+        agency,
+        payload,
+        attributes=attributes,
+        referral_id=previous.referral_id,
+        cause=cause,
+    )

@@ -1,0 +1,165 @@
+"""Synthetic pathways: deterministic per seed, streamed, valid, and shaped by their profile."""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from functools import cache
+
+import pytest
+from scenario_checks import check_payload, replay
+
+from backbone.audit.replay import Replay
+from backbone.domain.events import Event
+from backbone.domain.lifecycle import judge
+from backbone.scenario.jsonl import dumps
+from backbone.scenario.profile import DEFAULT_PROFILE, Profile, shares
+from backbone.scenario.synthetic import INVALID_KINDS, synthetic_events
+
+SAMPLE_CHILDREN = 3000
+DUTIES = (
+    "guardianship-notification",
+    "identification-assessment",
+    "police-referral-to-services",
+    "service-permission-request",
+    "police-notification",
+    "status-determination",
+)
+
+
+@cache
+def _sample() -> tuple[tuple[Event, ...], Replay]:
+    events = tuple(synthetic_events(SAMPLE_CHILDREN, seed=2024))
+    at = max(e.occurred_at for e in events) + timedelta(days=1)
+    return events, replay(events, at)
+
+
+def _identified() -> list[Event]:
+    return [e for e in _sample()[0] if e.event_type == "ChildIdentified"]
+
+
+def _assert_shares(observed: Iterable[str], expected: Mapping[str, float]) -> None:
+    """Each observed share is within four standard errors (plus half a point) of the figure."""
+    counts = Counter(observed)
+    total = sum(counts.values())
+    assert total > 0 and set(counts) <= set(expected), counts
+    for key, share in expected.items():
+        tolerance = 4 * math.sqrt(share * (1 - share) / total) + 0.005
+        assert abs(counts[key] / total - share) <= tolerance, (key, counts[key] / total, share)
+
+
+def _lines(events: Iterable[Event]) -> list[str]:
+    return [dumps(e) for e in events]
+
+
+def test_same_seed_gives_the_same_events_and_another_seed_others() -> None:
+    first = _lines(synthetic_events(200, seed=5))
+
+    assert first == _lines(synthetic_events(200, seed=5))
+    assert first != _lines(synthetic_events(200, seed=6))
+    assert not {e.event_id for e in synthetic_events(50, seed=5)} & {
+        e.event_id for e in synthetic_events(50, seed=6)
+    }
+
+
+def test_a_smaller_run_is_a_prefix_of_a_larger_one() -> None:
+    small = _lines(synthetic_events(40, seed=9))
+
+    assert _lines(synthetic_events(80, seed=9))[: len(small)] == small
+
+
+def test_events_are_streamed_one_child_at_a_time() -> None:
+    stream = synthetic_events(10**9, seed=1)
+
+    assert inspect.isgenerator(stream)
+    assert len(list(itertools.islice(stream, 20))) == 20
+
+
+def test_every_synthetic_event_is_valid_and_fits_its_schema() -> None:
+    events, report = _sample()
+
+    assert report.rejected == ()
+    for event in events[:5000]:
+        check_payload(event)
+
+
+def test_invalid_fraction_adds_exactly_the_rejected_events_and_changes_no_verdict() -> None:
+    clean = list(synthetic_events(400, seed=3))
+    dirty = list(synthetic_events(400, seed=3, invalid_fraction=0.25))
+    extra = {e.event_id for e in dirty} - {e.event_id for e in clean}
+    at = max(e.occurred_at for e in dirty) + timedelta(days=1)
+    judgement = judge(dirty)
+    rejected = {
+        event_id: verdict.reason.value
+        for event_id, verdict in judgement.verdicts.items()
+        if verdict is not None
+    }
+
+    assert {e.event_id for e in clean} <= {e.event_id for e in dirty}
+    assert set(rejected) == extra
+    assert set(rejected.values()) == set(INVALID_KINDS)
+    assert abs(len(extra) / 400 - 0.25) < 0.09
+    assert replay(dirty, at).obligations == replay(clean, at).obligations
+
+
+def test_settings_regions_ages_and_accompaniment_follow_the_profile() -> None:
+    p = DEFAULT_PROFILE
+    settings = shares(p.settings)
+    ages: dict[str, float] = {}
+    for setting, share in settings.items():
+        for band, band_share in shares(p.age_bands[setting]).items():
+            ages[band] = ages.get(band, 0.0) + share * band_share
+    accompanied = sum(share * p.accompanied[s] for s, share in settings.items())
+    identified = _identified()
+
+    assert len(identified) == SAMPLE_CHILDREN
+    _assert_shares((e.attributes["setting"] for e in identified), settings)
+    _assert_shares((e.region for e in identified), shares(p.regions))
+    _assert_shares((e.attributes["age_band"] for e in identified), ages)
+    _assert_shares(
+        (e.attributes["accompanied"] for e in identified),
+        {"true": accompanied, "false": 1 - accompanied},
+    )
+
+
+def test_risk_levels_and_recognition_follow_the_profile() -> None:
+    events = _sample()[0]
+    risks = [e.attributes["risk_level"] for e in events if e.event_type == "RiskAssessed"]
+    outcomes = [e.attributes["outcome"] for e in events if e.event_type == "VictimStatusAssessed"]
+    recognition = DEFAULT_PROFILE.recognition
+
+    _assert_shares(risks, shares(DEFAULT_PROFILE.risk_levels))
+    _assert_shares(outcomes, {"recognized": recognition, "not_recognized": 1 - recognition})
+
+
+def test_stalled_and_late_handoffs_follow_the_profile() -> None:
+    p, obligations = DEFAULT_PROFILE, _sample()[1].obligations
+    receipts = [o.status.value for o in obligations if o.rule.endswith("receipt")]
+    decisions = [o.status.value for o in obligations if o.rule == "referral-decision"]
+    duties = [o.status.value for o in obligations if o.rule in DUTIES]
+    on_time = 1 - p.no_receipt - p.late_receipt
+
+    _assert_shares(receipts, {"open": p.no_receipt, "late": p.late_receipt, "met": on_time})
+    _assert_shares(decisions, {"open": p.no_decision, "met": 1 - p.no_decision})
+    _assert_shares(duties, {"late": p.late_duty, "met": 1 - p.late_duty})
+
+
+def test_a_profile_shapes_the_pathways() -> None:
+    nurses_only = Profile(settings={"phc": 1.0}, risk_levels={"high": 1.0})
+    events = list(synthetic_events(30, seed=4, profile=nurses_only))
+    kinds = Counter(e.attributes["kind"] for e in events if e.event_type == "ReferralIssued")
+
+    assert {e.attributes["setting"] for e in events if e.event_type == "ChildIdentified"} == {"phc"}
+    assert {e.attributes["risk_level"] for e in events if e.event_type == "RiskAssessed"} == {
+        "high"
+    }
+    assert set(kinds) == {"other", "police_notification"}
+
+
+def test_an_inconsistent_profile_is_refused_with_its_fields() -> None:
+    with pytest.raises(ValueError, match=r"no_receipt \+ late_receipt.*settings\.street"):
+        Profile(no_receipt=0.7, late_receipt=0.5, settings={"street": 1.0})
