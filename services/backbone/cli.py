@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "backbone.broker.cli",
     "backbone.envelope.cli",
     "backbone.demo",
+    "backbone.runtime.cli",
     "backbone.audit.cli",
     "backbone.scenario.cli",
 )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kafka.admin import ConfigResource, ConfigResourceType
 from kafka.errors import KafkaError, TopicAuthorizationFailedError
 
 from backbone.broker import topology
+from backbone.broker.admin import admin_client
 from backbone.broker.settings import KafkaSettings
 from support.broker import Broker
 from support.kafka_io import produce, read_all
@@ -18,11 +21,19 @@ pytestmark = pytest.mark.broker
 EVENT_LOG = "referral.events.v1"
 
 
+POLICE, NGO, SCHOOL = (
+    f"{kind}.test-{uuid.uuid4().hex[:6]}" for kind in ("police", "ngo", "school")
+)
+
+
 @pytest.fixture(scope="module")
-def applied(broker: Broker) -> topology.Topology:
-    loaded = topology.load()
+def applied(broker: Broker) -> Iterator[topology.Topology]:
+    """The project's topology file with test agencies, so real inboxes stay untouched."""
+    loaded = topology.load(agencies=[POLICE, NGO, SCHOOL])
     topology.apply(broker.admin, loaded)
-    return loaded
+    yield loaded
+    with admin_client(broker.admin) as client:
+        client.delete_topics([topology.inbox_topic(a) for a in (POLICE, NGO, SCHOOL)])
 
 
 def _as(broker: Broker, principal: str) -> KafkaSettings:
@@ -32,7 +43,7 @@ def _as(broker: Broker, principal: str) -> KafkaSettings:
 def test_agency_writes_the_event_log_but_cannot_read_it(
     broker: Broker, applied: topology.Topology
 ) -> None:
-    police = _as(broker, "police.turkestan")
+    police = _as(broker, POLICE)
 
     produce(police, EVENT_LOG, uuid.uuid4().bytes)
 
@@ -43,20 +54,20 @@ def test_agency_writes_the_event_log_but_cannot_read_it(
 def test_agency_reads_its_own_inbox_and_not_another_agencys(
     broker: Broker, applied: topology.Topology
 ) -> None:
-    router, ngo = _as(broker, "router"), _as(broker, "ngo.shymkent.sana-sezim")
+    router, ngo = _as(broker, "router"), _as(broker, NGO)
     marker = uuid.uuid4().bytes
-    produce(router, topology.inbox_topic("ngo.shymkent.sana-sezim"), marker)
+    produce(router, topology.inbox_topic(NGO), marker)
 
-    assert marker in read_all(ngo, topology.inbox_topic("ngo.shymkent.sana-sezim"))
+    assert marker in read_all(ngo, topology.inbox_topic(NGO))
     with pytest.raises(TopicAuthorizationFailedError):
-        read_all(ngo, topology.inbox_topic("police.turkestan"))
+        read_all(ngo, topology.inbox_topic(POLICE))
 
 
 def test_agency_cannot_write_into_an_inbox(broker: Broker, applied: topology.Topology) -> None:
-    school = _as(broker, "school.turkestan.school-12")
+    school = _as(broker, SCHOOL)
 
     with pytest.raises(KafkaError):
-        produce(school, topology.inbox_topic("police.turkestan"), b"forged delivery")
+        produce(school, topology.inbox_topic(POLICE), b"forged delivery")
 
 
 def test_every_agency_has_an_inbox_and_the_contract_topics_exist(
@@ -85,3 +96,18 @@ def test_a_topology_with_an_unknown_operation_is_refused(tmp_path: Path) -> None
 
     with pytest.raises(topology.TopologyError, match="unknown operation 'devour'"):
         topology.load(bad)
+
+
+def test_event_log_and_inboxes_are_stamped_by_the_broker(
+    broker: Broker, applied: topology.Topology
+) -> None:
+    with admin_client(broker.admin) as client:
+        described = client.describe_configs(
+            [
+                ConfigResource(ConfigResourceType.TOPIC, EVENT_LOG),
+                ConfigResource(ConfigResourceType.TOPIC, topology.inbox_topic(NGO)),
+            ]
+        )
+
+    for topic in (EVENT_LOG, topology.inbox_topic(NGO)):
+        assert described["topic"][topic]["message.timestamp.type"]["value"] == "LogAppendTime"

@@ -11,6 +11,8 @@ from kafka.admin import (
     ACLOperation,
     ACLPermissionType,
     ACLResourcePatternType,
+    ConfigResource,
+    ConfigResourceType,
     KafkaAdminClient,
     ResourcePattern,
     ResourceType,
@@ -87,6 +89,18 @@ def ensure_topics(settings: KafkaSettings, topics: Iterable[TopicSpec]) -> list[
             except TopicAlreadyExistsError:
                 continue
     return created
+
+
+def align_topic_configs(settings: KafkaSettings, topics: Iterable[TopicSpec]) -> None:
+    """Set each existing topic's configuration to exactly its spec (unlisted keys to defaults)."""
+    resources = [
+        ConfigResource(ConfigResourceType.TOPIC, topic.name, dict(topic.configs))
+        for topic in topics
+    ]
+    if not resources:
+        return
+    with admin_client(settings) as admin:
+        admin.alter_configs(resources)
 
 
 def upsert_scram_user(settings: KafkaSettings, username: str, password: str) -> None:

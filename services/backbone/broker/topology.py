@@ -76,13 +76,15 @@ def _grants(principal: str, acls: Any, where: str, agency: str | None = None) ->
     return tuple(grants)
 
 
-def load(path: Path = DEFAULT_FILE) -> Topology:
+def load(path: Path = DEFAULT_FILE, agencies: list[str] | None = None) -> Topology:
+    """Load and expand the file; ``agencies`` replaces its agency list (tests, other regions)."""
     try:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise TopologyError(f"{path}: {exc}") from None
     topics = [_topic(t, f"topics[{n}]") for n, t in enumerate(data.get("topics", []))]
-    agencies = data.get("agencies", {}).get("ids", [])
+    if agencies is None:
+        agencies = list(data.get("agencies", {}).get("ids", []))
     for agency in agencies:
         try:
             AgencyId.parse(agency)
@@ -119,6 +121,7 @@ def principal_settings(principal: str, base: KafkaSettings | None = None) -> Kaf
 def apply(settings: KafkaSettings, topology: Topology) -> dict[str, int]:
     """Create missing topics, SCRAM users (new random passwords) and ACLs; return counts."""
     created = admin.ensure_topics(settings, topology.topics)
+    admin.align_topic_configs(settings, topology.topics)
     new_users = 0
     for principal in topology.principals:
         path = password_file(principal)

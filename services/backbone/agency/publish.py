@@ -1,0 +1,87 @@
+"""Publishing an agency's events and reading its inbox, outside the long-running service.
+
+``publish`` signs and encrypts plain events as the agency and writes them to the event log,
+waiting for the broker's acknowledgement; ``read_inbox`` verifies and opens what the router
+delivered to the agency. Both run as the agency's own principal with its own keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from backbone.broker.topology import inbox_topic
+from backbone.domain.events import Event
+from backbone.envelope.codec import VerifiedEnvelope
+from backbone.envelope.errors import EncodingRefused, EnvelopeRejected
+from backbone.runtime.context import ServiceContext
+
+EVENT_LOG = "referral.events.v1"
+
+
+class PublishRefused(ValueError):
+    """An event the agency may not publish as given; nothing was sent."""
+
+
+def read_inbox(context: ServiceContext) -> Iterator[VerifiedEnvelope | EnvelopeRejected]:
+    """Every record of the agency's inbox from the start, opened, or the reason it is refused."""
+    topic = inbox_topic(context.principal)
+    consumer = KafkaConsumer(**context.kafka.kafka_python(), enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or {0}]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        while any(consumer.position(p) < ends[p] for p in partitions):
+            for records in consumer.poll(timeout_ms=1000).values():
+                for record in records:
+                    try:
+                        yield context.codec.decode(record.value, require_body=True)
+                    except EnvelopeRejected as refused:
+                        yield refused
+    finally:
+        consumer.close()
+
+
+def referral_parties(context: ServiceContext) -> dict[str, set[str]]:
+    """referral_id → the agencies of that referral the agency knows of (issuer and recipients)."""
+    parties: dict[str, set[str]] = {}
+    for item in read_inbox(context):
+        if isinstance(item, VerifiedEnvelope) and item.event.event_type == "ReferralIssued":
+            event = item.event
+            assert event.referral_id is not None
+            parties[event.referral_id] = {event.producer, *event.recipients}
+    return parties
+
+
+def publish(
+    context: ServiceContext, events: Iterable[Event], readers: Iterable[str] = ()
+) -> list[str]:
+    """Sign, encrypt and publish ``events``; return their ids once the broker has them all.
+
+    Readers of each envelope: the producer, the recipients of a ``ReferralIssued``, the known
+    parties of the referral for its lifecycle events, and ``readers``.
+    """
+    events = list(events)
+    for event in events:
+        if event.producer != context.principal:
+            raise PublishRefused(
+                f"event {event.event_id}: producer {event.producer} is not {context.principal}"
+            )
+    parties = referral_parties(context) if any(e.referral_id for e in events) else {}
+    envelopes = []  # all or nothing: every event is enveloped before the first is sent
+    for event in events:
+        extra = {*readers, *parties.get(event.referral_id or "", set())}
+        try:
+            envelopes.append((event.child_ref.encode(), context.codec.encode(event, sorted(extra))))
+        except (EncodingRefused, EnvelopeRejected) as refused:
+            raise PublishRefused(f"event {event.event_id}: {refused}") from None
+    producer = KafkaProducer(**context.kafka.kafka_python(), acks="all")
+    try:
+        futures = [producer.send(EVENT_LOG, key=key, value=data) for key, data in envelopes]
+        for future in futures:
+            future.get(timeout=30)
+    finally:
+        producer.close()
+    return [e.event_id for e in events]

@@ -1,0 +1,117 @@
+"""An agency's service as a faust app, running as the agency's own principal with its own keys.
+
+It consumes ``inbox.<agency>.v1``, verifies and opens each envelope (every envelope in the
+inbox must be addressed to the agency), keeps its view of its referrals in a changelog-backed
+table, and emits a signed ``ReferralReceived`` for each referral addressed to it (see
+``receipts``: at most a couple of seconds after opening it, unless the agency recorded one).
+Records it refuses are kept, with their reason and original bytes, in its quarantine table
+(agencies do not write the shared quarantine topic; the router already screened the record).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from backbone.agency import view
+from backbone.agency.receipts import ReceiptSchedule, awaiting_receipt, receipt_for
+from backbone.broker.topology import inbox_topic
+from backbone.envelope.authorisation import ByType
+from backbone.envelope.quarantine import Inbound, Rejection
+from backbone.envelope.reader import EnvelopeReader, Outcome
+from backbone.logs import get_logger
+from backbone.runtime.context import ServiceContext
+from backbone.runtime.faust_app import exit_on_failure, make_app
+from backbone.runtime.tables import DeferredSeen, digest_view
+
+EVENT_LOG = "referral.events.v1"
+RECEIPT_TICK_SECONDS = 0.5
+RESCHEDULE_SECONDS = 5.0
+
+
+class TableQuarantine:
+    """The agency's own quarantine: rejections kept in a changelog-backed table."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def put(self, rejection: Rejection) -> None:
+        key = f"{rejection.source_topic}/{rejection.source_partition}/{rejection.source_offset}"
+        self._table[key] = {
+            "reason": rejection.reason,
+            "detail": rejection.detail,
+            "event_id": rejection.event_id,
+            "rejected_at": rejection.rejected_at.isoformat(),
+            "value": rejection.value.hex(),
+            "key": None if rejection.key is None else rejection.key.hex(),
+        }
+
+
+def build(context: ServiceContext, **options: Any) -> faust.App:
+    agency = context.principal
+    app = make_app(agency, context.kafka, **options)
+    log = get_logger().bind(service="agency", agency=agency)
+    source = app.topic(inbox_topic(agency), key_serializer="raw", value_serializer="raw")
+    event_log = app.topic(EVENT_LOG, key_serializer="raw", value_serializer="raw")
+    seen_table = app.Table("seen", default=None)
+    referrals = app.Table("referrals", default=None)
+    quarantined = app.Table("quarantine", default=None)
+    schedule = ReceiptSchedule(agency)
+    seen = DeferredSeen(digest_view(seen_table))
+    reader = EnvelopeReader(
+        context.codec,
+        TableQuarantine(quarantined),
+        name=agency,
+        authoriser=ByType(),
+        seen=seen,
+        require_body=True,
+    )
+
+    @app.agent(source)
+    @exit_on_failure("agency")
+    async def receive(stream: faust.StreamT[bytes]) -> None:
+        async for message in stream.events():
+            delivery = reader.read(Inbound.from_record(message.message))
+            if delivery.outcome is not Outcome.ACCEPTED or delivery.event is None:
+                continue
+            event = delivery.event
+            updated = view.apply(referrals.get(event.referral_id or ""), event)
+            if updated is not None:
+                referrals[updated["referral_id"]] = updated
+                schedule.note(updated)
+            seen.commit(event.event_id)
+            log.info(
+                "envelope_opened",
+                event_id=event.event_id,
+                event_type=event.event_type,
+                referral_id=event.referral_id,
+                producer=event.producer,
+            )
+
+    @app.timer(RECEIPT_TICK_SECONDS)
+    async def send_due_receipts() -> None:
+        for referral_id in schedule.due():
+            current = referrals.get(referral_id)
+            if current is None or not awaiting_receipt(current, agency):
+                schedule.sent(referral_id)
+                continue
+            receipt = receipt_for(current, agency, datetime.now(UTC))
+            data = context.codec.encode(receipt, readers=[current["issuer"]])
+            await (await event_log.send(key=receipt.child_ref.encode(), value=data))
+            schedule.sent(referral_id)
+            log.info("receipt_sent", event_id=receipt.event_id, referral_id=referral_id)
+
+    @app.timer(RESCHEDULE_SECONDS)
+    async def reschedule_from_views() -> None:
+        # After a restart the schedule is empty: the recovered views say what is still owed.
+        for current in list(referrals.values()):
+            if current is not None:
+                schedule.note(current)
+
+    @app.timer(5.0)
+    async def refresh_directory() -> None:
+        await context.refresh_directory_async()
+
+    return app

@@ -1,0 +1,83 @@
+"""The router as a faust app (principal ``router``).
+
+For each record of ``referral.events.v1`` it verifies the envelope (signature, signer, schema,
+authorisation by content over the child's history), then writes the record's bytes unchanged to
+``inbox.<agency>.v1`` of every reader the envelope lists, waits for the broker's acknowledgements,
+and only then records the event id as delivered. A redelivered event (same id, same content) is
+recognised and not delivered again; one with the same id and other content is quarantined.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+
+from backbone.broker.topology import inbox_topic
+from backbone.envelope.authorisation import ByLifecycle
+from backbone.envelope.quarantine import Inbound, KafkaQuarantine, Quarantine
+from backbone.envelope.reader import EnvelopeReader, Outcome
+from backbone.logs import get_logger
+from backbone.runtime.context import ServiceContext
+from backbone.runtime.faust_app import exit_on_failure, make_app
+from backbone.runtime.tables import DeferredSeen, digest_view, history_view
+
+EVENT_LOG = "referral.events.v1"
+EVENT_LOG_PARTITIONS = 3
+DIRECTORY_REFRESH_SECONDS = 5.0
+
+
+def build(
+    context: ServiceContext, quarantine: Quarantine | None = None, **options: Any
+) -> faust.App:
+    app = make_app("router", context.kafka, **options)
+    log = get_logger().bind(service="router")
+    source = app.topic(EVENT_LOG, key_serializer="raw", value_serializer="raw")
+    delivered = app.Table("delivered", default=None, partitions=EVENT_LOG_PARTITIONS)
+    histories = app.Table("histories", default=None, partitions=EVENT_LOG_PARTITIONS)
+    seen = DeferredSeen(digest_view(delivered))
+    reader = EnvelopeReader(
+        context.codec,
+        quarantine or KafkaQuarantine(context.kafka),
+        name="router",
+        authoriser=ByLifecycle(history_view(histories)),
+        seen=seen,
+    )
+    inboxes: dict[str, faust.types.TopicT] = {}
+
+    def inbox(agency: str) -> faust.types.TopicT:
+        if agency not in inboxes:
+            inboxes[agency] = app.topic(
+                inbox_topic(agency), key_serializer="raw", value_serializer="raw"
+            )
+        return inboxes[agency]
+
+    @app.agent(source)
+    @exit_on_failure("router")
+    async def route(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            record = Inbound.from_record(event.message)
+            delivery = reader.read(record)
+            if delivery.outcome is not Outcome.ACCEPTED or delivery.envelope is None:
+                continue
+            envelope = delivery.envelope
+            pending = [
+                await inbox(agency).send(key=record.key, value=record.value)
+                for agency in envelope.readers
+            ]
+            for future in pending:
+                await future
+            seen.commit(envelope.event.event_id)
+            log.info(
+                "envelope_delivered",
+                event_id=envelope.event.event_id,
+                referral_id=envelope.event.referral_id,
+                producer=envelope.event.producer,
+                readers=list(envelope.readers),
+            )
+
+    @app.timer(DIRECTORY_REFRESH_SECONDS)
+    async def refresh_directory() -> None:
+        await context.refresh_directory_async()
+
+    return app

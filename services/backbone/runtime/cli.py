@@ -1,0 +1,98 @@
+"""``backbone run``, ``backbone emit`` and ``backbone inbox``: the services and their operators."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from backbone.agency import publish as agency_publish
+from backbone.agency import service as agency_service
+from backbone.domain.events import Event, MalformedEvent, parse_event
+from backbone.envelope.codec import VerifiedEnvelope
+from backbone.logs import configure
+from backbone.router import service as router_service
+from backbone.runtime.context import ServiceContext
+from backbone.runtime.faust_app import run_worker
+
+
+def register(subparsers: Any) -> None:
+    run = subparsers.add_parser("run", help="run one backbone service in this process")
+    services = run.add_subparsers(dest="service", required=True)
+    services.add_parser(
+        "router", help="deliver the event log to the readers' inboxes"
+    ).set_defaults(func=_run_router)
+    agency = services.add_parser("agency", help="an agency's service (inbox, receipts, view)")
+    agency.add_argument("--as", dest="agency", required=True, help="the agency id")
+    agency.set_defaults(func=_run_agency)
+
+    emit = subparsers.add_parser("emit", help="sign, encrypt and publish plain JSON events")
+    emit.add_argument("--as", dest="agency", required=True, help="the producing agency")
+    emit.add_argument("--file", type=Path, required=True, help="JSON Lines, one event a line")
+    emit.add_argument("--readers", default="", help="more agencies to address, comma-separated")
+    emit.set_defaults(func=_emit)
+
+    inbox = subparsers.add_parser("inbox", help="what an agency received, decrypted")
+    inbox.add_argument("--as", dest="agency", required=True, help="the agency id")
+    inbox.set_defaults(func=_inbox)
+
+
+def _run_router(args: argparse.Namespace) -> int:
+    configure("router")
+    app = router_service.build(ServiceContext.load("router", agency=False))
+    run_worker(app, "router")
+    return 0
+
+
+def _run_agency(args: argparse.Namespace) -> int:
+    configure("agency", args.agency)
+    app = agency_service.build(ServiceContext.load(args.agency, agency=True))
+    run_worker(app, "agency", args.agency)
+    return 0
+
+
+def read_events(path: Path) -> tuple[list[Event], list[str]]:
+    """Events of a JSON Lines file, and ``LINE: reason`` for every malformed line."""
+    events, problems = [], []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            events.append(parse_event(json.loads(line)))
+        except json.JSONDecodeError as error:
+            problems.append(f"{number}: not JSON ({error.msg})")
+        except MalformedEvent as error:
+            problems.append(f"{number}: {error}")
+    return events, problems
+
+
+def _emit(args: argparse.Namespace) -> int:
+    events, problems = read_events(args.file)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
+    context = ServiceContext.load(args.agency, agency=True)
+    readers = [r for r in args.readers.split(",") if r]
+    try:
+        published = agency_publish.publish(context, events, readers)
+    except agency_publish.PublishRefused as refused:
+        print(f"refused: {refused}", file=sys.stderr)
+        return 2
+    print(json.dumps({"published": len(published), "event_ids": published}))
+    return 0
+
+
+def _inbox(args: argparse.Namespace) -> int:
+    context = ServiceContext.load(args.agency, agency=True)
+    for item in agency_publish.read_inbox(context):
+        if isinstance(item, VerifiedEnvelope):
+            print(json.dumps(item.event.to_json(), ensure_ascii=False))
+        else:
+            print(
+                json.dumps(
+                    {"refused": item.reason, "detail": item.detail, "event_id": item.event_id}
+                )
+            )
+    return 0

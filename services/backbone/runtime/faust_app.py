@@ -1,0 +1,99 @@
+"""One way to build and run a faust app of the backbone.
+
+Every service runs as its own SCRAM principal. Its app id is ``<principal>_svc``, so its consumer
+group and the changelog topics of its tables start with ``<principal>_``, the prefix its ACLs
+allow (deploy/kafka/topology.toml). Tables live in RocksDB under the run folder and are recovered
+from their changelogs after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import faust
+from faust.worker import Worker
+
+from backbone.broker.settings import KafkaSettings
+from backbone.logs import configure, get_logger
+from backbone.paths import private_dir, run_dir
+
+
+def app_id(principal: str) -> str:
+    return f"{principal}_svc"
+
+
+def make_app(
+    principal: str,
+    settings: KafkaSettings,
+    *,
+    web_port: int | None = None,
+    state_dir: Path | None = None,
+    **overrides: Any,
+) -> faust.App:
+    """A faust app connected as ``settings``' principal; nothing connects until it starts."""
+    options: dict[str, Any] = {
+        "broker": [f"kafka://{host}" for host in settings.bootstrap.split(",")],
+        "broker_credentials": faust.SASLCredentials(
+            username=settings.username,
+            password=settings.password,
+            mechanism=settings.sasl_mechanism,
+        ),
+        "store": "rocksdb://",
+        "datadir": str(private_dir(state_dir or run_dir() / "state" / principal)),
+        "topic_allow_declare": True,
+        "topic_disable_leader": True,
+        "topic_replication_factor": 1,
+        # Tables are co-partitioned with their source topic; callers pass partitions= to match.
+        "topic_partitions": 1,
+        "processing_guarantee": "at_least_once",
+        "consumer_auto_offset_reset": "earliest",
+        "broker_max_poll_records": 100,
+        "web_enabled": web_port is not None,
+        "web_port": web_port or 6066,
+        "web_bind": "127.0.0.1",
+        # Table contents are never served over faust's generic /table endpoint.
+        "web_tables_enabled": False,
+        "web_graph_enabled": False,
+        "table_standby_replicas": 0,
+        "producer_acks": -1,
+    }
+    options.update(overrides)
+    return faust.App(app_id(principal), **options)
+
+
+def run_worker(app: faust.App, service: str, agency: str | None = None) -> None:
+    """Run ``app`` in this process until it is stopped, logging JSON lines like every service."""
+    configure(service, agency)
+    Worker(app, loglevel="INFO", quiet=True, override_logging=False).execute_from_commandline()
+
+
+# A faust agent that raises stops for good while its worker process lives on: a silent stall.
+# The backbone's agents exit the process instead, with this status, before their record's offset
+# is committed, so the record is processed again when the service is restarted.
+EXIT_AGENT_FAILED = 70
+
+AgentFunction = Callable[[Any], Awaitable[None]]
+
+
+def exit_on_failure(service: str) -> Callable[[AgentFunction], AgentFunction]:
+    def wrap(agent: AgentFunction) -> AgentFunction:
+        @functools.wraps(agent)
+        async def run(stream: Any) -> None:
+            try:
+                await agent(stream)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                get_logger().exception("agent_failed", service=service)
+                logging.shutdown()
+                os._exit(EXIT_AGENT_FAILED)
+
+        return run
+
+    return wrap

@@ -1,0 +1,123 @@
+"""End to end on the real broker: agencies, router and receipts, as separate processes."""
+
+from __future__ import annotations
+
+import signal
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from support.broker import Broker
+from support.deployment import Deployment, deployment, wait_for
+
+pytestmark = pytest.mark.broker
+
+ALMATY = ZoneInfo("Asia/Almaty")
+
+
+@pytest.fixture(scope="module")
+def backbone(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    roles = {"police": "police", "ngo": "ngo", "guardianship": "guardianship", "school": "school"}
+    with deployment(broker, tmp_path_factory.mktemp("deployment"), roles) as deployed:
+        deployed.start("router", "router")
+        for role in ("police", "ngo", "guardianship"):
+            deployed.start_agency(role)
+        yield deployed
+
+
+def _now() -> str:
+    return datetime.now(UTC).astimezone(ALMATY).replace(microsecond=0).isoformat()
+
+
+def _referral(d: Deployment, issuer: str, to: list[str], kind: str) -> dict[str, Any]:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "ReferralIssued",
+        "occurred_at": _now(),
+        "producer": d.agencies[issuer],
+        "child_ref": f"c-{uuid.uuid4().hex[:12]}",
+        "recipients": [d.agencies[r] for r in to],
+        "region": "turkestan",
+        "attributes": {"kind": kind},
+        "referral_id": f"r-{uuid.uuid4().hex[:12]}",
+        "payload": {
+            "summary": "Synthetic test referral",
+            "urgency": "urgent",
+            "requested_services": ["psychological"],
+            "contact_name": "Test Officer",
+            "contact_phone": None,
+            "documents": [],
+        },
+    }
+
+
+def _of(inbox: list[dict[str, Any]], event_type: str, referral_id: str) -> list[dict[str, Any]]:
+    return [
+        e
+        for e in inbox
+        if e.get("event_type") == event_type and e.get("referral_id") == referral_id
+    ]
+
+
+def test_referral_travels_police_to_ngo_to_guardianship_with_signed_receipts(
+    backbone: Deployment, tmp_path: Path
+) -> None:
+    first = _referral(backbone, "police", ["ngo"], "victim_services")
+    backbone.emit("police", [first], tmp_path)
+    receipt = wait_for(
+        lambda: _of(backbone.inbox("police"), "ReferralReceived", first["referral_id"]),
+        what="the ngo's receipt in the police inbox",
+    )
+    second = _referral(backbone, "ngo", ["guardianship"], "guardianship_notification")
+    second["child_ref"] = first["child_ref"]
+    backbone.emit("ngo", [second], tmp_path)
+    wait_for(
+        lambda: _of(backbone.inbox("ngo"), "ReferralReceived", second["referral_id"]),
+        what="the guardianship's receipt in the ngo inbox",
+    )
+
+    assert receipt[0]["producer"] == backbone.agencies["ngo"]
+    ngo_inbox = backbone.inbox("ngo")
+    assert _of(ngo_inbox, "ReferralIssued", first["referral_id"])[0]["payload"] == first["payload"]
+    guardianship_inbox = backbone.inbox("guardianship")
+    assert not _of(guardianship_inbox, "ReferralIssued", first["referral_id"])
+    assert _of(guardianship_inbox, "ReferralIssued", second["referral_id"])
+
+
+def test_each_agency_sees_exactly_what_is_addressed_to_it(
+    backbone: Deployment, tmp_path: Path
+) -> None:
+    to_guardianship = _referral(backbone, "police", ["guardianship"], "guardianship_notification")
+    backbone.emit("police", [to_guardianship], tmp_path)
+    wait_for(
+        lambda: _of(backbone.inbox("police"), "ReferralReceived", to_guardianship["referral_id"]),
+        what="the guardianship's receipt",
+    )
+
+    ids = {e.get("event_id") for e in backbone.inbox("ngo")}
+    assert to_guardianship["event_id"] not in ids
+    assert all("refused" not in e for e in backbone.inbox("guardianship"))
+
+
+def test_agency_restarted_mid_scenario_loses_and_duplicates_nothing(
+    backbone: Deployment, tmp_path: Path
+) -> None:
+    backbone.stop("ngo", signal.SIGKILL)
+    referrals = [_referral(backbone, "police", ["ngo"], "victim_services") for _ in range(5)]
+    backbone.emit("police", referrals, tmp_path)
+    backbone.start_agency("ngo")
+
+    def receipts() -> dict[str, list[dict[str, Any]]] | None:
+        inbox = backbone.inbox("police")
+        found = {
+            r["referral_id"]: _of(inbox, "ReferralReceived", r["referral_id"]) for r in referrals
+        }
+        return found if all(found.values()) else None
+
+    found = wait_for(receipts, timeout=90, what="a receipt for every referral")
+    assert all(len(lines) == 1 for lines in found.values())

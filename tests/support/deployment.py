@@ -1,0 +1,109 @@
+"""A backbone deployment for end-to-end tests: test agencies, keys, and service processes.
+
+Test agencies get unique ids (``police.t<hex>``), so tests share the broker, the event log and
+the router with anything else on it without reading or writing another run's inboxes. They are
+certified under the deployment's keystore root and published to the key directory topic. Each
+service runs as a real ``backbone run ...`` process that the test can stop, kill and restart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+from backbone.broker import topology
+from support.broker import Broker
+
+T = TypeVar("T")
+BACKBONE = [sys.executable, "-m", "backbone.cli"]
+
+
+def wait_for(condition: Callable[[], T | None], timeout: float = 60.0, what: str = "") -> T:
+    """Poll ``condition`` until it returns a truthy value; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.3)
+
+
+@dataclass
+class Deployment:
+    broker: Broker
+    keystore: Path
+    logs: Path
+    agencies: dict[str, str] = field(default_factory=dict)  # role -> agency id
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "BACKBONE_KEYSTORE": str(self.keystore)}
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [*BACKBONE, *args], env=self.env(), capture_output=True, text=True, timeout=120
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"backbone {' '.join(args)} failed: {result.stderr[-2000:]}")
+        return result
+
+    def start(self, name: str, *args: str) -> None:
+        log = (self.logs / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            [*BACKBONE, "run", *args], env=self.env(), stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> int:
+        process = self.processes.pop(name)
+        process.send_signal(sig)
+        return process.wait(timeout=60)
+
+    def start_agency(self, role: str) -> None:
+        self.start(role, "agency", "--as", self.agencies[role])
+
+    def inbox(self, role: str) -> list[dict[str, object]]:
+        lines = self.cli("inbox", "--as", self.agencies[role]).stdout.splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def emit(self, role: str, events: list[dict[str, object]], tmp: Path) -> None:
+        path = tmp / f"emit-{uuid.uuid4().hex[:8]}.jsonl"
+        path.write_text("".join(json.dumps(e) + "\n" for e in events))
+        self.cli("emit", "--as", self.agencies[role], "--file", str(path))
+
+    def close(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
+
+@contextmanager
+def deployment(broker: Broker, tmp: Path, roles: dict[str, str]) -> Iterator[Deployment]:
+    """``roles`` maps a role name to an agency type; each gets a unique test agency."""
+    suffix = uuid.uuid4().hex[:6]
+    agencies = {role: f"{kind}.t{suffix}" for role, kind in roles.items()}
+    topology.apply(broker.admin, topology.load(agencies=list(agencies.values())))
+    logs = tmp / "logs"
+    logs.mkdir()
+    deployed = Deployment(broker, tmp / "keys", logs, agencies)
+    deployed.cli("keys", "init-root")
+    since = (datetime.now(UTC) - timedelta(days=400)).isoformat()
+    for agency in agencies.values():
+        deployed.cli("keys", "issue", agency, "--display-name", f"Test {agency}",
+                     "--not-before", since)
+    deployed.cli("keys", "publish")
+    try:
+        yield deployed
+    finally:
+        deployed.close()
