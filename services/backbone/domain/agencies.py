@@ -58,8 +58,5 @@ def agency_type(agency_id: str) -> str:
 
 
 def is_agency_id(text: object) -> bool:
-    try:
-        AgencyId.parse(text)  # type: ignore[arg-type]
-    except InvalidAgencyId:
-        return False
-    return True
+    match = _AGENCY_ID.match(text) if isinstance(text, str) else None
+    return match is not None and match["type"] in AGENCY_TYPES

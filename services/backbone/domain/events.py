@@ -28,6 +28,9 @@ REQUIRED_KEYS = (
     "attributes",
 )
 OPTIONAL_KEYS = ("referral_id", "causation_id", "correlation_id", "payload")
+_ALLOWED_KEYS = frozenset(REQUIRED_KEYS + OPTIONAL_KEYS)
+# The canonical text form is accepted as it is; any other form is parsed (and normalised).
+_CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Pseudonyms: short opaque tokens. All-digit tokens are refused because a 12-digit one could be
 # an IIN, which must never reach a clear header.
 _TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
@@ -95,6 +98,8 @@ class Event:
 def _uuid(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
+    if _CANONICAL_UUID.match(value):
+        return value
     try:
         return str(uuid.UUID(value))
     except ValueError:
@@ -151,8 +156,11 @@ def parse_event(obj: Any) -> Event:
     if not isinstance(obj, dict):
         raise MalformedEvent(["an event must be a JSON object"])
     problems: list[str] = []
-    for key in sorted(set(obj) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS)):
-        problems.append(f"{key}: unknown key (the clear header carries only the contract's keys)")
+    if not _ALLOWED_KEYS.issuperset(obj):
+        problems.extend(
+            f"{key}: unknown key (the clear header carries only the contract's keys)"
+            for key in sorted(set(obj) - _ALLOWED_KEYS)
+        )
     missing = [f"{key}: missing" for key in REQUIRED_KEYS if obj.get(key) is None]
     if missing:
         raise MalformedEvent(problems + missing)
