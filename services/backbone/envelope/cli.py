@@ -18,14 +18,13 @@ from typing import Any
 
 from backbone.broker.settings import KafkaSettings
 from backbone.domain.agencies import AgencyId, InvalidAgencyId
+from backbone.envelope import administration
 from backbone.envelope.certificates import (
     FUNDING,
-    Certificate,
     new_certificate,
     reissue,
-    sign_certificate,
 )
-from backbone.envelope.directory import DIRECTORY_TOPIC, KeyDirectory
+from backbone.envelope.directory import DIRECTORY_TOPIC
 from backbone.envelope.errors import DirectoryError
 from backbone.envelope.keys import KeyPair, Keystore, KeystoreError
 
@@ -100,26 +99,23 @@ def _init_root(args: argparse.Namespace) -> int:
 
 def _issue(args: argparse.Namespace) -> int:
     store = Keystore(args.keystore)
-    directory = _directory(store)
     if args.funding and AgencyId.parse(args.agency).type != "ngo":
         return _fail("--funding is recorded for NGOs only")
-    pair = KeyPair.generate(args.agency)
-    certificate = new_certificate(
-        pair,
-        store.root(),
+    certificate = administration.issue(
+        store,
+        args.agency,
         args.display_name,
         funding=args.funding,
         not_before=args.not_before,
         not_after=args.not_after,
     )
-    _certify(store, directory, pair, certificate)
     _print({"issued": certificate.summary()})
     return 0
 
 
 def _rotate(args: argparse.Namespace) -> int:
     store = Keystore(args.keystore)
-    directory = _directory(store)
+    directory = administration.directory_of(store)
     at = args.at or datetime.now(UTC)
     current = directory.current(args.agency, at)
     if current is None:
@@ -130,15 +126,15 @@ def _rotate(args: argparse.Namespace) -> int:
     successor = new_certificate(
         pair, root, current.display_name, funding=current.funding, not_before=at
     )
-    _add(directory, retired, store)
-    _certify(store, directory, pair, successor)
+    administration.add_certificate(store, directory, retired)
+    administration.certify(store, directory, pair, successor)
     _print({"retired": retired.summary(), "issued": successor.summary()})
     return 0
 
 
 def _revoke(args: argparse.Namespace) -> int:
     store = Keystore(args.keystore)
-    directory = _directory(store)
+    directory = administration.directory_of(store)
     at = args.at or datetime.now(UTC)
     targets = [
         s.certificate
@@ -150,7 +146,7 @@ def _revoke(args: argparse.Namespace) -> int:
         return _fail(f"no unrevoked key of {args.agency} matches")
     revoked = [reissue(c, revoked_at=at, revocation_reason=args.reason) for c in targets]
     for certificate in revoked:
-        _add(directory, certificate, store)
+        administration.add_certificate(store, directory, certificate)
     directory.save(store.directory_file)
     _print({"revoked": [c.summary() for c in revoked]})
     return 0
@@ -158,7 +154,7 @@ def _revoke(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     store = Keystore(args.keystore)
-    directory = _directory(store)
+    directory = administration.directory_of(store)
     _print(
         {
             "root_key_id": directory.root_key_id.hex(),
@@ -172,7 +168,7 @@ def _publish(args: argparse.Namespace) -> int:
     from backbone.envelope.directory_topic import publish_directory
 
     store = Keystore(args.keystore)
-    subjects = publish_directory(_kafka(), _directory(store), args.topic)
+    subjects = publish_directory(_kafka(), administration.directory_of(store), args.topic)
     _print({"published": subjects, "topic": args.topic})
     return 0
 
@@ -181,7 +177,9 @@ def _fetch(args: argparse.Namespace) -> int:
     from backbone.envelope.directory_topic import load_directory
 
     store = Keystore(args.keystore)
-    directory = load_directory(_kafka(), store.root_public_key(), args.topic, _directory(store))
+    directory = load_directory(
+        _kafka(), store.root_public_key(), args.topic, administration.directory_of(store)
+    )
     directory.save(store.directory_file)
     _print(
         {
@@ -191,23 +189,6 @@ def _fetch(args: argparse.Namespace) -> int:
         }
     )
     return 0
-
-
-def _directory(store: Keystore) -> KeyDirectory:
-    return KeyDirectory.load(store.directory_file, store.root_public_key())
-
-
-def _certify(
-    store: Keystore, directory: KeyDirectory, pair: KeyPair, certificate: Certificate
-) -> None:
-    _add(directory, certificate, store)
-    store.save_pair(pair)
-    directory.save(store.directory_file)
-
-
-def _add(directory: KeyDirectory, certificate: Certificate, store: Keystore) -> None:
-    signed = sign_certificate(certificate, store.root(), directory.registry)
-    directory.add(signed.data, signed.signature)
 
 
 def _kafka() -> KafkaSettings:
