@@ -2,7 +2,7 @@
 #   make demo    set up, start the broker and the services, play the scenario
 #   make test    set up, start the broker, lint, type-check and run the whole suite
 #   make bench   set up, start the broker, run the benchmarks (figures beside their bounds)
-#   make stop    stop the local broker (and the services, once they run)
+#   make stop    stop the services and the local broker
 
 PYTHON ?= python3
 VENV   := .venv
@@ -31,6 +31,7 @@ broker: setup
 	$(BIN)/backbone broker start
 
 stop:
+	-$(BIN)/backbone services stop
 	-$(BIN)/backbone broker stop
 
 lint: setup

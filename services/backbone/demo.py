@@ -1,101 +1,162 @@
-"""``backbone demo``: what ``make demo`` plays on the running broker.
+"""``backbone demo``: the whole backbone on this host, playing the scenario from the report.
 
-For now (issue 2) it shows the platform: a SCRAM principal of its own, limited by ACLs to one demo
-topic, produces records and reads them back; a principal without ACLs is refused by the broker.
+It provisions the broker (topics, principals, ACLs), keys and the key directory, starts the
+router and every agency's service, publishes the story's events as each agency (signed and
+encrypted by that agency), waits until every inbox holds what is addressed to it, and prints each
+agency's inbox (clear headers; bodies were opened by the agency) and where to look next.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import secrets
 import time
-import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from itertools import groupby
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import KafkaError
-
-from backbone.broker import admin, local
+from backbone.agency.publish import publish, read_inbox
 from backbone.broker.settings import KafkaSettings
+from backbone.domain.events import Event
+from backbone.envelope.codec import VerifiedEnvelope, addressed_readers
 from backbone.logs import configure
 from backbone.paths import run_dir
+from backbone.runtime import deploy, supervisor
+from backbone.runtime.context import ServiceContext
+from backbone.scenario import (
+    expected_breaches,
+    scenario_as_of,
+    scenario_events,
+    scenario_start_before,
+)
 
-DEMO_TOPIC = "demo.roundtrip.v1"
+SETTLE_TIMEOUT = 120.0
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("demo", help="play the demo on the running broker")
+    parser = subparsers.add_parser("demo", help="run the backbone and play the scenario")
     parser.set_defaults(func=run)
+    services = subparsers.add_parser("services", help="the local service processes")
+    actions = services.add_subparsers(dest="action", required=True)
+    actions.add_parser("start", help="provision and start every service").set_defaults(func=_start)
+    actions.add_parser("stop", help="stop every service").set_defaults(func=_stop)
+    actions.add_parser("status", help="list the services").set_defaults(func=_status)
 
 
-def _roundtrip(settings: KafkaSettings, records: list[bytes]) -> tuple[list[bytes], float]:
-    producer = KafkaProducer(**settings.kafka_python())
-    partition = TopicPartition(DEMO_TOPIC, 0)
-    consumer = KafkaConsumer(**settings.kafka_python(), enable_auto_commit=False)
-    try:
-        consumer.assign([partition])
-        start = consumer.end_offsets([partition])[partition]
-        began = time.perf_counter()
-        for value in records:
-            producer.send(DEMO_TOPIC, key=b"demo", value=value)
-        producer.flush()
-        consumer.seek(partition, start)
-        seen: list[bytes] = []
-        while len(seen) < len(records):
-            for batch in consumer.poll(timeout_ms=1000).values():
-                seen.extend(r.value for r in batch)
-        return seen, time.perf_counter() - began
-    finally:
-        producer.close()
-        consumer.close()
+def _start(args: argparse.Namespace) -> int:
+    deploy.provision(KafkaSettings.local_admin())
+    _print_services(deploy.start_all())
+    return 0
+
+
+def _stop(args: argparse.Namespace) -> int:
+    print(json.dumps({"stopped": deploy.stop_all()}))
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    statuses = [supervisor.status(name) for name in supervisor.known()]
+    _print_services(statuses)
+    return 0 if all(s.running for s in statuses) else 1
+
+
+def _print_services(statuses: list[supervisor.ServiceStatus]) -> None:
+    for s in statuses:
+        print(
+            json.dumps({"service": s.name, "running": s.running, "pid": s.pid, "log": str(s.log)})
+        )
+
+
+def parties_of(events: list[Event]) -> dict[str, set[str]]:
+    """referral_id → issuer and recipients, from the story's own ReferralIssued events."""
+    return {
+        e.referral_id: {e.producer, *e.recipients}
+        for e in events
+        if e.event_type == "ReferralIssued" and e.referral_id
+    }
+
+
+def expected_inboxes(events: list[Event], parties: dict[str, set[str]]) -> Counter[str]:
+    """How many envelopes each agency's inbox must hold once the router has delivered all."""
+    counts: Counter[str] = Counter()
+    for event in events:
+        counts.update(addressed_readers(event, parties.get(event.referral_id or "", set())))
+    return counts
+
+
+def play(events: list[Event], parties: dict[str, set[str]]) -> None:
+    """Publish in time order, each run of consecutive events by its own producer."""
+    contexts: dict[str, ServiceContext] = {}
+    for producer, run_of in groupby(events, key=lambda e: e.producer):
+        if producer not in contexts:
+            contexts[producer] = ServiceContext.load(producer, agency=True)
+        publish(contexts[producer], list(run_of), parties=parties)
+
+
+def inbox_summary(agency: str) -> dict[str, Any]:
+    context = ServiceContext.load(agency, agency=True)
+    opened = [item for item in read_inbox(context) if isinstance(item, VerifiedEnvelope)]
+    return {
+        "agency": agency,
+        "envelopes": len(opened),
+        "by_type": dict(sorted(Counter(e.event.event_type for e in opened).items())),
+        "opened_bodies": sum(1 for e in opened if e.opened),
+    }
+
+
+def settle(expected: Counter[str]) -> dict[str, dict[str, Any]]:
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while True:
+        summaries = {agency: inbox_summary(agency) for agency in sorted(expected)}
+        if all(summaries[a]["envelopes"] >= n for a, n in expected.items()):
+            return summaries
+        if time.monotonic() > deadline:
+            late = {
+                a: (summaries[a]["envelopes"], n)
+                for a, n in expected.items()
+                if summaries[a]["envelopes"] < n
+            }
+            raise RuntimeError(f"inboxes not complete after {SETTLE_TIMEOUT:.0f}s: {late}")
+        time.sleep(1.0)
 
 
 def run(args: argparse.Namespace) -> int:
-    log = configure("demo")
-    root = KafkaSettings.local_admin()
-    admin.ensure_topics(root, [admin.TopicSpec(DEMO_TOPIC)])
-    name = f"demo-{uuid.uuid4().hex[:6]}"
-    password = secrets.token_urlsafe(24)
-    admin.upsert_scram_user(root, name, password)
-    admin.grant(
-        root,
-        [
-            admin.Grant(name, "write", "topic", DEMO_TOPIC),
-            admin.Grant(name, "read", "topic", DEMO_TOPIC),
+    configure("demo")
+    admin = KafkaSettings.local_admin()
+    provisioned = deploy.provision(admin)
+    started = deploy.start_all()
+    start = scenario_start_before(datetime.now(UTC))
+    events = scenario_events(start)
+    parties = parties_of(events)
+    began = time.monotonic()
+    play(events, parties)
+    summaries = settle(expected_inboxes(events, parties))
+    report = {
+        "provisioned": provisioned,
+        "services": {s.name: s.pid for s in started},
+        "scenario": {
+            "start": start.isoformat(),
+            "as_of": scenario_as_of(start).isoformat(),
+            "events_published": len(events),
+            "delivered_in_seconds": round(time.monotonic() - began, 1),
+        },
+        "inboxes": list(summaries.values()),
+        "expected_breaches": [
+            {k: b[k] for k in ("child", "rule", "owed_by", "status", "level", "deadline")}
+            for b in expected_breaches(start)
         ],
-    )
-    principal = root.as_principal(name, password)
-    records = [json.dumps({"n": i, "note": "synthetic demo record"}).encode() for i in range(100)]
-    seen, seconds = _roundtrip(principal, records)
-    log.info("demo.roundtrip", principal=name, topic=DEMO_TOPIC, records=len(seen))
+        "look_at": {
+            "an agency's inbox, decrypted": "backbone inbox --as ngo.shymkent.sana-sezim",
+            "the story step by step": "docs/scenario.md",
+            "service logs": str(run_dir() / "logs"),
+            "broker log": str(run_dir() / "kafka" / "logs" / "server.log"),
+            "services": "backbone services status",
+            "stop everything": "make stop",
+        },
+    }
+    print(json.dumps(report, indent=2))
+    return 0
 
-    outsider = root.as_principal(f"{name}-no-acl", password)
-    admin.upsert_scram_user(root, outsider.username, password)
-    try:
-        refused = "not refused"
-        _roundtrip(outsider, records[:1])
-    except KafkaError as exc:
-        refused = type(exc).__name__
-    status = local.status()
-    print(
-        json.dumps(
-            {
-                "broker": status.bootstrap,
-                "broker_pid": status.pid,
-                "principal": name,
-                "topic": DEMO_TOPIC,
-                "produced": len(records),
-                "consumed_back": len(seen),
-                "roundtrip_ms": round(seconds * 1000, 1),
-                "principal_without_acl": refused,
-                "look_at": {
-                    "broker log": str(run_dir() / "kafka" / "logs" / "server.log"),
-                    "broker config": str(run_dir() / "kafka" / "server.properties"),
-                    "stop everything": "make stop",
-                },
-            },
-            indent=2,
-        )
-    )
-    return 0 if seen == records and refused != "not refused" else 1
+
+__all__ = ["expected_inboxes", "parties_of", "register", "run"]

@@ -1,9 +1,11 @@
 """A backbone deployment for end-to-end tests: test agencies, keys, and service processes.
 
 Test agencies get unique ids (``police.t<hex>``), so tests share the broker, the event log and
-the router with anything else on it without reading or writing another run's inboxes. They are
-certified under the deployment's keystore root and published to the key directory topic. Each
-service runs as a real ``backbone run ...`` process that the test can stop, kill and restart.
+the router with anything else on it (the demo, other test runs) without reading or writing
+another run's inboxes. They are certified under the local keystore's root, the one trust anchor
+of this broker's deployment (``backbone demo`` uses it too), so every router on the broker
+verifies every test's envelopes. Each service runs as a real ``backbone run ...`` process that
+the test can stop, kill and restart.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from backbone.broker import topology
+from backbone.envelope import administration
+from backbone.envelope.directory_topic import publish_directory
+from backbone.envelope.keys import Keystore
 from support.broker import Broker
 
 T = TypeVar("T")
@@ -96,13 +101,14 @@ def deployment(broker: Broker, tmp: Path, roles: dict[str, str]) -> Iterator[Dep
     topology.apply(broker.admin, topology.load(agencies=list(agencies.values())))
     logs = tmp / "logs"
     logs.mkdir()
-    deployed = Deployment(broker, tmp / "keys", logs, agencies)
-    deployed.cli("keys", "init-root")
-    since = (datetime.now(UTC) - timedelta(days=400)).isoformat()
+    store = Keystore()
+    if not store.root_public_file.exists():
+        store.create_root()
+    since = datetime.now(UTC) - timedelta(days=400)
     for agency in agencies.values():
-        deployed.cli("keys", "issue", agency, "--display-name", f"Test {agency}",
-                     "--not-before", since)
-    deployed.cli("keys", "publish")
+        administration.issue(store, agency, f"Test {agency}", not_before=since)
+    publish_directory(broker.admin, administration.directory_of(store))
+    deployed = Deployment(broker, store.path, logs, agencies)
     try:
         yield deployed
     finally:

@@ -7,7 +7,7 @@ delivered to the agency. Both run as the agency's own principal with its own key
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
@@ -56,12 +56,16 @@ def referral_parties(context: ServiceContext) -> dict[str, set[str]]:
 
 
 def publish(
-    context: ServiceContext, events: Iterable[Event], readers: Iterable[str] = ()
+    context: ServiceContext,
+    events: Iterable[Event],
+    readers: Iterable[str] = (),
+    parties: Mapping[str, set[str]] | None = None,
 ) -> list[str]:
     """Sign, encrypt and publish ``events``; return their ids once the broker has them all.
 
-    Readers of each envelope: the producer, the recipients of a ``ReferralIssued``, the known
-    parties of the referral for its lifecycle events, and ``readers``.
+    Readers of each envelope: the producer, the recipients of a ``ReferralIssued``, the parties
+    of the referral for its lifecycle events (``parties``, else those the agency's inbox shows)
+    and ``readers``.
     """
     events = list(events)
     for event in events:
@@ -69,7 +73,8 @@ def publish(
             raise PublishRefused(
                 f"event {event.event_id}: producer {event.producer} is not {context.principal}"
             )
-    parties = referral_parties(context) if any(e.referral_id for e in events) else {}
+    if parties is None:
+        parties = referral_parties(context) if any(e.referral_id for e in events) else {}
     envelopes = []  # all or nothing: every event is enveloped before the first is sent
     for event in events:
         extra = {*readers, *parties.get(event.referral_id or "", set())}

@@ -1,0 +1,85 @@
+"""The local deployment of the whole backbone on this host (``make demo``).
+
+``provision`` makes the broker match the topology, gives every agency of the topology (and the
+audit) its keys under the local keystore's root, and publishes the key directory; ``SERVICES``
+lists the processes that ``start_all`` starts: the router, one service per agency that runs one
+(mobile groups work through field devices and the intake instead), the audit and the intake.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from backbone.broker import topology
+from backbone.broker.settings import KafkaSettings
+from backbone.domain.agencies import AgencyId
+from backbone.envelope import administration
+from backbone.envelope.directory_topic import publish_directory
+from backbone.envelope.keys import Keystore
+from backbone.runtime import supervisor
+from backbone.runtime.supervisor import ServiceSpec
+
+AUDIT = "audit.national"
+# Agencies whose certificates predate the demo's story, which starts about two weeks back.
+KEYS_VALID_SINCE = timedelta(days=730)
+_TYPE_NAMES = {
+    "police": "police department",
+    "mobile": "mobile group",
+    "guardianship": "guardianship and trusteeship authority",
+    "ngo": "NGO",
+    "phc": "primary health care",
+    "school": "school",
+    "social": "authorised body for employment and social programmes",
+    "centre": "centre",
+    "hotline": "hotline",
+    "audit": "audit projection",
+}
+
+
+def display_name(agency: str) -> str:
+    parsed = AgencyId.parse(agency)
+    place = " ".join(p for p in (parsed.region, parsed.name) if p)
+    return f"{_TYPE_NAMES.get(parsed.type, parsed.type)} ({place})"
+
+
+def provision(admin: KafkaSettings, store: Keystore | None = None) -> dict[str, int]:
+    """Topics, principals, ACLs, keys and the published directory; idempotent."""
+    store = store or Keystore()
+    loaded = topology.load()
+    counts = topology.apply(admin, loaded)
+    if not store.root_public_file.exists():
+        store.create_root()
+    since = datetime.now(UTC) - KEYS_VALID_SINCE
+    issued = 0
+    for agency in (*loaded.agencies, AUDIT):
+        if not store.pairs(agency):
+            funding = "state" if AgencyId.parse(agency).type == "ngo" else None
+            administration.issue(
+                store, agency, display_name(agency), funding=funding, not_before=since
+            )
+            issued += 1
+    published = publish_directory(admin, administration.directory_of(store))
+    return {**counts, "keys_issued": issued, "directory_entries": len(published)}
+
+
+def agency_services(agencies: tuple[str, ...]) -> list[ServiceSpec]:
+    return [
+        ServiceSpec(agency, ("run", "agency", "--as", agency))
+        for agency in agencies
+        if AgencyId.parse(agency).type != "mobile"
+    ]
+
+
+def services() -> list[ServiceSpec]:
+    return [ServiceSpec("router", ("run", "router")), *agency_services(topology.load().agencies)]
+
+
+def start_all() -> list[supervisor.ServiceStatus]:
+    return [supervisor.start(spec) for spec in services()]
+
+
+def stop_all() -> list[str]:
+    names = supervisor.known()
+    for name in names:
+        supervisor.stop(name)
+    return names

@@ -1,0 +1,92 @@
+"""The local supervisor: starts, stops and lists the backbone's service processes on this host.
+
+Each service is a ``backbone ...`` process in its own session, with its log in
+``.run/logs/<name>.log`` and its pid in ``.run/pids/<name>.pid``. ``make demo`` uses it; in a
+real deployment each agency runs its own service on its own host (see the README).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from backbone.paths import private_dir, run_dir
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    pid: int | None
+    running: bool
+    log: Path
+
+
+def _pid_file(name: str) -> Path:
+    return private_dir(run_dir() / "pids") / f"{name}.pid"
+
+
+def log_file(name: str) -> Path:
+    return private_dir(run_dir() / "logs") / f"{name}.log"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split()[2] == "Z")
+
+
+def status(name: str) -> ServiceStatus:
+    try:
+        pid: int | None = int(_pid_file(name).read_text())
+    except (FileNotFoundError, ValueError):
+        pid = None
+    running = pid is not None and _alive(pid)
+    return ServiceStatus(name, pid if running else None, running, log_file(name))
+
+
+def start(spec: ServiceSpec, env: dict[str, str] | None = None) -> ServiceStatus:
+    """Start ``spec`` unless it runs already."""
+    current = status(spec.name)
+    if current.running:
+        return current
+    log = log_file(spec.name).open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backbone.cli", *spec.argv],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ, **(env or {})},
+    )
+    _pid_file(spec.name).write_text(str(process.pid))
+    return status(spec.name)
+
+
+def stop(name: str, timeout: float = 30.0) -> None:
+    current = status(name)
+    if current.pid is not None:
+        os.kill(current.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _alive(current.pid):
+            time.sleep(0.2)
+        if _alive(current.pid):
+            os.kill(current.pid, signal.SIGKILL)
+    _pid_file(name).unlink(missing_ok=True)
+
+
+def known() -> list[str]:
+    return sorted(path.stem for path in private_dir(run_dir() / "pids").glob("*.pid"))
