@@ -16,6 +16,8 @@ COMMAND_MODULES = (
     "backbone.runtime.cli",
     "backbone.audit.cli",
     "backbone.scenario.cli",
+    "backbone.device.cli",
+    "backbone.intake.cli",
 )
 
 

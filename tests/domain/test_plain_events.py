@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from backbone.domain.events import MalformedEvent, parse_event
+from backbone.domain.events import MalformedEvent, parse_event, read_events_file
 
 
 def _event(**changes: Any) -> dict[str, Any]:
@@ -103,3 +105,16 @@ def test_problems_never_quote_the_offending_values() -> None:
     problems = _problems(_event(child_ref=f"{secret} 2011", attributes={"kind": secret}))
 
     assert all(secret not in p for p in problems)
+
+
+def test_an_events_file_reports_each_bad_line_by_number(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        json.dumps(_event()) + "\n\n{not json\n" + json.dumps(_event(region=...)) + "\n"
+    )
+
+    events, problems = read_events_file(path)
+
+    assert [e.event_id for e in events] == [_event()["event_id"]]
+    assert problems[0].startswith("3: not JSON")
+    assert problems[1] == "4: region: missing"

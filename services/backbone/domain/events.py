@@ -7,11 +7,13 @@ of free fields, so an error message cannot carry a child's data.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from backbone.domain.agencies import REGION, is_agency_id
@@ -227,3 +229,18 @@ def parse_event(obj: Any) -> Event:
         correlation_id=ids["correlation_id"],
         payload=payload,
     )
+
+
+def read_events_file(path: Path) -> tuple[list[Event], list[str]]:
+    """Events of a JSON Lines file, and ``LINE: reason`` for every malformed line."""
+    events, problems = [], []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            events.append(parse_event(json.loads(line)))
+        except json.JSONDecodeError as error:
+            problems.append(f"{number}: not JSON ({error.msg})")
+        except MalformedEvent as error:
+            problems.append(f"{number}: {error}")
+    return events, problems

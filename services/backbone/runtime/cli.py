@@ -10,7 +10,7 @@ from typing import Any
 
 from backbone.agency import publish as agency_publish
 from backbone.agency import service as agency_service
-from backbone.domain.events import Event, MalformedEvent, parse_event
+from backbone.domain.events import read_events_file
 from backbone.envelope.codec import VerifiedEnvelope
 from backbone.logs import configure
 from backbone.router import service as router_service
@@ -53,23 +53,8 @@ def _run_agency(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_events(path: Path) -> tuple[list[Event], list[str]]:
-    """Events of a JSON Lines file, and ``LINE: reason`` for every malformed line."""
-    events, problems = [], []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            events.append(parse_event(json.loads(line)))
-        except json.JSONDecodeError as error:
-            problems.append(f"{number}: not JSON ({error.msg})")
-        except MalformedEvent as error:
-            problems.append(f"{number}: {error}")
-    return events, problems
-
-
 def _emit(args: argparse.Namespace) -> int:
-    events, problems = read_events(args.file)
+    events, problems = read_events_file(args.file)
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 2
