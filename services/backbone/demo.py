@@ -1,14 +1,16 @@
 """``backbone demo``: the whole backbone on this host, playing the scenario from the report.
 
 It provisions the broker (topics, principals, ACLs), keys and the key directory, starts the
-router and every agency's service, publishes the story's events as each agency (signed and
-encrypted by that agency), waits until every inbox holds what is addressed to it, and prints each
+router, every agency's service and the field intake, publishes the story's events as each agency
+(signed and encrypted by that agency; the mobile group's on its field device, through the
+intake), waits until every inbox holds what is addressed to it, and prints each
 agency's inbox (clear headers; bodies were opened by the agency) and where to look next.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import time
 from collections import Counter
@@ -18,6 +20,10 @@ from typing import Any
 
 from backbone.agency.publish import publish, read_inbox
 from backbone.broker.settings import KafkaSettings
+from backbone.device.folder import DeviceFolder
+from backbone.device.queue import EnvelopeQueue
+from backbone.device.recorder import record
+from backbone.device.sender import HttpTransport, send_queue
 from backbone.domain.events import Event
 from backbone.envelope.codec import VerifiedEnvelope, addressed_readers
 from backbone.logs import configure
@@ -85,13 +91,49 @@ def expected_inboxes(events: list[Event], parties: dict[str, set[str]]) -> Count
     return counts
 
 
-def play(events: list[Event], parties: dict[str, set[str]]) -> None:
-    """Publish in time order, each run of consecutive events by its own producer."""
+def play(events: list[Event], parties: dict[str, set[str]]) -> dict[str, int]:
+    """Publish in time order, each run of consecutive events by its own producer.
+
+    The mobile group's events are recorded on its field device (signed and encrypted there,
+    queued as if offline) and sent through the intake; every other agency publishes directly.
+    """
     contexts: dict[str, ServiceContext] = {}
+    device = DeviceFolder.open(deploy.device_folder())
+    queue = EnvelopeQueue(device.path)
+    field = {"recorded_on_device": 0, "sent_by_device": 0}
     for producer, run_of in groupby(events, key=lambda e: e.producer):
+        batch = list(run_of)
+        if producer == device.group:
+            for event in batch:
+                extra = parties.get(event.referral_id or "", set()) - {device.group}
+                record(device, [event], readers=sorted(extra))
+            field["recorded_on_device"] += len(batch)
+            report = send_queue(queue, HttpTransport(deploy.intake_url()))
+            if report.stopped or report.refused:
+                raise RuntimeError(f"the field device could not send: {report.to_json()}")
+            field["sent_by_device"] += len(report.sent) + len(report.already_accepted)
+            continue
         if producer not in contexts:
             contexts[producer] = ServiceContext.load(producer, agency=True)
-        publish(contexts[producer], list(run_of), parties=parties)
+        publish(contexts[producer], batch, parties=parties)
+    return field
+
+
+def wait_for_intake(timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        connection = http.client.HTTPConnection("127.0.0.1", deploy.intake_port(), timeout=2)
+        try:
+            connection.request("GET", "/health")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            connection.close()
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the intake did not answer at {deploy.intake_url()}")
+        time.sleep(0.5)
 
 
 def inbox_summary(agency: str) -> dict[str, Any]:
@@ -129,8 +171,9 @@ def run(args: argparse.Namespace) -> int:
     start = scenario_start_before(datetime.now(UTC))
     events = scenario_events(start)
     parties = parties_of(events)
+    wait_for_intake()
     began = time.monotonic()
-    play(events, parties)
+    field = play(events, parties)
     summaries = settle(expected_inboxes(events, parties))
     report = {
         "provisioned": provisioned,
@@ -139,6 +182,7 @@ def run(args: argparse.Namespace) -> int:
             "start": start.isoformat(),
             "as_of": scenario_as_of(start).isoformat(),
             "events_published": len(events),
+            "field_device": {"device": f"{deploy.FIELD_GROUP}/{deploy.FIELD_DEVICE}", **field},
             "delivered_in_seconds": round(time.monotonic() - began, 1),
         },
         "inboxes": list(summaries.values()),

@@ -3,23 +3,44 @@
 ``provision`` makes the broker match the topology, gives every agency of the topology (and the
 audit) its keys under the local keystore's root, and publishes the key directory; ``SERVICES``
 lists the processes that ``start_all`` starts: the router, one service per agency that runs one
-(mobile groups work through field devices and the intake instead), the audit and the intake.
+(mobile groups work through field devices and the intake instead) and the intake. The raid's
+mobile group gets one enrolled field device.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from backbone.broker import topology
 from backbone.broker.settings import KafkaSettings
+from backbone.device.enrolment import enrol
 from backbone.domain.agencies import AgencyId
 from backbone.envelope import administration
 from backbone.envelope.directory_topic import publish_directory
 from backbone.envelope.keys import Keystore
+from backbone.paths import run_dir
 from backbone.runtime import supervisor
 from backbone.runtime.supervisor import ServiceSpec
 
 AUDIT = "audit.national"
+# The demo's field device: a tablet of the raid's mobile group, holding only its own keys.
+FIELD_GROUP, FIELD_DEVICE = "mobile.turkestan.q1-raid", "tablet-1"
+
+
+def device_folder() -> Path:
+    return run_dir() / "devices" / f"{FIELD_GROUP}.{FIELD_DEVICE}"
+
+
+def intake_port() -> int:
+    return int(os.environ.get("BACKBONE_INTAKE_PORT", "6080"))
+
+
+def intake_url() -> str:
+    return f"http://127.0.0.1:{intake_port()}"
+
+
 # Agencies whose certificates predate the demo's story, which starts about two weeks back.
 KEYS_VALID_SINCE = timedelta(days=730)
 _TYPE_NAMES = {
@@ -58,6 +79,8 @@ def provision(admin: KafkaSettings, store: Keystore | None = None) -> dict[str, 
                 store, agency, display_name(agency), funding=funding, not_before=since
             )
             issued += 1
+    if FIELD_GROUP in loaded.agencies and not (device_folder() / "device.json").exists():
+        enrol(store, FIELD_GROUP, FIELD_DEVICE, device_folder(), not_before=since)
     published = publish_directory(admin, administration.directory_of(store))
     return {**counts, "keys_issued": issued, "directory_entries": len(published)}
 
@@ -71,7 +94,11 @@ def agency_services(agencies: tuple[str, ...]) -> list[ServiceSpec]:
 
 
 def services() -> list[ServiceSpec]:
-    return [ServiceSpec("router", ("run", "router")), *agency_services(topology.load().agencies)]
+    return [
+        ServiceSpec("router", ("run", "router")),
+        *agency_services(topology.load().agencies),
+        ServiceSpec("intake", ("intake", "serve")),
+    ]
 
 
 def start_all() -> list[supervisor.ServiceStatus]:
