@@ -7,6 +7,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from backbone.logs import configure
+
 # One module per area; each has ``register(subparsers)`` adding parsers whose ``func(args)``
 # returns the exit status.
 COMMAND_MODULES = (
@@ -31,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Logs go to stderr as JSON lines from the start; stdout is for the command's own output.
+    # Long-running services configure again with their own service and agency names.
+    configure(f"backbone {args.command}")
     status: int = args.func(args)
     return status
 

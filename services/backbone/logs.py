@@ -49,7 +49,8 @@ def configure(service: str, agency: str | None = None, level: str = "INFO") -> A
         processors=[*chain, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        # Not cached: a process may configure again (the CLI, then the service it starts).
+        cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(

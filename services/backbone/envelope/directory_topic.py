@@ -82,3 +82,35 @@ def _admit(directory: KeyDirectory, record: Any) -> None:
         directory.add_entry(record.value)
     except CertificateInvalid as error:
         directory.refused[f"{record.topic}/{record.partition}/{record.offset}"] = error.detail
+
+
+class DirectoryFollower:
+    """Keeps a directory in step with the topic through one long-lived consumer.
+
+    ``refresh`` reads what was appended since the last call (everything, the first time), so a
+    service picks up new agencies, rotations and revocations without re-reading the topic.
+    """
+
+    def __init__(
+        self, settings: KafkaSettings, directory: KeyDirectory, topic: str = DIRECTORY_TOPIC
+    ) -> None:
+        self.directory = directory
+        self._consumer = KafkaConsumer(**settings.kafka_python(), enable_auto_commit=False)
+        numbers = self._consumer.partitions_for_topic(topic) or set()
+        self._partitions = [TopicPartition(topic, number) for number in sorted(numbers)]
+        self._consumer.assign(self._partitions)
+        self._consumer.seek_to_beginning(*self._partitions)
+
+    def refresh(self) -> list[str]:
+        """Admit every record up to the topic's current end; return newly refused positions."""
+        before = set(self.directory.refused)
+        ends = self._consumer.end_offsets(self._partitions)
+        while any(self._consumer.position(p) < ends[p] for p in self._partitions):
+            for records in self._consumer.poll(timeout_ms=1000).values():
+                for record in records:
+                    if record.value is not None:
+                        _admit(self.directory, record)
+        return sorted(set(self.directory.refused) - before)
+
+    def close(self) -> None:
+        self._consumer.close()

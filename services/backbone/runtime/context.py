@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from dataclasses import dataclass, field
 
 from backbone.broker.settings import KafkaSettings
 from backbone.broker.topology import principal_settings
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.directory import KeyDirectory
-from backbone.envelope.directory_topic import load_directory
+from backbone.envelope.directory_topic import DirectoryFollower
 from backbone.envelope.keys import Keyring, Keystore
+from backbone.logs import get_logger
 
 
 def kafka_settings(principal: str) -> KafkaSettings:
@@ -35,17 +37,21 @@ class ServiceContext:
     kafka: KafkaSettings
     keystore: Keystore
     directory: KeyDirectory
+    follower: DirectoryFollower
     keyring: Keyring | None = None
     _codec: EnvelopeCodec | None = field(default=None, repr=False)
+    _refreshing: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def load(cls, principal: str, *, agency: bool) -> ServiceContext:
-        """Connect nothing yet but the directory read; ``agency`` loads the private keyring."""
+        """Read the key directory (nothing else connects yet); ``agency`` loads the keyring."""
         keystore = Keystore()
         kafka = kafka_settings(principal)
-        directory = load_directory(kafka, keystore.root_public_key())
+        follower = DirectoryFollower(kafka, KeyDirectory(keystore.root_public_key()))
         keyring = keystore.keyring(principal) if agency else None
-        return cls(principal, kafka, keystore, directory, keyring)
+        context = cls(principal, kafka, keystore, follower.directory, follower, keyring)
+        context.refresh_directory()
+        return context
 
     @property
     def codec(self) -> EnvelopeCodec:
@@ -54,8 +60,19 @@ class ServiceContext:
         return self._codec
 
     def refresh_directory(self) -> None:
-        """Read the key directory topic again (new agencies, rotations, revocations)."""
-        load_directory(self.kafka, self.keystore.root_public_key(), into=self.directory)
+        """Admit what the key directory topic gained (new agencies, rotations, revocations)."""
+        for position in self.follower.refresh():
+            # Another root's certificate, an unrevocation, bytes that are not an entry.
+            get_logger().warning(
+                "directory_record_refused",
+                position=position,
+                detail=self.directory.refused[position],
+            )
 
     async def refresh_directory_async(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, self.refresh_directory)
+        """Refresh off the event loop; a refresh still running makes this one a no-op."""
+        if self._refreshing.acquire(blocking=False):
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, self.refresh_directory)
+            finally:
+                self._refreshing.release()
