@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from backbone.envelope.quarantine import read_quarantine
 from support.broker import Broker
 from support.deployment import Deployment, deployment, wait_for
 
@@ -121,3 +122,51 @@ def test_agency_restarted_mid_scenario_loses_and_duplicates_nothing(
 
     found = wait_for(receipts, timeout=90, what="a receipt for every referral")
     assert all(len(lines) == 1 for lines in found.values())
+
+
+def test_a_redelivered_event_reaches_the_inbox_once(backbone: Deployment, tmp_path: Path) -> None:
+    referral = _referral(backbone, "police", ["ngo"], "victim_services")
+    backbone.emit("police", [referral], tmp_path)
+    backbone.emit("police", [referral], tmp_path)  # a producer's retry: new nonce, same content
+    wait_for(
+        lambda: _of(backbone.inbox("police"), "ReferralReceived", referral["referral_id"]),
+        what="the receipt",
+    )
+
+    assert len(_of(backbone.inbox("ngo"), "ReferralIssued", referral["referral_id"])) == 1
+
+
+def test_same_event_id_with_another_header_is_quarantined(
+    backbone: Deployment, tmp_path: Path
+) -> None:
+    referral = _referral(backbone, "police", ["ngo"], "victim_services")
+    backbone.emit("police", [referral], tmp_path)
+    altered = {**referral, "attributes": {"kind": "other"}}
+    backbone.emit("police", [altered], tmp_path)
+
+    rejected = wait_for(
+        lambda: [
+            r for r in read_quarantine(backbone.broker.admin) if r.event_id == referral["event_id"]
+        ],
+        what="the conflicting duplicate in the quarantine",
+    )
+    assert rejected[0].reason == "duplicate_event"
+    assert rejected[0].rejected_by == "router"
+
+
+def test_a_payload_changed_under_the_same_event_id_is_never_delivered(
+    backbone: Deployment, tmp_path: Path
+) -> None:
+    # The router cannot see payloads, so it takes the second envelope for a repeat of the first
+    # and drops it; the recipient only ever gets the first version.
+    referral = _referral(backbone, "police", ["ngo"], "victim_services")
+    backbone.emit("police", [referral], tmp_path)
+    altered = {**referral, "payload": {**referral["payload"], "urgency": "routine"}}
+    backbone.emit("police", [altered], tmp_path)
+    wait_for(
+        lambda: _of(backbone.inbox("police"), "ReferralReceived", referral["referral_id"]),
+        what="the receipt",
+    )
+
+    delivered = _of(backbone.inbox("ngo"), "ReferralIssued", referral["referral_id"])
+    assert [e["payload"]["urgency"] for e in delivered] == ["urgent"]
