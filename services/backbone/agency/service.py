@@ -17,6 +17,7 @@ import faust
 
 from backbone.agency import view
 from backbone.agency.receipts import ReceiptSchedule, awaiting_receipt, receipt_for
+from backbone.broker.admin import partition_count
 from backbone.broker.topology import inbox_topic
 from backbone.envelope.authorisation import ByType
 from backbone.envelope.quarantine import Inbound, Rejection
@@ -55,9 +56,11 @@ def build(context: ServiceContext, **options: Any) -> faust.App:
     log = get_logger().bind(service="agency", agency=agency)
     source = app.topic(inbox_topic(agency), key_serializer="raw", value_serializer="raw")
     event_log = app.topic(EVENT_LOG, key_serializer="raw", value_serializer="raw")
-    seen_table = app.Table("seen", default=None)
-    referrals = app.Table("referrals", default=None)
-    quarantined = app.Table("quarantine", default=None)
+    # Tables are co-partitioned with the inbox: more inbox partitions, more service instances.
+    partitions = partition_count(context.kafka, inbox_topic(agency))
+    seen_table = app.Table("seen", default=None, partitions=partitions)
+    referrals = app.Table("referrals", default=None, partitions=partitions)
+    quarantined = app.Table("quarantine", default=None, partitions=partitions)
     schedule = ReceiptSchedule(agency)
     seen = DeferredSeen(digest_view(seen_table))
     reader = EnvelopeReader(

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from kafka import KafkaConsumer
 from kafka.admin import (
     ACL,
     ACLOperation,
@@ -122,3 +123,15 @@ def grant(settings: KafkaSettings, grants: Iterable[Grant]) -> None:
         result = admin.create_acls(acls)
     if result.get("failed"):
         raise AdminError(f"ACL creation failed: {result['failed']}")
+
+
+def partition_count(settings: KafkaSettings, topic: str) -> int:
+    """How many partitions ``topic`` has, as ``settings``' principal sees it (Describe ACL)."""
+    consumer = KafkaConsumer(**settings.kafka_python(), enable_auto_commit=False)
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+    finally:
+        consumer.close()
+    if not partitions:
+        raise AdminError(f"topic {topic} does not exist or {settings.username} may not describe it")
+    return len(partitions)

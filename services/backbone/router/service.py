@@ -13,6 +13,7 @@ from typing import Any
 
 import faust
 
+from backbone.broker.admin import partition_count
 from backbone.broker.topology import inbox_topic
 from backbone.envelope.authorisation import ByLifecycle
 from backbone.envelope.quarantine import Inbound, KafkaQuarantine, Quarantine
@@ -23,7 +24,6 @@ from backbone.runtime.faust_app import exit_on_failure, make_app
 from backbone.runtime.tables import DeferredSeen, digest_view, history_view
 
 EVENT_LOG = "referral.events.v1"
-EVENT_LOG_PARTITIONS = 3
 DIRECTORY_REFRESH_SECONDS = 5.0
 
 
@@ -33,8 +33,9 @@ def build(
     app = make_app("router", context.kafka, **options)
     log = get_logger().bind(service="router")
     source = app.topic(EVENT_LOG, key_serializer="raw", value_serializer="raw")
-    delivered = app.Table("delivered", default=None, partitions=EVENT_LOG_PARTITIONS)
-    histories = app.Table("histories", default=None, partitions=EVENT_LOG_PARTITIONS)
+    partitions = partition_count(context.kafka, EVENT_LOG)
+    delivered = app.Table("delivered", default=None, partitions=partitions)
+    histories = app.Table("histories", default=None, partitions=partitions)
     seen = DeferredSeen(digest_view(delivered))
     reader = EnvelopeReader(
         context.codec,
