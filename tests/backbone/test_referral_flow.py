@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import signal
 import uuid
 from collections.abc import Iterator
@@ -14,18 +15,19 @@ import pytest
 
 from backbone.envelope.quarantine import read_quarantine
 from support.broker import Broker
-from support.deployment import Deployment, deployment, wait_for
+from support.deployment import Deployment, deployment, free_port, wait_for
 
 pytestmark = pytest.mark.broker
 
 ALMATY = ZoneInfo("Asia/Almaty")
+ROUTER_METRICS = free_port()
 
 
 @pytest.fixture(scope="module")
 def backbone(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     roles = {"police": "police", "ngo": "ngo", "guardianship": "guardianship", "school": "school"}
     with deployment(broker, tmp_path_factory.mktemp("deployment"), roles) as deployed:
-        deployed.start("router", "router")
+        deployed.start("router", "router", env={"BACKBONE_METRICS_PORT": str(ROUTER_METRICS)})
         for role in ("police", "ngo", "guardianship"):
             deployed.start_agency(role)
         yield deployed
@@ -170,3 +172,30 @@ def test_a_payload_changed_under_the_same_event_id_is_never_delivered(
 
     delivered = _of(backbone.inbox("ngo"), "ReferralIssued", referral["referral_id"])
     assert [e["payload"]["urgency"] for e in delivered] == ["urgent"]
+
+
+def test_router_metrics_count_deliveries_and_carry_no_child_data(
+    backbone: Deployment, tmp_path: Path
+) -> None:
+    referral = _referral(backbone, "police", ["ngo"], "victim_services")
+    backbone.emit("police", [referral], tmp_path)
+    wait_for(
+        lambda: _of(backbone.inbox("police"), "ReferralReceived", referral["referral_id"]),
+        what="the receipt",
+    )
+
+    def scrape() -> str | None:
+        connection = http.client.HTTPConnection("127.0.0.1", ROUTER_METRICS, timeout=5)
+        try:
+            connection.request("GET", "/metrics")
+            text = connection.getresponse().read().decode()
+        except OSError:
+            return None
+        finally:
+            connection.close()
+        lag = 'backbone_consumer_lag{agency="",service="router",topic="referral.events.v1"}'
+        return text if 'outcome="accepted",service="router"' in text and lag in text else None
+
+    text = wait_for(scrape, what="the router's metrics")
+    assert 'backbone_end_to_end_seconds_count{agency="",service="router"}' in text
+    assert referral["child_ref"] not in text and referral["referral_id"] not in text

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -65,10 +66,13 @@ class Deployment:
             raise AssertionError(f"backbone {' '.join(args)} failed: {result.stderr[-2000:]}")
         return result
 
-    def start(self, name: str, *args: str) -> None:
+    def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> None:
         log = (self.logs / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
-            [*BACKBONE, "run", *args], env=self.env(), stdout=log, stderr=subprocess.STDOUT
+            [*BACKBONE, "run", *args],
+            env={**self.env(), **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
     def stop(self, name: str, sig: int = signal.SIGTERM) -> int:
@@ -76,8 +80,8 @@ class Deployment:
         process.send_signal(sig)
         return process.wait(timeout=60)
 
-    def start_agency(self, role: str) -> None:
-        self.start(role, "agency", "--as", self.agencies[role])
+    def start_agency(self, role: str, env: dict[str, str] | None = None) -> None:
+        self.start(role, "agency", "--as", self.agencies[role], env=env)
 
     def inbox(self, role: str) -> list[dict[str, object]]:
         lines = self.cli("inbox", "--as", self.agencies[role]).stdout.splitlines()
@@ -113,3 +117,10 @@ def deployment(broker: Broker, tmp: Path, roles: dict[str, str]) -> Iterator[Dep
         yield deployed
     finally:
         deployed.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -24,7 +24,8 @@ from backbone.envelope.quarantine import Inbound, Rejection
 from backbone.envelope.reader import EnvelopeReader, Outcome
 from backbone.logs import get_logger
 from backbone.runtime.context import ServiceContext
-from backbone.runtime.faust_app import exit_on_failure, make_app
+from backbone.runtime.faust_app import consumer_lag, exit_on_failure, make_app
+from backbone.runtime.metrics import ServiceMetrics
 from backbone.runtime.tables import DeferredSeen, digest_view
 
 EVENT_LOG = "referral.events.v1"
@@ -62,6 +63,7 @@ def build(context: ServiceContext, **options: Any) -> faust.App:
     referrals = app.Table("referrals", default=None, partitions=partitions)
     quarantined = app.Table("quarantine", default=None, partitions=partitions)
     schedule = ReceiptSchedule(agency)
+    metrics = ServiceMetrics("agency", agency)
     seen = DeferredSeen(digest_view(seen_table))
     reader = EnvelopeReader(
         context.codec,
@@ -76,8 +78,11 @@ def build(context: ServiceContext, **options: Any) -> faust.App:
     @exit_on_failure("agency")
     async def receive(stream: faust.StreamT[bytes]) -> None:
         async for message in stream.events():
-            delivery = reader.read(Inbound.from_record(message.message))
+            record = Inbound.from_record(message.message)
+            delivery = reader.read(record)
             if delivery.outcome is not Outcome.ACCEPTED or delivery.event is None:
+                reason = delivery.rejection.reason if delivery.rejection else None
+                metrics.handled(delivery.outcome.value, record.received_at, reason)
                 continue
             event = delivery.event
             updated = view.apply(referrals.get(event.referral_id or ""), event)
@@ -85,6 +90,7 @@ def build(context: ServiceContext, **options: Any) -> faust.App:
                 referrals[updated["referral_id"]] = updated
                 schedule.note(updated)
             seen.commit(event.event_id)
+            metrics.handled(delivery.outcome.value, record.received_at)
             log.info(
                 "envelope_opened",
                 event_id=event.event_id,
@@ -112,6 +118,11 @@ def build(context: ServiceContext, **options: Any) -> faust.App:
         for current in list(referrals.values()):
             if current is not None:
                 schedule.note(current)
+
+    @app.timer(5.0)
+    async def measure_lag() -> None:
+        inbox = inbox_topic(agency)
+        metrics.lag({t: n for t, n in (await consumer_lag(app)).items() if t == inbox})
 
     @app.timer(5.0)
     async def refresh_directory() -> None:

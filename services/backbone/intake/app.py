@@ -16,8 +16,10 @@ from aiohttp import web
 from backbone.intake.admission import Admission
 from backbone.intake.live_directory import LiveDirectory
 from backbone.intake.settings import IntakeSettings
+from backbone.runtime.metrics import ServiceMetrics
 
 ENVELOPE_TYPE = "application/octet-stream"
+_OUTCOMES = {201: "accepted", 200: "repeated", 409: "quarantined", 422: "quarantined"}
 
 
 def make_app(
@@ -25,6 +27,7 @@ def make_app(
 ) -> web.Application:
     limit = settings.max_envelope_bytes
     app = web.Application(client_max_size=limit)
+    metrics = ServiceMetrics("intake")
 
     async def envelopes(request: web.Request) -> web.Response:
         if request.content_type != ENVELOPE_TYPE:
@@ -36,6 +39,9 @@ def make_app(
         except web.HTTPRequestEntityTooLarge:
             return _json(413, {"reason": "too_large", "limit": limit})
         answer = await admission.submit(body)
+        outcome = _OUTCOMES.get(answer.status, "failed")
+        reason = answer.body.get("reason") if outcome == "quarantined" else None
+        metrics.handled(outcome, None, reason if isinstance(reason, str) else None)
         return _json(answer.status, answer.body, answer.headers)
 
     async def health(request: web.Request) -> web.Response:

@@ -26,6 +26,7 @@ from backbone.intake.publisher import KafkaPublisher
 from backbone.intake.settings import HOST, IntakeSettings
 from backbone.logs import configure
 from backbone.runtime.context import ServiceContext
+from backbone.runtime.metrics import serve_from_env
 
 PRINCIPAL = "intake"
 
@@ -46,6 +47,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.port is not None:
         settings = replace(settings, port=args.port)
     log = configure(PRINCIPAL)
+    serve_from_env()
     context = ServiceContext.load(PRINCIPAL, agency=False)
     root = context.keystore.root_public_key()
     keys = LiveDirectory(context.directory, lambda: load_directory(context.kafka, root))

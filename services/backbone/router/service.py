@@ -20,11 +20,13 @@ from backbone.envelope.quarantine import Inbound, KafkaQuarantine, Quarantine
 from backbone.envelope.reader import EnvelopeReader, Outcome
 from backbone.logs import get_logger
 from backbone.runtime.context import ServiceContext
-from backbone.runtime.faust_app import exit_on_failure, make_app
+from backbone.runtime.faust_app import consumer_lag, exit_on_failure, make_app
+from backbone.runtime.metrics import ServiceMetrics
 from backbone.runtime.tables import DeferredSeen, digest_view, history_view
 
 EVENT_LOG = "referral.events.v1"
 DIRECTORY_REFRESH_SECONDS = 5.0
+METRICS_SECONDS = 5.0
 
 
 def build(
@@ -45,6 +47,7 @@ def build(
         seen=seen,
     )
     inboxes: dict[str, faust.types.TopicT] = {}
+    metrics = ServiceMetrics("router")
 
     def inbox(agency: str) -> faust.types.TopicT:
         if agency not in inboxes:
@@ -60,6 +63,8 @@ def build(
             record = Inbound.from_record(event.message)
             delivery = reader.read(record)
             if delivery.outcome is not Outcome.ACCEPTED or delivery.envelope is None:
+                reason = delivery.rejection.reason if delivery.rejection else None
+                metrics.handled(delivery.outcome.value, record.received_at, reason)
                 continue
             envelope = delivery.envelope
             pending = [
@@ -69,6 +74,7 @@ def build(
             for future in pending:
                 await future
             seen.commit(envelope.event.event_id)
+            metrics.handled(delivery.outcome.value, record.received_at)
             log.info(
                 "envelope_delivered",
                 event_id=envelope.event.event_id,
@@ -76,6 +82,10 @@ def build(
                 producer=envelope.event.producer,
                 readers=list(envelope.readers),
             )
+
+    @app.timer(METRICS_SECONDS)
+    async def measure_lag() -> None:
+        metrics.lag({t: n for t, n in (await consumer_lag(app)).items() if t == EVENT_LOG})
 
     @app.timer(DIRECTORY_REFRESH_SECONDS)
     async def refresh_directory() -> None:

@@ -10,6 +10,7 @@ mobile group gets one enrolled field device.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -93,11 +94,19 @@ def agency_services(agencies: tuple[str, ...]) -> list[ServiceSpec]:
     ]
 
 
+METRICS_BASE_PORT = 9100
+
+
 def services() -> list[ServiceSpec]:
-    return [
+    """Every local service, each with its own Prometheus port from ``METRICS_BASE_PORT`` up."""
+    specs = [
         ServiceSpec("router", ("run", "router")),
         *agency_services(topology.load().agencies),
         ServiceSpec("intake", ("intake", "serve")),
+    ]
+    return [
+        replace(spec, env=(("BACKBONE_METRICS_PORT", str(METRICS_BASE_PORT + n)),))
+        for n, spec in enumerate(specs)
     ]
 
 

@@ -22,6 +22,7 @@ from faust.worker import Worker
 from backbone.broker.settings import KafkaSettings
 from backbone.logs import configure, get_logger
 from backbone.paths import private_dir, run_dir
+from backbone.runtime.metrics import serve_from_env
 
 
 def app_id(principal: str) -> str:
@@ -70,6 +71,9 @@ def make_app(
 def run_worker(app: faust.App, service: str, agency: str | None = None) -> None:
     """Run ``app`` in this process until it is stopped, logging JSON lines like every service."""
     configure(service, agency)
+    port = serve_from_env()
+    if port is not None:
+        get_logger().info("metrics_served", port=port)
     Worker(app, loglevel="INFO", quiet=True, override_logging=False).execute_from_commandline()
 
 
@@ -97,3 +101,16 @@ def exit_on_failure(service: str) -> Callable[[AgentFunction], AgentFunction]:
         return run
 
     return wrap
+
+
+async def consumer_lag(app: faust.App) -> dict[str, int]:
+    """Records not yet read, summed per topic over this worker's assigned partitions."""
+    consumer = app.consumer
+    lag: dict[str, int] = {}
+    for tp in consumer.assignment():
+        position = await consumer.position(tp)
+        if position is None:
+            continue
+        highwater = consumer.highwater(tp)
+        lag[tp.topic] = lag.get(tp.topic, 0) + max(0, (highwater or 0) - position)
+    return lag

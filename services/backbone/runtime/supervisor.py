@@ -22,6 +22,7 @@ from backbone.paths import private_dir, run_dir
 class ServiceSpec:
     name: str
     argv: tuple[str, ...]
+    env: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def start(spec: ServiceSpec, env: dict[str, str] | None = None) -> ServiceStatus
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **dict(spec.env), **(env or {})},
     )
     _pid_file(spec.name).write_text(str(process.pid))
     return status(spec.name)

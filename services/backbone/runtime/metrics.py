@@ -1,0 +1,65 @@
+"""Prometheus metrics of a backbone service, served on ``BACKBONE_METRICS_PORT`` (127.0.0.1).
+
+Labels are service names, agency ids, outcome and reason codes only: never a child_ref, a
+referral id, an event id or anything from a payload.
+
+| metric | what |
+|---|---|
+| ``backbone_events_total{service,agency,outcome}`` | records handled, by outcome |
+| ``backbone_quarantined_total{service,agency,reason}`` | refused records by quarantine reason |
+| ``backbone_end_to_end_seconds{service,agency}`` | broker append on the source topic to handled |
+| ``backbone_consumer_lag{service,agency,topic}`` | records not yet read, per source topic |
+| ``backbone_open_breaches{level}`` | open breaches by level (the audit) |
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from datetime import datetime
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+EVENTS = Counter("backbone_events", "Records handled, by outcome", ["service", "agency", "outcome"])
+QUARANTINED = Counter(
+    "backbone_quarantined", "Records refused, by quarantine reason", ["service", "agency", "reason"]
+)
+END_TO_END = Histogram(
+    "backbone_end_to_end_seconds",
+    "From the broker's append of the source record to the end of its handling",
+    ["service", "agency"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+LAG = Gauge("backbone_consumer_lag", "Records not yet read", ["service", "agency", "topic"])
+OPEN_BREACHES = Gauge("backbone_open_breaches", "Open deadline breaches", ["level"])
+
+
+def serve_from_env() -> int | None:
+    """Start the exporter if ``BACKBONE_METRICS_PORT`` is set; return the port."""
+    port = os.environ.get("BACKBONE_METRICS_PORT")
+    if not port:
+        return None
+    start_http_server(int(port), addr="127.0.0.1")
+    return int(port)
+
+
+class ServiceMetrics:
+    """The metrics one consumer updates, bound to its service and agency labels."""
+
+    def __init__(self, service: str, agency: str | None = None) -> None:
+        self.service, self.agency = service, agency or ""
+
+    def handled(
+        self, outcome: str, appended_at: datetime | None, reason: str | None = None
+    ) -> None:
+        EVENTS.labels(self.service, self.agency, outcome).inc()
+        if reason is not None:
+            QUARANTINED.labels(self.service, self.agency, reason).inc()
+        if appended_at is not None:
+            delay = time.time() - appended_at.timestamp()
+            END_TO_END.labels(self.service, self.agency).observe(max(0.0, delay))
+
+    def lag(self, per_topic: Mapping[str, int]) -> None:
+        for topic, behind in per_topic.items():
+            LAG.labels(self.service, self.agency, topic).set(behind)
