@@ -1,7 +1,12 @@
-"""The audit projection's pure core: event log → lifecycle verdicts → SLA obligations → pathways.
+"""The audit: a pure core and the live service around it (docs/audit.md).
 
-``calendar`` (Kazakhstan working days, deadlines) and ``rules`` (the SLA rules as data) feed
-``sla`` (the evaluator); ``pathway`` folds the judged events into per-child views; ``replay``
-reads plain JSON lines and is what ``backbone audit replay`` (``cli``) runs. Nothing here imports
-Kafka, faust or crypto.
+Core (no Kafka, faust or crypto): ``calendar`` (Kazakhstan working days, deadlines) and
+``rules`` (the SLA rules as data) feed ``sla`` (the evaluator); ``pathway`` folds judged events
+into per-child views; ``replay`` reads plain JSON lines; ``notices`` and ``breach_events`` say
+when SLA events are due and what they contain; ``store``, ``projection`` and ``schedule`` hold
+the live audit's working set and its queries; ``api`` shapes the HTTP answers.
+
+Edge: ``gate`` (verify and admit envelopes), ``emitter`` and ``emission`` (sign and send SLA
+events), ``service`` (the faust app), ``web``, ``transport``, ``context``, ``settings``,
+``kafka_log`` (replay from the log), ``client`` and the ``cli`` modules.
 """

@@ -173,6 +173,17 @@ def render(moment: datetime) -> str:
     return moment.astimezone(ALMATY).isoformat()
 
 
+def parse_instant(text: str) -> datetime | None:
+    """An RFC 3339 date-time with a UTC offset (``--as-of``, ``as_of``), or ``None``."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if "T" not in text.upper() or moment.utcoffset() is None:
+        return None
+    return moment
+
+
 def kazakhstan_calendar(corrections_path: Path | None = None) -> WorkingCalendar:
     """The calendar with the packaged corrections, or those in ``corrections_path``."""
     return WorkingCalendar(load_corrections(corrections_path))

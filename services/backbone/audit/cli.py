@@ -1,7 +1,11 @@
-"""``backbone audit replay``: evaluate a JSON Lines file of events at a given time.
+"""``backbone audit ...``: replay (a file or the Kafka log), and the live service (``cli_live``).
 
-Exit status 0 with the report on stdout; 2, with nothing on stdout, when the input, ``--as-of``
-or a rules file is unusable (each problem on stderr, bad event lines as ``LINE: reason``).
+``backbone audit replay --events FILE|- --as-of T [--rules F]... [--json]`` and
+``backbone audit replay --from-kafka --as-of T [--as AGENCY] [--topic T] [--json]`` print the same
+report. Exit status 0 with the report on stdout; 2, with nothing on stdout, when the input,
+``--as-of``, a rules file or the broker setup is unusable (each problem on stderr, bad event lines
+as ``LINE: reason``). From Kafka, records the live audit would quarantine are left out and listed
+on stderr as ``topic/partition/offset: reason``.
 """
 
 from __future__ import annotations
@@ -13,9 +17,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from backbone.audit.calendar import kazakhstan_calendar
+from backbone.audit import cli_live
+from backbone.audit.calendar import WorkingCalendar, kazakhstan_calendar, parse_instant
+from backbone.audit.context import AuditContext
+from backbone.audit.kafka_log import replay_from_kafka
 from backbone.audit.replay import MalformedInput, Replay, numbered_lines, replay
-from backbone.audit.rules import RULES_ENV, RulesError, load_rules
+from backbone.audit.rules import RULES_ENV, RulesError, RuleSet, load_rules
+from backbone.audit.settings import EVENT_LOG, default_agency
+from backbone.broker.settings import MissingSecret
+from backbone.broker.topology import TopologyError
+from backbone.envelope.directory import DIRECTORY_TOPIC
+from backbone.envelope.keys import KeystoreError
 
 _PROG = "backbone audit replay"
 
@@ -23,8 +35,12 @@ _PROG = "backbone audit replay"
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("audit", help="the audit projection: pathways and deadlines")
     actions = parser.add_subparsers(dest="action", required=True)
-    command = actions.add_parser("replay", help="evaluate a JSON Lines file of plain events")
-    command.add_argument("--events", required=True, help="JSON Lines file, or - for stdin")
+    command = actions.add_parser("replay", help="evaluate plain events (a file) or the log")
+    source = command.add_mutually_exclusive_group(required=True)
+    source.add_argument("--events", help="JSON Lines file, or - for stdin")
+    source.add_argument(
+        "--from-kafka", action="store_true", help="the event log from offset 0, verified"
+    )
     command.add_argument(
         "--as-of", required=True, dest="as_of", help="evaluation time, RFC 3339 with an offset"
     )
@@ -35,18 +51,19 @@ def register(subparsers: Any) -> None:
         help=f"an extra SLA rules file (repeatable; default: the files in ${RULES_ENV})",
     )
     command.add_argument("--json", action="store_true", help="print the report as JSON")
+    command.add_argument(
+        "--as", dest="agency", default=None, help="--from-kafka: read as this principal"
+    )
+    command.add_argument("--topic", default=EVENT_LOG, help="--from-kafka: the event log")
+    command.add_argument("--directory-topic", default=DIRECTORY_TOPIC, help=argparse.SUPPRESS)
     command.set_defaults(func=run_replay)
+    cli_live.register(actions)
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    at = _as_of(args.as_of)
+    at = parse_instant(args.as_of)
     if at is None:
         _fail("--as-of: must be an RFC 3339 time with an offset, e.g. 2026-12-15T09:00:00+05:00")
-        return 2
-    try:
-        data = sys.stdin.buffer.read() if args.events == "-" else Path(args.events).read_bytes()
-    except OSError as error:
-        _fail(f"--events: cannot read {args.events}: {error.strerror}")
         return 2
     try:
         rules = load_rules(args.rules)
@@ -54,11 +71,8 @@ def run_replay(args: argparse.Namespace) -> int:
         for rules_problem in error.problems:
             _fail(rules_problem)
         return 2
-    try:
-        report = replay(numbered_lines(data), at, rules, kazakhstan_calendar())
-    except MalformedInput as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
+    report = _from_kafka(args, at, rules) if args.from_kafka else _from_file(args, at, rules)
+    if report is None:
         return 2
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
@@ -67,14 +81,37 @@ def run_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _as_of(text: str) -> datetime | None:
+def _from_file(args: argparse.Namespace, at: datetime, rules: RuleSet) -> Replay | None:
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+        data = sys.stdin.buffer.read() if args.events == "-" else Path(args.events).read_bytes()
+    except OSError as error:
+        _fail(f"--events: cannot read {args.events}: {error.strerror}")
         return None
-    if "T" not in text.upper() or moment.utcoffset() is None:
+    try:
+        return replay(numbered_lines(data), at, rules, _calendar())
+    except MalformedInput as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
         return None
-    return moment
+
+
+def _from_kafka(args: argparse.Namespace, at: datetime, rules: RuleSet) -> Replay | None:
+    try:
+        context = AuditContext.load(
+            args.agency or default_agency(), directory_topic=args.directory_topic
+        )
+    except (MissingSecret, TopologyError, KeystoreError) as error:
+        _fail(f"--from-kafka: {error}")
+        return None
+    report, left_out = replay_from_kafka(context, args.topic, at, rules, _calendar())
+    for rejection in left_out:
+        where = f"{rejection.source_topic}/{rejection.source_partition}/{rejection.source_offset}"
+        print(f"{where}: {rejection.reason}", file=sys.stderr)
+    return report
+
+
+def _calendar() -> WorkingCalendar:
+    return kazakhstan_calendar()
 
 
 def _text(report: Replay) -> str:

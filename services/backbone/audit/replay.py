@@ -19,7 +19,7 @@ from backbone.audit.pathway import Pathway, fold
 from backbone.audit.rules import RuleSet
 from backbone.audit.sla import Obligation, evaluate
 from backbone.domain.events import Event, MalformedEvent, parse_event
-from backbone.domain.lifecycle import judge
+from backbone.domain.lifecycle import Judgement, judge
 
 Record = tuple[int, str | bytes]
 
@@ -121,8 +121,7 @@ def replay_events(
     lines: dict[str, int] = {}
     for line, event in pairs:
         lines[event.event_id] = min(line, lines.get(event.event_id, line))
-    judgement = judge((event for _, event in pairs), until=at)
-    obligations = evaluate(judgement, at, rules, calendar)
+    judgement, obligations = judge_and_evaluate((e for _, e in pairs), at, rules, calendar)
     rejected = [
         Rejected(lines[e.event_id], e.event_id, rejection.reason.value)
         for e in judgement.events
@@ -130,6 +129,14 @@ def replay_events(
     ]
     rejected.sort(key=lambda r: (r.line, r.event_id))
     return Replay(fold(judgement, obligations), obligations, tuple(rejected))
+
+
+def judge_and_evaluate(
+    events: Iterable[Event], at: datetime, rules: RuleSet, calendar: WorkingCalendar
+) -> tuple[Judgement, tuple[Obligation, ...]]:
+    """The verdicts and the obligations at ``at``: the evaluating half of ``replay_events``."""
+    judgement = judge(events, until=at)
+    return judgement, evaluate(judgement, at, rules, calendar)
 
 
 class _NotJson(ValueError):

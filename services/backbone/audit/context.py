@@ -1,0 +1,76 @@
+"""What an audit process holds: its broker settings, the key directory and two codecs.
+
+The audit verifies with a codec that has no keyring (it never opens a body) and signs its SLA
+events with a separate codec holding its own keyring. Its Kafka principal and its signing agency
+are one id (``audit.national`` by default).
+
+The directory comes from ``keys.directory.v1`` (a benchmark may name its own topic); entries
+that do not verify under the keystore's root are skipped by ``load_directory``, so envelopes
+signed with their keys are quarantined as ``unknown_key``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from backbone.broker.settings import KafkaSettings
+from backbone.envelope.codec import EnvelopeCodec
+from backbone.envelope.directory import DIRECTORY_TOPIC, KeyDirectory
+from backbone.envelope.directory_topic import load_directory
+from backbone.envelope.keys import Keyring, Keystore
+from backbone.runtime.context import kafka_settings
+
+
+@dataclass
+class AuditContext:
+    agency: str
+    kafka: KafkaSettings
+    keystore: Keystore
+    directory: KeyDirectory
+    directory_topic: str = DIRECTORY_TOPIC
+    keyring: Keyring | None = None
+    _verifier: EnvelopeCodec | None = field(default=None, repr=False)
+    _signer: EnvelopeCodec | None = field(default=None, repr=False)
+
+    @classmethod
+    def load(
+        cls, agency: str, *, directory_topic: str = DIRECTORY_TOPIC, signing: bool = False
+    ) -> AuditContext:
+        """Read the directory now; ``signing`` loads the audit's own keyring too."""
+        keystore = Keystore()
+        kafka = kafka_settings(agency)
+        directory = load_directory(kafka, keystore.root_public_key(), directory_topic)
+        keyring = keystore.keyring(agency) if signing else None
+        return cls(agency, kafka, keystore, directory, directory_topic, keyring)
+
+    @property
+    def verifier(self) -> EnvelopeCodec:
+        """Verifies envelopes and yields clear headers; it can open no body."""
+        if self._verifier is None:
+            self._verifier = EnvelopeCodec(self.directory)
+        return self._verifier
+
+    @property
+    def signer(self) -> EnvelopeCodec:
+        if self.keyring is None:
+            raise ValueError(f"{self.agency}: loaded without its keyring")
+        if self._signer is None:
+            self._signer = EnvelopeCodec(self.directory, self.keyring)
+        return self._signer
+
+    def signing_certified(self) -> bool:
+        """Whether the directory certifies the audit's signing key for the audit."""
+        if self.keyring is None:
+            return False
+        certificate = self.directory.signer(self.keyring.signing.signing_key_id)
+        return certificate is not None and certificate.subject == self.agency
+
+    def refresh_directory(self) -> None:
+        """Read the directory topic again (new agencies, rotations, revocations)."""
+        load_directory(
+            self.kafka, self.directory.root_public_key, self.directory_topic, into=self.directory
+        )
+
+    async def refresh_directory_async(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.refresh_directory)

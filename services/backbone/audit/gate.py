@@ -1,0 +1,101 @@
+"""The audit's gate on the event log: verify each envelope, admit it once, or quarantine it.
+
+The audit reads no body: its codec holds no keyring, so it checks framing, signature, signer,
+key validity and schema, and yields the clear header. It does not judge content (rejected
+events belong in the pathway, with their reason). A record whose ``event_id`` was admitted with
+other content (``store``) is quarantined as ``duplicate_event``: the later arrival loses. The
+live service and ``replay --from-kafka`` both read the log through this gate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from backbone.audit.store import Admission, EventStore, Stored, table_entry
+from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
+from backbone.envelope.errors import DuplicateEvent, EnvelopeRejected
+from backbone.envelope.quarantine import Inbound, Quarantine, Rejection
+from backbone.logs import get_logger
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A record whose envelope verified, and the table entry of its clear header."""
+
+    envelope: VerifiedEnvelope
+    entry: bytes
+
+
+Verified = Checked | EnvelopeRejected
+
+
+class AuditGate:
+    def __init__(
+        self,
+        codec: EnvelopeCodec,
+        quarantine: Quarantine,
+        store: EventStore,
+        *,
+        name: str,
+        log: bool = True,
+    ) -> None:
+        if codec.agency is not None:
+            raise ValueError("the audit's gate must not hold a keyring: it reads no bodies")
+        self._codec, self._quarantine, self._store, self._name = codec, quarantine, store, name
+        self._log = get_logger().bind(consumer=name) if log else None
+        self.quarantined = 0
+
+    def verify(self, records: Sequence[Inbound]) -> list[Verified]:
+        """Each record's envelope checks (signature, signer, schema, header) or their failure.
+
+        It touches no store, so it may run on another thread than ``admit`` (libsodium releases
+        the GIL while it checks a signature).
+        """
+        return [self._check(record) for record in records]
+
+    def _check(self, record: Inbound) -> Verified:
+        try:
+            envelope = self._codec.decode(record.value, received_at=record.received_at)
+        except EnvelopeRejected as error:
+            return error
+        return Checked(envelope, table_entry(envelope.event, envelope.digest))
+
+    def admit(self, record: Inbound, verified: Verified | None = None) -> Stored | None:
+        """The record's event as stored if it is new; else ``None`` (repeated or quarantined).
+
+        ``verified`` is the record's outcome of ``verify``, if it was verified already.
+        """
+        checked = self._check(record) if verified is None else verified
+        if isinstance(checked, EnvelopeRejected):
+            self._reject(checked, record)
+            return None
+        envelope = checked.envelope
+        event = envelope.event
+        admission = self._store.admission(event, envelope.digest)
+        if admission is Admission.CONFLICT:
+            conflict = DuplicateEvent(
+                f"event {event.event_id} was admitted before with other content",
+                event_id=event.event_id,
+            )
+            self._reject(conflict, record)
+            return None
+        if admission is Admission.REPEATED:
+            return None
+        return self._store.add(event, envelope.digest)
+
+    def _reject(self, error: EnvelopeRejected, record: Inbound) -> None:
+        rejection = Rejection.of(error, record, self._name)
+        self._quarantine.put(rejection)
+        self.quarantined += 1
+        if self._log is None:
+            return
+        self._log.warning(
+            "envelope_quarantined",
+            reason=rejection.reason,
+            detail=rejection.detail,
+            event_id=rejection.event_id,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )

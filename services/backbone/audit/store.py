@@ -1,0 +1,116 @@
+"""The live audit's working set: every admitted clear header, by child, in memory.
+
+The durable copy is a changelog-backed table of chunks: the headers admitted from one batch of
+one partition of the log, keyed by ``<partition>:<offset of the batch's first record>`` and
+written in that partition (``service``), so one small write covers many events. This store is
+rebuilt from it after a restart and answers every query. It never holds a payload.
+
+Admission is by ``event_id`` across all children: the first content seen for an id wins; the
+same id again with the same content digest is a repeat; with another digest (or another child) it
+is a conflict, which the gate quarantines. So the stored events never make ``judge`` raise
+``ConflictingEvents``.
+
+``closure(child_ref)`` is what a child's pathway and obligations depend on: the child's events
+plus every ``ReferralIssued`` (of any child) for a referral id the child's events name. Judging
+that subset gives the child exactly the verdicts a judgement of the whole log gives it (a
+referral's state changes only by its own child's events; another child can only have issued the
+id first, making it ``duplicate_referral`` or ``child_mismatch`` here).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+
+from backbone.domain.events import Event, parse_event
+
+
+class Admission(StrEnum):
+    NEW = "new"
+    REPEATED = "repeated"
+    CONFLICT = "conflict"
+
+
+@dataclass(frozen=True)
+class Stored:
+    event: Event
+    digest: bytes
+    sequence: int  # arrival order in this store, from 1
+
+
+def table_entry(event: Event, digest: bytes) -> bytes:
+    """What the table keeps of one admitted event: its clear header and content digest."""
+    entry = {"digest": digest.hex(), "event": event.header()}
+    return json.dumps(entry, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chunk(entries: Iterable[bytes]) -> bytes:
+    """The table value of a chunk of ``table_entry`` values."""
+    return b"[" + b",".join(entries) + b"]"
+
+
+class EventStore:
+    def __init__(self) -> None:
+        self._by_id: dict[str, Stored] = {}
+        self._by_child: dict[str, list[Stored]] = {}
+        self._issued: dict[str, list[Event]] = {}  # referral_id -> its ReferralIssued events
+
+    def admission(self, event: Event, digest: bytes) -> Admission:
+        known = self._by_id.get(event.event_id)
+        if known is None:
+            return Admission.NEW
+        # The digest covers the whole clear header (child_ref included) and the payload schema.
+        return Admission.REPEATED if known.digest == digest else Admission.CONFLICT
+
+    def add(self, event: Event, digest: bytes) -> Stored:
+        """Keep a NEW event (without its payload, should it have one)."""
+        if event.event_id in self._by_id:
+            raise ValueError(f"event {event.event_id} is already stored")
+        kept = event if event.payload is None else event.without_payload()
+        stored = Stored(kept, digest, len(self._by_id) + 1)
+        self._by_id[event.event_id] = stored
+        self._by_child.setdefault(event.child_ref, []).append(stored)
+        if event.event_type == "ReferralIssued" and event.referral_id is not None:
+            self._issued.setdefault(event.referral_id, []).append(stored.event)
+        return stored
+
+    def load(self, chunks: Iterable[bytes]) -> None:
+        """Add the events of table values (``chunk``), skipping ids already stored."""
+        for value in chunks:
+            for entry in json.loads(value):
+                event = parse_event(entry["event"])
+                if event.event_id not in self._by_id:
+                    self.add(event, bytes.fromhex(entry["digest"]))
+
+    def clear(self) -> None:
+        self._by_id.clear()
+        self._by_child.clear()
+        self._issued.clear()
+
+    def event(self, event_id: str) -> Event | None:
+        stored = self._by_id.get(event_id)
+        return None if stored is None else stored.event
+
+    def children(self) -> list[str]:
+        return list(self._by_child)
+
+    def __contains__(self, child_ref: object) -> bool:
+        return child_ref in self._by_child
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def numbered(self) -> Iterator[tuple[int, Event]]:
+        """Every event with its arrival number."""
+        return ((s.sequence, s.event) for s in self._by_id.values())
+
+    def closure(self, child_ref: str) -> list[tuple[int, Event]]:
+        """The child's events and the other children's issues of its referral ids, numbered."""
+        own = self._by_child.get(child_ref, [])
+        chosen = {s.event.event_id: s for s in own}
+        for referral_id in {s.event.referral_id for s in own} - {None}:
+            for issued in self._issued.get(referral_id or "", []):
+                chosen.setdefault(issued.event_id, self._by_id[issued.event_id])
+        return [(s.sequence, s.event) for s in chosen.values()]

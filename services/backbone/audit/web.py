@@ -1,0 +1,35 @@
+"""The audit's HTTP API on faust's web server (127.0.0.1 only; answers from ``api``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import faust
+
+from backbone.audit import api
+from backbone.audit.projection import Projection
+
+
+def register(
+    app: faust.App,
+    projection: Projection,
+    health: api.Health,
+    counts: Callable[[], tuple[int, int]],
+) -> None:
+    """Add the views; ``counts`` gives (records quarantined, children scheduled)."""
+
+    @app.page("/health")
+    async def health_page(view: faust.web.View, request: faust.web.Request) -> Any:
+        status, body = health.answer(projection, *counts())
+        return view.json(body, status=status)
+
+    @app.page("/pathway/{child_ref}")
+    async def pathway_page(view: faust.web.View, request: faust.web.Request, child_ref: str) -> Any:
+        status, body = api.pathway(projection, health, child_ref, request.query)
+        return view.json(body, status=status)
+
+    @app.page("/breaches")
+    async def breaches_page(view: faust.web.View, request: faust.web.Request) -> Any:
+        status, body = api.breaches(projection, health, request.query)
+        return view.json(body, status=status)

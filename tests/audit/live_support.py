@@ -1,0 +1,197 @@
+"""Helpers for the live audit's broker tests: its processes, publishing, reading its output.
+
+The audit under test is the real ``audit.national`` (its principal, ACLs and key under the
+broker's one trust anchor, the local keystore's root). Each process gets its own faust app
+version, so its consumer group and changelogs are its own: to the broker it is a rebuild of the
+national audit beside any other, and the SLA events it emits carry the same ids and content as
+the national audit's (repeats, not conflicts). Its internal topics are deleted at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import subprocess
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from backbone.audit.client import AuditClient, AuditUnreachable
+from backbone.broker import admin, topology
+from backbone.broker.settings import KafkaSettings
+from backbone.domain.events import Event
+from backbone.envelope import administration
+from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
+from backbone.envelope.directory_topic import load_directory, publish_directory
+from backbone.envelope.errors import EnvelopeRejected
+from backbone.envelope.keys import Keystore
+from support.deployment import BACKBONE, Deployment
+
+AUDIT = "audit.national"
+
+
+def ensure_audit_keys(admin_settings: KafkaSettings) -> None:
+    """``audit.national``'s keys under the local root, as ``backbone demo`` provisions them."""
+    store = Keystore()
+    if not store.pairs(AUDIT):
+        since = datetime.now(UTC) - timedelta(days=730)
+        administration.issue(store, AUDIT, "audit projection (national)", not_before=since)
+        publish_directory(admin_settings, administration.directory_of(store))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def new_version() -> int:
+    """A faust app version of this test's own (1 is the national audit's)."""
+    return random.randrange(10_000, 10_000_000)
+
+
+@dataclass
+class AuditProcess:
+    """One ``backbone audit serve`` process with its own version, port and state folder."""
+
+    deployment: Deployment
+    state_dir: Path
+    version: int = field(default_factory=new_version)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log(self) -> Path:
+        return self.deployment.logs / f"audit-v{self.version}.log"
+
+    def start(self) -> AuditProcess:
+        command = [*BACKBONE, "audit", "serve", "--as", AUDIT, "--port", str(self.port)]
+        command += ["--state-dir", str(self.state_dir), "--version", str(self.version)]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, env=self.deployment.env(), stdout=log, stderr=subprocess.STDOUT
+            )
+        return self
+
+    def stop(self, sig: int) -> int:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        status = self.process.wait(timeout=60)
+        self.process = None
+        return status
+
+    @property
+    def client(self) -> AuditClient:
+        return AuditClient(f"http://127.0.0.1:{self.port}", timeout=10)
+
+    def health(self) -> dict[str, Any] | None:
+        """The health answer once the service is ready, else ``None``."""
+        assert self.process is not None and self.process.poll() is None, "the audit exited"
+        try:
+            answer = self.client.health()
+        except AuditUnreachable:
+            return None
+        return answer.body if answer.status == 200 else None
+
+    def timeline_sizes(self, children: list[str], as_of: str) -> dict[str, int] | None:
+        """How many events each child's pathway shows at ``as_of`` (``None``: no answer yet)."""
+        if self.health() is None:
+            return None
+        sizes = {}
+        for child in children:
+            answer = self.client.pathway(child, as_of)
+            sizes[child] = len(answer.body["pathway"]["timeline"]) if answer.status == 200 else 0
+        return sizes
+
+    def emitted_ids(self, since: int = 0) -> list[str]:
+        """Ids of the SLA events this process logged as emitted, from byte ``since`` of its log."""
+        with self.log.open("rb") as log:
+            log.seek(since)
+            lines = [_json(line) for line in log]
+        return [line["event_id"] for line in lines if line.get("event") == "sla_event_emitted"]
+
+    def drop_internal_topics(self, admin_settings: KafkaSettings) -> None:
+        prefix = f"{AUDIT}_svc-v{self.version}-"
+        with admin.admin_client(admin_settings) as client:
+            mine = [t for t in client.list_topics() if t.startswith(prefix)]
+            if mine:
+                client.delete_topics(mine)
+
+
+def _json(line: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(line)
+    except ValueError:  # a library's plain line, or a line still being written
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+class Publisher:
+    """Signs events as their producers (the local keystore) and appends them to the log."""
+
+    def __init__(self, deployment: Deployment, topic: str = "referral.events.v1") -> None:
+        self._keystore = Keystore(deployment.keystore)
+        self.admin = deployment.broker.admin
+        self.directory = load_directory(self.admin, self._keystore.root_public_key())
+        self._topic = topic
+        self._codecs: dict[str, EnvelopeCodec] = {}
+        self._producers: dict[str, KafkaProducer] = {}
+
+    def codec(self, agency: str) -> EnvelopeCodec:
+        if agency not in self._codecs:
+            self._codecs[agency] = EnvelopeCodec(self.directory, self._keystore.keyring(agency))
+        return self._codecs[agency]
+
+    def publish(self, events: list[Event]) -> None:
+        """Each event as its producer's principal, keyed by ``child_ref``, in list order."""
+        for event in events:
+            if event.producer not in self._producers:
+                settings = topology.principal_settings(event.producer)
+                self._producers[event.producer] = KafkaProducer(**settings.kafka_python())
+            data = self.codec(event.producer).encode(event)
+            future = self._producers[event.producer].send(
+                self._topic, key=event.child_ref.encode(), value=data
+            )
+            future.get(30)
+
+    def close(self) -> None:
+        for producer in self._producers.values():
+            producer.close()
+        self._producers.clear()
+
+
+def read_sla(
+    publisher: Publisher, reader: str, topic: str = "audit.sla.v1"
+) -> list[tuple[datetime, VerifiedEnvelope]]:
+    """The SLA envelopes on ``topic`` that ``reader`` can open, each with the time the audit's
+    producer stamped on its record."""
+    opened = []
+    for record in read_records(publisher.admin, topic):
+        try:
+            envelope = publisher.codec(reader).decode(record.value, require_body=True)
+        except EnvelopeRejected:  # addressed to others
+            continue
+        opened.append((datetime.fromtimestamp(record.timestamp / 1000, UTC), envelope))
+    return opened
+
+
+def read_records(settings: KafkaSettings, topic: str) -> list[Any]:
+    """Every record of every partition of ``topic``, from the start to its end now."""
+    consumer = KafkaConsumer(**settings.kafka_python(), enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        records: list[Any] = []
+        while any(consumer.position(p) < ends[p] for p in partitions):
+            for batch in consumer.poll(timeout_ms=1000).values():
+                records.extend(batch)
+        return records
+    finally:
+        consumer.close()

@@ -1,0 +1,66 @@
+"""The audit API's answers (status and JSON), as the web views serve them."""
+
+from __future__ import annotations
+
+from audit_events import NGO, POLICE, audit, calendar, event, national_rules
+
+from backbone.audit import api
+from backbone.audit.projection import Projection
+from backbone.audit.store import EventStore
+
+AS_OF = "2026-12-16T00:00:00+05:00"
+
+
+def _ready() -> tuple[Projection, api.Health]:
+    store = EventStore()
+    issued = event(
+        "ReferralIssued",
+        "2026-12-11T16:00:00+05:00",
+        POLICE,
+        referral="r-1",
+        recipients=[NGO],
+        kind="victim_services",
+    )
+    store.add(issued, b"d")
+    health = api.Health("audit.national", ready=True)
+    return Projection(store, national_rules(), calendar()), health
+
+
+def test_pathway_at_a_time_is_the_replays_pathway() -> None:
+    projection, health = _ready()
+    status, body = api.pathway(projection, health, "c-0001", {"as_of": AS_OF})
+    events = [e for _, e in projection.store.numbered()]
+    expected = audit(events, AS_OF).pathways[0].to_json()
+    assert (status, body) == (200, {"as_of": AS_OF, "pathway": expected})
+    assert "payload" not in str(body)
+
+
+def test_unknown_child_is_404_and_a_time_without_offset_is_400() -> None:
+    projection, health = _ready()
+    assert api.pathway(projection, health, "c-9999", {})[0] == 404
+    assert api.pathway(projection, health, "c-0001", {"as_of": "2026-12-16T00:00"})[0] == 400
+    assert api.breaches(projection, health, {"as_of": "yesterday"})[0] == 400
+
+
+def test_breaches_are_the_open_and_late_obligations_filtered() -> None:
+    projection, health = _ready()
+    status, body = api.breaches(projection, health, {"as_of": AS_OF, "region": ""})
+    assert status == 200
+    assert [(o["rule"], o["status"], o["level"]) for o in body["breaches"]] == [
+        ("referral-receipt", "open", 1)
+    ]
+    assert api.breaches(projection, health, {"as_of": AS_OF, "agency": POLICE})[1]["breaches"] == []
+    early = api.breaches(projection, health, {"as_of": "2026-12-14T00:00:00+05:00"})
+    assert early[1]["breaches"] == []
+
+
+def test_queries_wait_for_recovery_and_health_says_so() -> None:
+    projection, health = _ready()
+    health.ready = False
+    assert api.pathway(projection, health, "c-0001", {})[0] == 503
+    assert api.breaches(projection, health, {})[0] == 503
+    status, body = health.answer(projection, quarantined=2, scheduled=1)
+    assert status == 503 and body["status"] == "recovering"
+    health.ready = True
+    status, body = health.answer(projection, quarantined=2, scheduled=1)
+    assert status == 200 and (body["events"], body["children"], body["quarantined"]) == (1, 1, 2)

@@ -1,0 +1,114 @@
+"""The audit's gate and SLA emitter with real keys: verify, admit once, quarantine, sign."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from audit_events import calendar, national_rules
+
+from backbone.audit.emitter import SlaEmitter
+from backbone.audit.gate import AuditGate
+from backbone.audit.notices import Emitted
+from backbone.audit.projection import Projection
+from backbone.audit.store import EventStore
+from backbone.envelope.quarantine import Inbound, MemoryQuarantine
+from support.envelopes import World, make_event, make_world
+
+POLICE, NGO, AUDIT = "police.turkestan", "ngo.shymkent.sana-sezim", "audit.national"
+ISSUED = "2026-12-11T16:00:00+05:00"
+
+
+@pytest.fixture
+def world() -> World:
+    return make_world()
+
+
+def _gate(world: World) -> tuple[AuditGate, MemoryQuarantine, EventStore]:
+    quarantine, store = MemoryQuarantine(), EventStore()
+    return AuditGate(world.codec(), quarantine, store, name=AUDIT, log=False), quarantine, store
+
+
+def _record(data: bytes, offset: int = 0) -> Inbound:
+    return Inbound(value=data, key=b"c-test-0001", topic="log", partition=0, offset=offset)
+
+
+def test_verified_header_is_stored_without_its_body(world: World) -> None:
+    gate, quarantine, store = _gate(world)
+    issued = make_event("ReferralIssued", POLICE, occurred_at=ISSUED)
+    stored = gate.admit(_record(world.codec(POLICE).encode(issued)))
+    assert stored is not None and stored.event == issued.without_payload()
+    assert store.event(issued.event_id) == issued.without_payload()
+    assert quarantine.rejections == []
+
+
+def test_tampered_envelope_is_quarantined_with_its_reason(world: World) -> None:
+    gate, quarantine, store = _gate(world)
+    data = bytearray(world.codec(POLICE).encode(make_event("ReferralIssued", POLICE)))
+    data[-80] ^= 1
+    assert gate.admit(_record(bytes(data))) is None
+    assert [r.reason for r in quarantine.rejections] == ["signature_invalid"]
+    assert len(store) == 0
+
+
+def test_the_same_event_sealed_again_is_a_repeat_not_a_rejection(world: World) -> None:
+    gate, quarantine, _ = _gate(world)
+    issued = make_event("ReferralIssued", POLICE)
+    assert gate.admit(_record(world.codec(POLICE).encode(issued), 1)) is not None
+    assert gate.admit(_record(world.codec(POLICE).encode(issued), 2)) is None
+    assert quarantine.rejections == []
+
+
+def test_later_arrival_with_the_same_id_and_other_content_is_quarantined(world: World) -> None:
+    gate, quarantine, store = _gate(world)
+    issued = make_event("ReferralIssued", POLICE, occurred_at=ISSUED)
+    other = make_event(
+        "ReferralIssued", POLICE, event_id=issued.event_id, occurred_at="2026-12-11T17:00:00+05:00"
+    )
+    gate.admit(_record(world.codec(POLICE).encode(issued), 1))
+    assert gate.admit(_record(world.codec(POLICE).encode(other), 2)) is None
+    assert [(r.reason, r.event_id, r.source_offset) for r in quarantine.rejections] == [
+        ("duplicate_event", issued.event_id, 2)
+    ]
+    assert store.event(issued.event_id) == issued.without_payload()
+
+
+def test_event_the_lifecycle_rejects_is_kept_for_the_pathway(world: World) -> None:
+    gate, quarantine, store = _gate(world)
+    receipt = make_event("ReferralReceived", NGO, referral_id="r-never-issued")
+    assert gate.admit(_record(world.codec(NGO).encode(receipt))) is not None
+    assert quarantine.rejections == [] and len(store) == 1
+
+
+def test_gate_refuses_a_codec_that_could_open_bodies(world: World) -> None:
+    with pytest.raises(ValueError, match="keyring"):
+        AuditGate(world.codec(AUDIT), MemoryQuarantine(), EventStore(), name=AUDIT)
+
+
+def _emitter(world: World) -> tuple[SlaEmitter, EventStore]:
+    store = EventStore()
+    issued = make_event("ReferralIssued", POLICE, occurred_at=ISSUED, recipients=[NGO])
+    store.add(issued, b"digest")
+    projection = Projection(store, national_rules(), calendar())
+    return SlaEmitter(projection, world.codec(AUDIT), world.directory), store
+
+
+def test_breach_is_signed_for_the_owing_agency_and_the_regions_supervisor(world: World) -> None:
+    world.add_agency("supervisor.turkestan")
+    emitter, _ = _emitter(world)
+    now = datetime(2026, 12, 15, 9, tzinfo=UTC)
+    plan = emitter.plan("c-test-0001", Emitted(), now)
+    [(notice, breach)] = plan.events
+    data = emitter.envelope(notice, breach, now)
+    opened = world.codec("supervisor.turkestan").decode(data)
+    assert opened.readers == (AUDIT, NGO, "supervisor.turkestan")
+    assert opened.event == breach and opened.event.producer == AUDIT
+    assert world.codec(NGO).decode(data).event.payload == breach.payload
+    assert plan.next_check is not None and plan.next_check > now
+
+
+def test_readers_without_a_current_key_are_left_out(world: World) -> None:
+    emitter, _ = _emitter(world)  # no supervisor.turkestan in the directory
+    now = datetime(2026, 12, 15, 9, tzinfo=UTC)
+    [(notice, breach)] = emitter.plan("c-test-0001", Emitted(), now).events
+    assert world.codec().decode(emitter.envelope(notice, breach, now)).readers == (AUDIT, NGO)

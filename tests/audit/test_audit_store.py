@@ -1,0 +1,131 @@
+"""The live audit's store and queries: admission by event id, closures, chunks, schedule."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from audit_events import CENTRE, NGO, POLICE, audit, calendar, event, national_rules
+
+from backbone.audit.projection import Projection
+from backbone.audit.schedule import Backlog, Schedule
+from backbone.audit.store import Admission, EventStore, chunk, table_entry
+from backbone.domain.events import Event
+
+AT = "2026-12-20T00:00:00+05:00"
+
+
+def _story() -> list[Event]:
+    """Child 1 issues r-1; child 2 reuses r-1 (duplicate) and child 3 receives it (mismatch)."""
+    return [
+        event(
+            "ReferralIssued",
+            "2026-12-11T16:00:00+05:00",
+            POLICE,
+            child="c-1",
+            referral="r-1",
+            recipients=[NGO],
+            kind="victim_services",
+        ),
+        event("ReferralReceived", "2026-12-14T10:00:00+05:00", NGO, child="c-1", referral="r-1"),
+        event(
+            "ReferralIssued",
+            "2026-12-12T10:00:00+05:00",
+            POLICE,
+            child="c-2",
+            referral="r-1",
+            recipients=[CENTRE],
+            kind="placement",
+        ),
+        event(
+            "ReferralIssued",
+            "2026-12-12T11:00:00+05:00",
+            POLICE,
+            child="c-2",
+            referral="r-2",
+            recipients=[CENTRE],
+            kind="placement",
+        ),
+        event("ReferralReceived", "2026-12-15T10:00:00+05:00", NGO, child="c-3", referral="r-1"),
+    ]
+
+
+def _store(events: list[Event]) -> EventStore:
+    store = EventStore()
+    for e in events:
+        store.add(e, e.event_id.encode())
+    return store
+
+
+def _projection(events: list[Event]) -> Projection:
+    return Projection(_store(events), national_rules(), calendar())
+
+
+def test_same_id_same_content_is_a_repeat_and_other_content_a_conflict() -> None:
+    issued = _story()[0]
+    store = _store([issued])
+    assert store.admission(issued, issued.event_id.encode()) is Admission.REPEATED
+    assert store.admission(issued, b"other digest") is Admission.CONFLICT
+    assert store.admission(_story()[1], b"x") is Admission.NEW
+
+
+def test_child_queries_give_the_verdicts_of_the_whole_log() -> None:
+    projection = _projection(_story())
+    whole = {p.child_ref: p.to_json() for p in audit(_story(), AT).pathways}
+    at = datetime.fromisoformat(AT)
+    for child in ("c-1", "c-2", "c-3"):
+        found = projection.pathway(child, at)
+        assert found is not None and found.to_json() == whole[child]
+    reasons = [
+        s["rejected"]["reason"]
+        for c in ("c-2", "c-3")
+        for s in whole[c]["timeline"]
+        if s["rejected"]
+    ]
+    assert reasons == ["duplicate_referral", "child_mismatch"]
+    assert [o.rule for o in projection.obligations("c-2", at)] == ["referral-receipt"]
+
+
+def test_breaches_filter_by_the_triggers_region_and_the_owing_agency() -> None:
+    projection = _projection(_story())
+    at = datetime.fromisoformat(AT)
+    found = {(o.rule, o.owed_by) for o in projection.breaches(at)}
+    assert found == {("referral-decision", NGO), ("referral-receipt", CENTRE)}
+    assert [o.rule for o in projection.breaches(at, agency=NGO)] == ["referral-decision"]
+    assert projection.breaches(at, region="almaty") == []
+    assert len(projection.breaches(at, region="turkestan", agency=CENTRE)) == 1
+    assert all(o.status.value in ("open", "late") for o in projection.breaches(at))
+
+
+def test_store_reloads_from_its_table_chunks() -> None:
+    entries = [table_entry(e, e.event_id.encode()) for e in _story()[:4]]
+    halves = [chunk(entries[:2]), chunk(entries[2:])]
+    reloaded = EventStore()
+    reloaded.load([*halves, *halves])  # a chunk read twice adds nothing
+    assert sorted(reloaded.children()) == ["c-1", "c-2"]
+    assert len(reloaded) == 4
+    issued = _story()[0]
+    assert reloaded.admission(issued, issued.event_id.encode()) is Admission.REPEATED
+    assert reloaded.event(issued.event_id) == issued.without_payload()
+
+
+def test_schedule_yields_each_due_child_once_at_its_latest_instant() -> None:
+    schedule, t0 = Schedule(), datetime.fromisoformat(AT)
+    schedule.set("c-1", t0 + timedelta(seconds=5))
+    schedule.set("c-1", t0 + timedelta(seconds=1))  # replaces the earlier setting
+    schedule.set("c-2", t0 + timedelta(seconds=2))
+    schedule.sooner("c-2", t0 + timedelta(seconds=9))  # later than known: ignored
+    assert schedule.pop_due(t0) == []
+    assert schedule.pop_due(t0 + timedelta(seconds=3)) == ["c-1", "c-2"]
+    assert schedule.pop_due(t0 + timedelta(seconds=10)) == []
+    schedule.set("c-3", None)
+    assert len(schedule) == 0
+
+
+def test_backlog_is_behind_only_while_the_lag_exceeds_its_threshold() -> None:
+    backlog = Backlog(threshold=10)
+    assert not backlog.behind(lambda partition: 100)  # nothing read yet
+    backlog.read("p0", 49)
+    backlog.read("p1", 9)
+    assert backlog.behind({"p0": 50, "p1": 30}.get)  # 0 + 20 records behind
+    assert not backlog.behind({"p0": 50, "p1": 12}.get)
+    assert not backlog.behind(lambda partition: None)  # high watermarks not known yet

@@ -1,0 +1,284 @@
+"""The live audit on the real broker: projection, rebuild, replays, restarts and breach events.
+
+The event log is shared with other tests and the demo, and so is ``audit.sla.v1``: this module's
+agencies are unique test agencies in a region of their own, every comparison is restricted to
+this module's child_refs, and SLA events are looked up by their derived ids (another audit on the
+broker may emit the same ids, with the same content).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from live_support import AUDIT, AuditProcess, Publisher, ensure_audit_keys, read_sla
+
+from backbone.audit.calendar import render
+from backbone.audit.sla import breach_event_id, resolution_event_id
+from backbone.domain.agencies import agency_type
+from backbone.domain.events import Event, parse_event
+from backbone.envelope.quarantine import Rejection, read_quarantine
+from backbone.scenario import scenario_as_of, scenario_events, scenario_start_before
+from backbone.scenario.payloads import referral_issued, referral_received
+from support.broker import Broker
+from support.deployment import Deployment, deployment, wait_for
+
+pytestmark = pytest.mark.broker
+
+TYPES = ("police", "mobile", "guardianship", "ngo", "phc", "school", "social", "centre", "hotline")
+# The contract allows 2 s; the audit wakes every 0.1 s, so anything near 1 s is a regression.
+BREACH_DELAY_BOUND = timedelta(seconds=1)
+
+
+@dataclass
+class Audited:
+    deployment: Deployment
+    publisher: Publisher
+    live: AuditProcess
+    region: str
+    tmp: Path
+
+    def agency(self, kind: str) -> str:
+        return self.deployment.agencies[kind]
+
+
+@pytest.fixture(scope="module")
+def audited(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Audited]:
+    tmp = tmp_path_factory.mktemp("live-audit")
+    roles = {kind: kind for kind in (*TYPES, "supervisor")}
+    with deployment(broker, tmp, roles) as deployed:
+        ensure_audit_keys(broker.admin)
+        live = AuditProcess(deployed, tmp / "state-live").start()
+        publisher = Publisher(deployed)
+        try:
+            wait_for(live.health, timeout=90, what="the live audit to recover")
+            region = deployed.agencies["supervisor"].split(".")[1]
+            yield Audited(deployed, publisher, live, region, tmp)
+        finally:
+            publisher.close()
+            if live.process is not None:
+                live.stop(signal.SIGTERM)
+            live.drop_internal_topics(broker.admin)
+
+
+def _story(audited: Audited) -> tuple[list[Event], datetime]:
+    """The demo story moved to this run's agencies, region and (unique) ids."""
+    start = scenario_start_before(datetime.now(UTC)) - timedelta(minutes=uuid.uuid4().int % 997)
+    moved = [
+        replace(
+            event,
+            producer=audited.agency(agency_type(event.producer)),
+            recipients=tuple(audited.agency(agency_type(r)) for r in event.recipients),
+            region=audited.region,
+        )
+        for event in scenario_events(start)
+    ]
+    return moved, scenario_as_of(start)
+
+
+def _not_a_recipient(audited: Audited, story: list[Event]) -> Event:
+    """A receipt by an agency the referral was not sent to: rejected for content, kept."""
+    issued = next(e for e in story if e.event_type == "ReferralIssued")
+    outsider = next(
+        a
+        for a in (audited.agency(t) for t in TYPES)
+        if a not in (issued.producer, *issued.recipients)
+    )
+    return replace(
+        issued,
+        event_id=str(uuid.uuid4()),
+        event_type="ReferralReceived",
+        occurred_at=issued.occurred_at + timedelta(minutes=7),
+        producer=outsider,
+        recipients=(),
+        attributes={},
+        payload=referral_received("Synthetic Outsider, duty officer"),
+    )
+
+
+def _pathways(audit: AuditProcess, children: list[str], as_of: str) -> dict[str, Any]:
+    return {c: audit.client.pathway(c, as_of).body["pathway"] for c in children}
+
+
+def _replay(audited: Audited, *source: str, as_of: str) -> dict[str, Any]:
+    result = audited.deployment.cli("audit", "replay", *source, "--as-of", as_of, "--json")
+    return dict(json.loads(result.stdout))
+
+
+def _ours(report: dict[str, Any], children: list[str]) -> dict[str, Any]:
+    return {p["child_ref"]: p for p in report["pathways"] if p["child_ref"] in children}
+
+
+def test_live_rebuild_and_replays_agree_after_the_audit_was_killed_mid_stream(
+    audited: Audited,
+) -> None:
+    story, as_of_time = _story(audited)
+    events = sorted([*story, _not_a_recipient(audited, story)], key=lambda e: e.sort_key)
+    children = sorted({e.child_ref for e in events})
+    as_of = as_of_time.isoformat()
+    counts = {c: sum(e.child_ref == c for e in events) for c in children}
+    half = len(events) // 2
+
+    audited.publisher.publish(events[:half])
+    first = {c: sum(e.child_ref == c for e in events[:half]) for c in children}
+    wait_for(lambda: audited.live.timeline_sizes(children, as_of) == first, what="first half")
+    audited.publisher.publish(events[half:])
+    audited.live.stop(signal.SIGKILL)
+    audited.live.start()
+    wait_for(lambda: audited.live.timeline_sizes(children, as_of) == counts, what="every event")
+
+    rebuild = AuditProcess(audited.deployment, audited.tmp / "state-rebuild").start()
+    try:
+        wait_for(lambda: rebuild.timeline_sizes(children, as_of) == counts, what="the rebuild")
+        rebuilt = _pathways(rebuild, children, as_of)
+    finally:
+        rebuild.stop(signal.SIGTERM)
+        rebuild.drop_internal_topics(audited.deployment.broker.admin)
+    live = _pathways(audited.live, children, as_of)
+    plain = audited.tmp / "story.jsonl"
+    plain.write_text("".join(json.dumps(e.to_json()) + "\n" for e in events))
+    from_file = _ours(_replay(audited, "--events", str(plain), as_of=as_of), children)
+    from_kafka = _replay(audited, "--from-kafka", as_of=as_of)
+
+    assert live == rebuilt == from_file == _ours(from_kafka, children)
+    url = f"http://127.0.0.1:{audited.live.port}"
+    cli = audited.deployment.cli
+    asked = cli("audit", "pathway", children[0], "--as-of", as_of, "--url", url, "--json")
+    assert json.loads(asked.stdout)["pathway"] == live[children[0]]
+    region = ("--region", audited.region, "--as-of", as_of, "--url", url, "--json")
+    breaches = json.loads(cli("audit", "breaches", *region).stdout)["breaches"]
+    assert breaches == sorted(
+        (o for p in live.values() for o in p["obligations"] if o["status"] in ("open", "late")),
+        key=lambda o: (datetime.fromisoformat(o["deadline"]), o["rule"], o["trigger_event_id"]),
+    )
+    statuses = {o["status"] for p in live.values() for o in p["obligations"]}
+    assert {"met", "late", "open", "pending"} <= statuses
+    outsider = [s for p in live.values() for s in p["timeline"] if s["rejected"]]
+    assert [s["rejected"]["reason"] for s in outsider] == ["not_a_recipient"]
+
+
+def _hotline_alert(audited: Audited, deadline_in: timedelta) -> Event:
+    at = datetime.now(UTC) - timedelta(hours=1) + deadline_in
+    return parse_event(
+        {
+            "event_id": str(uuid.uuid4()),
+            "event_type": "ReferralIssued",
+            "occurred_at": at.isoformat(),
+            "producer": audited.agency("hotline"),
+            "child_ref": f"c-{uuid.uuid4().hex[:12]}",
+            "referral_id": f"r-{uuid.uuid4().hex[:12]}",
+            "recipients": [audited.agency("police")],
+            "region": audited.region,
+            "attributes": {"kind": "hotline_alert"},
+            "payload": referral_issued(
+                summary="Synthetic alert", urgency="immediate", contact_name="Synthetic Operator"
+            ),
+        }
+    )
+
+
+def test_breach_is_emitted_when_the_deadline_passes_and_resolved_by_a_late_receipt(
+    audited: Audited,
+) -> None:
+    alerts = [_hotline_alert(audited, timedelta(seconds=6 + 0.7 * n)) for n in range(3)]
+    alert = alerts[0]
+    police, supervisor = audited.agency("police"), audited.agency("supervisor")
+    deadline = alert.occurred_at + timedelta(hours=1)
+    breach_id = breach_event_id("hotline-alert-receipt", alert.event_id, police, 1)
+    audited.publisher.publish(alerts)
+
+    def sla(event_id: str) -> list[Any] | None:
+        found = [
+            s for s in read_sla(audited.publisher, supervisor) if s[1].event.event_id == event_id
+        ]
+        return found or None
+
+    for each in alerts:  # each breach appears once its deadline has passed, and soon after
+        each_deadline = each.occurred_at + timedelta(hours=1)
+        each_id = breach_event_id("hotline-alert-receipt", each.event_id, police, 1)
+        copies = wait_for(lambda i=each_id: sla(i), what="the breach on audit.sla.v1")
+        appended, breach = min(copies, key=lambda copy: copy[0])
+        assert each_deadline <= appended < each_deadline + BREACH_DELAY_BOUND
+        assert all(each_deadline <= at and c.digest == breach.digest for at, c in copies)
+        assert each_id in audited.live.emitted_ids()
+    [(_, breach), *_] = sla(breach_id) or []
+    assert breach.event.event_type == "SlaBreached"
+    assert breach.event.occurred_at == deadline
+    assert dict(breach.event.attributes) == {"rule": "hotline-alert-receipt", "level": "1"}
+    assert breach.event.causation_id == alert.event_id
+    assert set(breach.readers) == {AUDIT, police, supervisor}
+    assert breach.event.payload == {
+        "trigger_event_id": alert.event_id,
+        "owed_by": police,
+        "deadline": render(deadline),
+        "status": "open",
+    }
+
+    receipt = replace(
+        alert,
+        event_id=str(uuid.uuid4()),
+        event_type="ReferralReceived",
+        occurred_at=datetime.now(UTC),
+        producer=police,
+        recipients=(),
+        attributes={},
+        payload=referral_received("Synthetic Duty Officer"),
+    )
+    audited.publisher.publish([receipt])
+    resolution_id = resolution_event_id("hotline-alert-receipt", alert.event_id, police, 1)
+    [(_, resolved), *_] = wait_for(lambda: sla(resolution_id), what="the resolution")
+    assert resolved.event.payload == {
+        "trigger_event_id": alert.event_id,
+        "owed_by": police,
+        "closed_by_event_id": receipt.event_id,
+    }
+    [obligation] = [
+        o
+        for o in audited.live.client.pathway(alert.child_ref).body["pathway"]["obligations"]
+        if o["rule"] == "hotline-alert-receipt"
+    ]
+    assert (obligation["status"], obligation["level"]) == ("late", 1)
+
+
+def test_later_arrival_with_a_known_event_id_and_other_content_is_quarantined(
+    audited: Audited,
+) -> None:
+    first = _hotline_alert(audited, timedelta(hours=2))
+    forged = replace(first, occurred_at=first.occurred_at - timedelta(minutes=30))
+    audited.publisher.publish([first, forged])
+
+    def quarantined() -> list[Rejection] | None:
+        found = [
+            r
+            for r in read_quarantine(audited.deployment.broker.admin)
+            if r.event_id == first.event_id and r.rejected_by == AUDIT
+        ]
+        return found or None
+
+    [rejection, *_] = wait_for(quarantined, what="the audit's quarantine record")
+    assert rejection.reason == "duplicate_event"
+    assert audited.publisher.codec(AUDIT).decode(rejection.value).event == forged.without_payload()
+    later = (first.occurred_at + timedelta(hours=1)).isoformat()
+    [step] = audited.live.client.pathway(first.child_ref, later).body["pathway"]["timeline"]
+    assert step["occurred_at"] == first.occurred_at.isoformat()
+
+
+def test_restarted_audit_emits_no_sla_event_twice(audited: Audited) -> None:
+    emitted = set(audited.live.emitted_ids())
+    assert emitted, "the earlier tests made the audit emit SLA events"
+    since = audited.live.log.stat().st_size
+    audited.live.stop(signal.SIGTERM)
+    audited.live.start()
+    children = wait_for(audited.live.health, timeout=90, what="recovery")["children"]
+    wait_for(
+        lambda: (h := audited.live.health()) is not None and h["evaluated"] >= children,
+        what="every child evaluated after the restart",
+    )
+    assert not emitted & set(audited.live.emitted_ids(since))
