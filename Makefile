@@ -10,10 +10,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JARS   := deploy/kafka/.jars/.fetched
 CODE   := $(wildcard services tests bench)
+# Debian's Chromium for the console's browser tests (never a browser downloaded by a test tool).
+CHROMIUM := /usr/bin/chromium
+SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: setup broker stop test lint pytest demo bench clean
 
-setup: $(STAMP) $(JARS)
+setup: $(STAMP) $(JARS) $(CHROMIUM)
 
 # The virtual environment, rebuilt only when the declared dependencies change.
 $(STAMP): pyproject.toml
@@ -26,6 +29,10 @@ $(STAMP): pyproject.toml
 $(JARS): deploy/kafka/pom.xml
 	mvn -B -q -f deploy/kafka/pom.xml package
 	touch $@
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -q
+	$(SUDO) apt-get install -y -q chromium
 
 broker: setup
 	$(BIN)/backbone broker start

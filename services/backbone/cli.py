@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "backbone.runtime.cli",
     "backbone.audit.cli",
     "backbone.scenario.cli",
+    "backbone.console.cli",
     "backbone.device.cli",
     "backbone.intake.cli",
 )

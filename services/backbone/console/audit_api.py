@@ -1,0 +1,150 @@
+"""The console's client of the live audit's HTTP API: the one module that knows its URLs.
+
+Served by the audit today (``backbone.audit.api``):
+``GET /breaches?region=&agency=&as_of=``, ``GET /pathway/{child_ref}?as_of=``, ``GET /health``.
+Asked of the audit for the compliance chart, the funnel and region checks (docs/console.md,
+"What the console asks of the audit"): ``GET /obligations?region=&agency=&as_of=`` (every
+obligation, any status), ``GET /children?region=&as_of=`` and ``regions`` in the pathway answer.
+Until they are served, those pages say so (``NotOffered``) and a supervisor's region check falls
+back to the breaches of their region (``child_regions``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from backbone.audit.client import Answer, AuditClient, AuditUnreachable
+from backbone.console.audit_model import ChildSummary, Obligation, Pathway, instant
+from backbone.console.metrics import MEASUREMENTS
+
+T = TypeVar("T")
+
+
+class AuditUnavailable(RuntimeError):
+    """The audit did not answer usefully (down, recovering, or an answer of another shape)."""
+
+
+class NotOffered(AuditUnavailable):
+    """This audit service does not serve the endpoint (404 on the route itself)."""
+
+
+@dataclass(frozen=True)
+class PathwayAnswer:
+    as_of: datetime
+    pathway: Pathway
+    regions: tuple[str, ...] | None  # None: the audit does not say (yet)
+
+
+@dataclass(frozen=True)
+class HealthAnswer:
+    ready: bool
+    body: dict[str, Any]
+
+
+class AuditApi:
+    def __init__(self, client: AuditClient) -> None:
+        self._client = client
+
+    def breaches(
+        self, *, region: str | None = None, as_of: datetime | None = None
+    ) -> tuple[datetime, list[Obligation]]:
+        body = self._ask("/breaches", lambda c: c.breaches(region=region, as_of=_text(as_of)))
+        return _obligations(body, "breaches")
+
+    def obligations(
+        self, *, region: str | None = None, as_of: datetime | None = None
+    ) -> tuple[datetime, list[Obligation]]:
+        body = self._ask(
+            "/obligations",
+            lambda c: c.get("/obligations", region=region, as_of=_text(as_of)),
+            offered=False,
+        )
+        return _obligations(body, "obligations")
+
+    def children(
+        self, *, region: str | None = None, as_of: datetime | None = None
+    ) -> tuple[datetime, list[ChildSummary]]:
+        body = self._ask(
+            "/children",
+            lambda c: c.get("/children", region=region, as_of=_text(as_of)),
+            offered=False,
+        )
+        return _parsed(
+            lambda: (instant(body["as_of"]), [ChildSummary.from_json(c) for c in body["children"]])
+        )
+
+    def pathway(self, child_ref: str, as_of: datetime | None = None) -> PathwayAnswer | None:
+        """The child's pathway, or ``None`` if the audit knows no such child."""
+        answer = self._call("/pathway", lambda c: c.pathway(child_ref, _text(as_of)))
+        if answer.status == 404:
+            return None
+        body = _ok(answer, "/pathway")
+        regions = body.get("regions")
+        return _parsed(
+            lambda: PathwayAnswer(
+                instant(body["as_of"]),
+                Pathway.from_json(body["pathway"]),
+                None if regions is None else tuple(str(r) for r in regions),
+            )
+        )
+
+    def child_regions(self, answer: PathwayAnswer, region: str) -> tuple[str, ...]:
+        """The child's regions; without them from the audit, ``region`` if a breach there is its."""
+        if answer.regions is not None:
+            return answer.regions
+        _, breaches = self.breaches(region=region, as_of=answer.as_of)
+        return (region,) if any(b.child_ref == answer.pathway.child_ref for b in breaches) else ()
+
+    def health(self) -> HealthAnswer:
+        answer = self._call("/health", lambda c: c.health())
+        if answer.status not in (200, 503):
+            raise AuditUnavailable(f"/health answered {answer.status}")
+        return HealthAnswer(
+            answer.status == 200 and answer.body.get("status") == "ready", answer.body
+        )
+
+    def _ask(
+        self, name: str, call: Callable[[AuditClient], Answer], offered: bool = True
+    ) -> dict[str, Any]:
+        answer = self._call(name, call)
+        if answer.status == 404 and not offered:
+            raise NotOffered(f"the audit service does not serve {name} yet")
+        return _ok(answer, name)
+
+    def _call(self, name: str, call: Callable[[AuditClient], Answer]) -> Answer:
+        began, ok = time.perf_counter(), False
+        try:
+            answer = call(self._client)
+            ok = answer.status < 500
+            return answer
+        except AuditUnreachable as error:
+            raise AuditUnavailable(str(error)) from None
+        finally:
+            MEASUREMENTS.record(f"audit{name}", time.perf_counter() - began, ok)
+
+
+def _text(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _ok(answer: Answer, name: str) -> dict[str, Any]:
+    if answer.status == 503:
+        raise AuditUnavailable("the audit service is recovering its tables")
+    if answer.status != 200:
+        raise AuditUnavailable(f"{name} answered {answer.status}: {answer.body.get('error', '')}")
+    return answer.body
+
+
+def _obligations(body: dict[str, Any], key: str) -> tuple[datetime, list[Obligation]]:
+    return _parsed(lambda: (instant(body["as_of"]), [Obligation.from_json(o) for o in body[key]]))
+
+
+def _parsed(build: Callable[[], T]) -> T:
+    try:
+        return build()
+    except (KeyError, TypeError, ValueError) as error:
+        raise AuditUnavailable(f"an answer of an unexpected shape: {error!r}") from None

@@ -1,0 +1,136 @@
+"""The audit's answers as typed values: obligations, pathways, children (no payload anywhere).
+
+Each ``from_json`` reads the shape the audit serves (``audit.sla.Obligation.to_json``,
+``audit.pathway.Pathway.to_json``) and raises ``ValueError`` on anything else, so a page never
+renders half of a changed answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+def instant(text: Any) -> datetime:
+    if not isinstance(text, str):
+        raise ValueError(f"not a time: {text!r}")
+    moment = datetime.fromisoformat(text)
+    if moment.utcoffset() is None:
+        raise ValueError(f"time without offset: {text}")
+    return moment
+
+
+@dataclass(frozen=True)
+class Obligation:
+    rule: str
+    child_ref: str
+    referral_id: str | None
+    owed_by: str
+    trigger_event_id: str
+    deadline: datetime
+    status: str  # met, late, cancelled, open, pending
+    level: int
+    closed_by_event_id: str | None
+
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> Obligation:
+        return cls(
+            rule=str(item["rule"]),
+            child_ref=str(item["child_ref"]),
+            referral_id=item.get("referral_id"),
+            owed_by=str(item["owed_by"]),
+            trigger_event_id=str(item["trigger_event_id"]),
+            deadline=instant(item["deadline"]),
+            status=str(item["status"]),
+            level=int(item["level"]),
+            closed_by_event_id=item.get("closed_by_event_id"),
+        )
+
+    @property
+    def key(self) -> str:
+        return f"{self.rule}/{self.trigger_event_id}/{self.owed_by}"
+
+
+@dataclass(frozen=True)
+class Step:
+    event_id: str
+    event_type: str
+    occurred_at: datetime
+    producer: str
+    referral_id: str | None
+    attributes: dict[str, str]
+    rejected: str | None  # the reason code of an invalid event
+
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> Step:
+        rejected = item.get("rejected")
+        return cls(
+            event_id=str(item["event_id"]),
+            event_type=str(item["event_type"]),
+            occurred_at=instant(item["occurred_at"]),
+            producer=str(item["producer"]),
+            referral_id=item.get("referral_id"),
+            attributes={str(k): str(v) for k, v in dict(item.get("attributes") or {}).items()},
+            rejected=None if rejected is None else str(rejected["reason"]),
+        )
+
+
+@dataclass(frozen=True)
+class Referral:
+    referral_id: str
+    kind: str
+    issuer: str
+    recipients: tuple[tuple[str, str], ...]  # (agency, state)
+    withdrawn: bool
+
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> Referral:
+        return cls(
+            referral_id=str(item["referral_id"]),
+            kind=str(item["kind"]),
+            issuer=str(item["issuer"]),
+            recipients=tuple((str(r["agency"]), str(r["state"])) for r in item["recipients"]),
+            withdrawn=item.get("withdrawn_by_event_id") is not None,
+        )
+
+
+@dataclass(frozen=True)
+class Pathway:
+    child_ref: str
+    steps: tuple[Step, ...]
+    referrals: tuple[Referral, ...]
+    responsible: tuple[str, ...]
+    closed_by_event_id: str | None
+    obligations: tuple[Obligation, ...]
+
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> Pathway:
+        return cls(
+            child_ref=str(item["child_ref"]),
+            steps=tuple(Step.from_json(s) for s in item["timeline"]),
+            referrals=tuple(Referral.from_json(r) for r in item["referrals"]),
+            responsible=tuple(str(a) for a in item["responsible"]),
+            closed_by_event_id=item.get("case_closed_by_event_id"),
+            obligations=tuple(Obligation.from_json(o) for o in item["obligations"]),
+        )
+
+
+@dataclass(frozen=True)
+class ChildSummary:
+    """One child for the funnel: its region and its valid events' types and attributes."""
+
+    child_ref: str
+    region: str
+    events: tuple[tuple[str, dict[str, str]], ...]
+
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> ChildSummary:
+        return cls(
+            child_ref=str(item["child_ref"]),
+            region=str(item["region"]),
+            events=tuple(
+                (str(e["event_type"]), {str(k): str(v) for k, v in e["attributes"].items()})
+                for e in item["events"]
+            ),
+        )

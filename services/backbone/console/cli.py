@@ -1,0 +1,120 @@
+"""``backbone console serve | adduser``: the supervisor and operations console (docs/console.md).
+
+``serve [--port 6090] [--audit-url URL] [--state-dir DIR]`` serves on 127.0.0.1 until stopped.
+``adduser USER --role supervisor|operations [--region R] [--password-file F]`` reads the password
+from the file or standard input. Exit status: 0 done; 1 the user exists; 2 bad input.
+Django is imported only when a console command runs, not for every ``backbone`` command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from backbone.console.access import InvalidAccess, Role, check_region
+from backbone.console.config import ConsoleSettings
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("console", help="the supervisor and operations console")
+    actions = parser.add_subparsers(dest="action", required=True)
+    serve = actions.add_parser("serve", help="serve the console on 127.0.0.1")
+    serve.add_argument(
+        "--port", type=int, default=None, help="default BACKBONE_CONSOLE_PORT or 6090"
+    )
+    serve.add_argument("--audit-url", default=None, help="the audit API (BACKBONE_AUDIT_URL)")
+    serve.set_defaults(func=run_serve)
+    # No abbreviations: "--password SECRET" must not pass for "--password-file SECRET".
+    adduser = actions.add_parser(
+        "adduser", help="add a console user (password on stdin)", allow_abbrev=False
+    )
+    adduser.add_argument("user")
+    adduser.add_argument("--role", required=True, choices=[r.value for r in Role])
+    adduser.add_argument("--region", default=None, help="a supervisor's region, e.g. turkestan")
+    adduser.add_argument("--password-file", type=Path, default=None)
+    adduser.set_defaults(func=run_adduser)
+    for command in (serve, adduser):
+        command.add_argument("--state-dir", type=Path, default=None, help="default .run/console")
+
+
+def _settings(args: argparse.Namespace) -> ConsoleSettings:
+    return ConsoleSettings.from_environment(
+        state_dir=args.state_dir,
+        port=getattr(args, "port", None),
+        audit_url=getattr(args, "audit_url", None),
+    )
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from backbone.console.framework import configure
+    from backbone.console.server import make_server
+    from backbone.logs import configure as configure_logs
+
+    settings = _settings(args)
+    log = configure_logs("console")
+    configure(settings)
+    server = make_server(settings.port)
+    log.info(
+        "console_serving",
+        url=f"http://127.0.0.1:{server.effective_port}/",
+        audit=settings.audit_url,
+    )
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    return 0
+
+
+def run_adduser(args: argparse.Namespace) -> int:
+    role = Role(args.role)
+    try:
+        check_region(role, args.region)
+        password = read_password(args.password_file, sys.stdin)
+    except (InvalidAccess, NoPassword, OSError) as error:
+        return _fail(str(error), 2)
+    from django.core.exceptions import ValidationError
+
+    from backbone.console.framework import configure
+
+    configure(_settings(args))
+    from backbone.console.users import UserExists, add_user  # the models need the configuration
+
+    try:
+        add_user(args.user, role, args.region, password)
+    except UserExists as error:
+        return _fail(str(error), 1)
+    except ValidationError as error:
+        return _fail("; ".join(error.messages), 2)
+    where = f" ({args.region})" if args.region else ""
+    print(f"backbone console: added {role.value} {args.user}{where}")
+    return 0
+
+
+class NoPassword(ValueError):
+    """No password was given, or the two typed at a terminal differ."""
+
+
+def read_password(password_file: Path | None, stdin: TextIO) -> str:
+    if password_file is not None:
+        lines = password_file.read_text().splitlines()
+        password = lines[0] if lines else ""
+    elif stdin.isatty():
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise NoPassword("the two passwords differ")
+    else:
+        password = stdin.readline().rstrip("\r\n")
+    if not password:
+        raise NoPassword("an empty password; give it on stdin or with --password-file")
+    return password
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"backbone console adduser: {message}", file=sys.stderr)
+    return status

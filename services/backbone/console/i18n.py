@@ -1,0 +1,85 @@
+"""Languages and the labels of the audit's codes (event types, statuses, rules, stages).
+
+The console speaks English, Russian and Kazakh: Django's ``LocaleMiddleware`` picks the
+language (the switch sets a cookie through ``set_language``), and the translations are gettext
+catalogues in ``locale/`` (sources ``django.po``, compiled ``django.mo``; docs/console.md says
+how to update them). A code without a label is shown as itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+LANGUAGES = [("en", "English"), ("ru", "Русский"), ("kk", "Қазақша")]
+
+LABELS: Mapping[str, Mapping[str, Promise]] = {
+    "status": {
+        "met": _("met on time"),
+        "late": _("late"),
+        "open": _("open"),
+        "pending": _("pending"),
+        "cancelled": _("cancelled"),
+    },
+    "state": {
+        "issued": _("issued, not received"),
+        "received": _("received, no decision"),
+        "accepted": _("accepted"),
+        "declined": _("declined"),
+        "completed": _("completed"),
+    },
+    "event": {
+        "ChildIdentified": _("identified"),
+        "RiskAssessed": _("risk assessed"),
+        "ReferralIssued": _("referred"),
+        "ReferralReceived": _("received"),
+        "ReferralAccepted": _("accepted"),
+        "ReferralDeclined": _("declined"),
+        "ReferralCompleted": _("completed"),
+        "ReferralWithdrawn": _("withdrawn"),
+        "ServiceApplicationReceived": _("applied for services"),
+        "VictimStatusAssessed": _("victim status assessed"),
+        "PlacementMade": _("placed"),
+        "ChildStatusDetermined": _("status determined"),
+        "ServiceContractSigned": _("service contract signed"),
+        "ServiceContractExtended": _("service contract extended"),
+        "ServiceContractEnded": _("service contract ended"),
+        "ServiceDelivered": _("served"),
+        "ConsentRecorded": _("consent recorded"),
+        "ChildReturnedHome": _("returned home"),
+        "FollowUpRecorded": _("followed up"),
+        "CaseClosed": _("case closed"),
+        "SlaBreached": _("deadline breached"),
+        "SlaBreachResolved": _("breach resolved"),
+    },
+    "rule": {
+        "referral-receipt": _("receipt of a referral"),
+        "hotline-alert-receipt": _("receipt of a hotline alert"),
+        "referral-decision": _("decision on a referral"),
+        "identification-assessment": _("identification assessment"),
+        "police-referral-to-services": _("police referral to services"),
+        "service-permission-request": _("request for service permission"),
+        "police-notification": _("notification of the police"),
+        "guardianship-notification": _("notification of guardianship"),
+        "status-determination": _("determination of status"),
+    },
+    "stage": {  # plural: children at the stage
+        "identified": pgettext_lazy("funnel stage", "identified"),
+        "assessed": pgettext_lazy("funnel stage", "assessed"),
+        "recognised": pgettext_lazy("funnel stage", "recognised as victims"),
+        "served": pgettext_lazy("funnel stage", "served"),
+        "followed_up": pgettext_lazy("funnel stage", "returned or followed up"),
+    },
+    "level": {
+        "1": _("level 1: regional supervisor"),
+        "2": _("level 2: inter-agency commission"),
+    },
+}
+
+
+def label(kind: str, code: object) -> str:
+    found = LABELS.get(kind, {}).get(str(code))
+    return str(code) if found is None else str(found)

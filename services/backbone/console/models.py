@@ -1,0 +1,22 @@
+"""A console user's role and, for a supervisor, region; everything else is Django's own user
+(``django.contrib.auth.models.User``: the console has no custom user model)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import models
+
+
+class Access(models.Model):
+    """One per console user: a user without one may sign in but sees nothing."""
+
+    user: models.OneToOneField[User, User] = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="console_access"
+    )
+    role: models.CharField[str, str] = models.CharField(
+        max_length=20, choices=[("supervisor", "supervisor"), ("operations", "operations")]
+    )
+    region: models.CharField[str, str] = models.CharField(max_length=40, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.role}:{self.region or '*'}"

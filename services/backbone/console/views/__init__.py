@@ -1,0 +1,1 @@
+"""Thin views: each asks ``access`` and the services, then renders a template."""

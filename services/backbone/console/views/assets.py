@@ -1,0 +1,20 @@
+"""The console's two static files, served by the app itself (no CDN, no collectstatic step)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.http import FileResponse, Http404, HttpRequest
+from django.views.decorators.http import require_GET
+
+FOLDER = Path(__file__).resolve().parent.parent / "static" / "console"
+TYPES = {"console.js": "text/javascript", "console.css": "text/css"}
+
+
+@require_GET
+def asset(request: HttpRequest, name: str) -> FileResponse:
+    if name not in TYPES:
+        raise Http404
+    response = FileResponse((FOLDER / name).open("rb"), content_type=TYPES[name])
+    response["Cache-Control"] = "no-cache"
+    return response

@@ -1,0 +1,57 @@
+"""The breach board and its live twin (JSON for ``static/console/console.js``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+
+from backbone.console.access import Viewer
+from backbone.console.audit_api import AuditUnavailable
+from backbone.console.board import AGE_CHOICES, LEVELS, BoardFilter, board, counts, signature
+from backbone.console.views.common import console_view
+from backbone.console.wiring import services
+
+
+def _context(request: HttpRequest, viewer: Viewer) -> dict[str, Any]:
+    chosen = BoardFilter.from_query(request.GET)
+    region = viewer.region_scope(request.GET.get("region"))
+    context: dict[str, Any] = {
+        "filter": chosen,
+        "region": region,
+        "regions": services().regions,
+        "rules": services().rules,
+        "levels": LEVELS,
+        "ages": AGE_CHOICES,
+        "rows": [],
+        "counts": [],
+        "agencies": [],
+    }
+    try:
+        at, breaches = services().audit.breaches(region=region)
+    except AuditUnavailable as error:
+        return {**context, "error": str(error), "signature": "unavailable"}
+    rows = board(breaches, chosen, at)
+    return {
+        **context,
+        "as_of": at,
+        "agencies": sorted({b.owed_by for b in breaches}),
+        "total": len(rows),
+        "rows": rows if viewer.sees_children else [],
+        "counts": [] if viewer.sees_children else counts(rows),
+        "signature": signature(rows),
+    }
+
+
+@console_view()
+def board_page(request: HttpRequest, viewer: Viewer) -> HttpResponse:
+    return render(request, "console/board.html", _context(request, viewer))
+
+
+@console_view()
+def board_live(request: HttpRequest, viewer: Viewer) -> HttpResponse:
+    context = _context(request, viewer)
+    html = render_to_string("console/_board_results.html", context, request=request)
+    return JsonResponse({"signature": context["signature"], "html": html})

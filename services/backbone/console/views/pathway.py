@@ -1,0 +1,30 @@
+"""A child's pathway: supervisors of the child's region only; operations never (403)."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from backbone.console.access import Viewer
+from backbone.console.audit_api import AuditUnavailable
+from backbone.console.timeline import timeline
+from backbone.console.views.common import console_view
+from backbone.console.wiring import services
+
+
+@console_view(lambda viewer: viewer.sees_children)
+def pathway_page(request: HttpRequest, viewer: Viewer, child_ref: str) -> HttpResponse:
+    audit = services().audit
+    try:
+        answer = audit.pathway(child_ref)
+        allowed = answer is not None and viewer.may_open_pathway(
+            audit.child_regions(answer, viewer.region or "")
+        )
+    except AuditUnavailable as error:
+        return render(request, "console/pathway.html", {"error": str(error)}, status=503)
+    if answer is None or not allowed:
+        # The same answer for "no such child" and "not in your region": existence is not told.
+        raise Http404
+    context = {"child_ref": child_ref, "as_of": answer.as_of, "view": timeline(answer.pathway)}
+    context["pathway"] = answer.pathway
+    return render(request, "console/pathway.html", context)

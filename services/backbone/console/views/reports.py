@@ -1,0 +1,58 @@
+"""Aggregates both roles may see: per-agency compliance and the funnel (no child in them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from backbone.console import i18n
+from backbone.console.access import Viewer
+from backbone.console.audit_api import AuditUnavailable
+from backbone.console.charts import compliance_chart, funnel_chart
+from backbone.console.compliance import Period, tally
+from backbone.console.funnel import STAGES, funnels
+from backbone.console.views.common import console_view
+from backbone.console.wiring import services
+
+
+@console_view()
+def compliance_page(request: HttpRequest, viewer: Viewer) -> HttpResponse:
+    region = viewer.region_scope(request.GET.get("region"))
+    period = Period.from_query(request.GET, timezone.localdate())
+    context: dict[str, Any] = {"region": region, "regions": services().regions, "period": period}
+    try:
+        at, obligations = services().audit.obligations(region=region)
+    except AuditUnavailable as error:
+        return render(request, "console/compliance.html", {**context, "error": str(error)})
+    tallies = tally(obligations, period)
+    context.update(as_of=at, tallies=tallies, chart=compliance_chart(tallies))
+    return render(request, "console/compliance.html", context)
+
+
+@console_view()
+def funnel_page(request: HttpRequest, viewer: Viewer) -> HttpResponse:
+    region = viewer.region_scope(request.GET.get("region"))
+    context: dict[str, Any] = {"region": region, "regions": services().regions}
+    try:
+        at, children = services().audit.children(region=region)
+    except AuditUnavailable as error:
+        return render(request, "console/funnel.html", {**context, "error": str(error)})
+    found = funnels(children)
+    charts = [
+        (
+            f.region,
+            funnel_chart(
+                [
+                    (i18n.label("stage", stage), stage, count)
+                    for (stage, _), count in zip(STAGES, f.counts, strict=True)
+                ]
+            ),
+            f.counts,
+        )
+        for f in found
+    ]
+    context.update(as_of=at, charts=charts, stages=[stage for stage, _ in STAGES])
+    return render(request, "console/funnel.html", context)

@@ -1,0 +1,93 @@
+"""``backbone console adduser`` and ``serve`` as processes: passwords, the secret key, and the
+console signing a supervisor in against today's audit API (``FakeAudit(proposed=False)``)."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from console_support import BACKBONE, PASSWORD, adduser, answers, free_port
+from fake_audit import FakeAudit
+from playwright.sync_api import Browser, expect
+
+from backbone.scenario import expected_breaches, scenario_events, scenario_start_before
+from conftest import shoot
+from support.deployment import wait_for
+
+
+def test_adduser_reads_the_password_from_stdin_and_keeps_the_secret_key_private(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "console"
+    done = adduser(state, "sup-a", "--role", "supervisor", "--region", "turkestan")
+    assert done.returncode == 0, done.stderr
+    secret = state / "secret_key"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    key = secret.read_text()
+    assert len(key) >= 64
+    again = adduser(state, "sup-a", "--role", "supervisor", "--region", "turkestan")
+    assert again.returncode == 1 and "exists" in again.stderr
+    assert secret.read_text() == key  # generated once, then reused
+    assert PASSWORD.encode() not in (state / "console.sqlite3").read_bytes()
+
+
+def test_adduser_refuses_weak_missing_or_misplaced_passwords_and_regions(tmp_path: Path) -> None:
+    state = tmp_path / "console"
+    weak = adduser(state, "ops-1", "--role", "operations", stdin="password\n")
+    assert weak.returncode == 2 and "too common" in weak.stderr
+    empty = adduser(state, "ops-1", "--role", "operations", stdin="")
+    assert empty.returncode == 2 and "empty password" in empty.stderr
+    no_region = adduser(state, "sup-1", "--role", "supervisor")
+    assert no_region.returncode == 2 and "--region" in no_region.stderr
+    on_the_line = adduser(state, "ops-1", "--role", "operations", "--password", PASSWORD)
+    assert on_the_line.returncode == 2 and "unrecognized arguments" in on_the_line.stderr
+    from_file = tmp_path / "password"
+    from_file.write_text(PASSWORD + "\n")
+    by_file = adduser(state, "ops-1", "--role", "operations", "--password-file", str(from_file))
+    assert by_file.returncode == 0, by_file.stderr
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, datetime]]:
+    start = scenario_start_before(datetime.now(UTC))
+    audit = FakeAudit(scenario_events(start), proposed=False).start()
+    state, port = tmp_path / "console", free_port()
+    assert adduser(state, "sup-t", "--role", "supervisor", "--region", "turkestan").returncode == 0
+    command = [*BACKBONE, "serve", "--port", str(port), "--audit-url", audit.url]
+    with (tmp_path / "console.log").open("wb") as log:
+        process = subprocess.Popen(
+            [*command, "--state-dir", str(state)], stdout=log, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: answers(url + "/login/"), timeout=60, what="the console to serve")
+        yield url, start
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        audit.stop()
+
+
+def test_served_console_shows_a_supervisor_the_stall_on_todays_audit_api(
+    served: tuple[str, datetime], browser: Browser
+) -> None:
+    url, start = served
+    [stalled] = [b for b in expected_breaches(start) if b["status"] == "open"]
+    page = browser.new_page()
+    try:
+        page.goto(url + "/login/")
+        page.get_by_label("User name").fill("sup-t")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("link", name=stalled["child_ref"]).click()
+        expect(page.get_by_test_id("stall-state")).to_have_text("received, no decision")
+        shoot(page, "served-pathway-todays-api")
+        page.goto(url + "/compliance")
+        expect(page.get_by_test_id("audit-error")).to_contain_text("/obligations")
+    finally:
+        page.close()

@@ -1,0 +1,163 @@
+"""The console's pure rules: access, the board's filters, compliance periods, the funnel, stalls."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from backbone.audit.calendar import ALMATY
+from backbone.console.access import InvalidAccess, Role, Viewer
+from backbone.console.audit_model import ChildSummary, Obligation
+from backbone.console.board import BoardFilter, board, counts, signature
+from backbone.console.charts import compliance_chart
+from backbone.console.compliance import Period, Tally, tally
+from backbone.console.funnel import depth, funnels
+
+AT = datetime(2026, 2, 16, 18, 0, tzinfo=ALMATY)
+
+
+def _obligation(**changes: object) -> Obligation:
+    base = Obligation(
+        rule="referral-decision",
+        child_ref="c-0000000000b1",
+        referral_id="r-0000000000b1",
+        owed_by="social.turkestan",
+        trigger_event_id="00000000-0000-5000-8000-000000000001",
+        deadline=datetime(2026, 2, 7, tzinfo=ALMATY),
+        status="open",
+        level=2,
+        closed_by_event_id=None,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_supervisor_is_held_to_their_region_whatever_the_query_asks() -> None:
+    supervisor = Viewer("s", Role.SUPERVISOR, "turkestan")
+    assert supervisor.region_scope("almaty") == "turkestan"
+    assert supervisor.region_scope(None) == "turkestan"
+    assert Viewer("o", Role.OPERATIONS).region_scope("almaty") == "almaty"
+    assert Viewer("o", Role.OPERATIONS).region_scope("") is None
+
+
+def test_only_a_supervisor_of_the_childs_region_may_open_its_pathway() -> None:
+    assert Viewer("s", Role.SUPERVISOR, "turkestan").may_open_pathway(["turkestan"])
+    assert not Viewer("s", Role.SUPERVISOR, "almaty").may_open_pathway(["turkestan"])
+    assert not Viewer("o", Role.OPERATIONS).may_open_pathway(["turkestan"])
+    assert not Viewer("o", Role.OPERATIONS).sees_children
+
+
+@pytest.mark.parametrize(
+    ("role", "region"),
+    [(Role.SUPERVISOR, None), (Role.SUPERVISOR, "Turkestan!"), (Role.OPERATIONS, "almaty")],
+)
+def test_role_and_region_must_go_together(role: Role, region: str | None) -> None:
+    with pytest.raises(InvalidAccess):
+        Viewer("x", role, region)
+
+
+def test_board_filters_by_rule_agency_level_and_age_and_ignores_bad_values() -> None:
+    old = _obligation()  # 9 days 18 hours past its deadline
+    fresh = _obligation(
+        rule="guardianship-notification",
+        owed_by="police.turkestan",
+        trigger_event_id="00000000-0000-5000-8000-000000000002",
+        deadline=AT - timedelta(hours=5),
+        status="late",
+        level=1,
+    )
+    both = [old, fresh]
+    keys = lambda query: [r.obligation for r in board(both, BoardFilter.from_query(query), AT)]  # noqa: E731
+    assert keys({}) == [old, fresh]  # level 2 first
+    assert keys({"age": "7"}) == [old]
+    assert keys({"age": "1"}) == [old]
+    assert keys({"level": "1"}) == [fresh]
+    assert keys({"rule": "referral-decision"}) == [old]
+    assert keys({"agency": "police.turkestan"}) == [fresh]
+    assert keys({"level": "9", "age": "2", "rule": ""}) == [old, fresh]
+    row = board([old], BoardFilter(), AT)[0]
+    assert (row.age_days, row.age_hours) == (9, 18)
+
+
+def test_board_signature_changes_when_a_breach_appears_or_its_level_rises() -> None:
+    first = board([_obligation(level=1)], BoardFilter(), AT)
+    assert signature(first) == signature(board([_obligation(level=1)], BoardFilter(), AT))
+    assert signature(first) != signature(board([_obligation(level=2)], BoardFilter(), AT))
+    second = _obligation(trigger_event_id="00000000-0000-5000-8000-000000000009")
+    assert signature(first) != signature(board([_obligation(level=1), second], BoardFilter(), AT))
+
+
+def test_operations_counts_name_no_child() -> None:
+    rows = board([_obligation(), _obligation(trigger_event_id="t-2")], BoardFilter(), AT)
+    [count] = counts(rows)
+    assert (count.owed_by, count.breaches, count.children) == ("social.turkestan", 2, 1)
+    assert "c-0000000000b1" not in repr(count)
+
+
+def test_compliance_period_takes_deadlines_that_end_its_days() -> None:
+    period = Period.from_query({"since": "2026-02-02", "until": "2026-02-06"}, AT.date())
+    assert not period.contains(datetime(2026, 2, 2, tzinfo=ALMATY))  # end of 1 February
+    assert period.contains(datetime(2026, 2, 3, tzinfo=ALMATY))
+    assert period.contains(datetime(2026, 2, 7, tzinfo=ALMATY))  # end of 6 February
+    assert not period.contains(datetime(2026, 2, 7, 0, 0, 1, tzinfo=ALMATY))
+    default = Period.from_query({"since": "not a date"}, AT.date())
+    assert (default.until - default.since).days == 29
+
+
+def test_compliance_counts_met_late_and_open_per_owing_agency_only() -> None:
+    period = Period.from_query({"since": "2026-02-01", "until": "2026-02-28"}, AT.date())
+    found = tally(
+        [
+            _obligation(),
+            _obligation(status="met", level=0, trigger_event_id="t-2"),
+            _obligation(status="pending", level=0, trigger_event_id="t-3"),
+            _obligation(status="cancelled", level=0, trigger_event_id="t-4"),
+            _obligation(status="late", owed_by="police.turkestan", trigger_event_id="t-5"),
+            _obligation(status="met", deadline=datetime(2026, 3, 5, tzinfo=ALMATY)),
+        ],
+        period,
+    )
+    assert found == [Tally("police.turkestan", late=1), Tally("social.turkestan", met=1, open=1)]
+    assert found[1].on_time_percent == 50
+
+
+def test_compliance_chart_draws_segments_in_proportion_and_leaves_out_zeros() -> None:
+    chart = compliance_chart([Tally("a.x", met=3, late=1), Tally("b.x", open=2)])
+    first, second = chart.bars
+    assert [s.kind for s in first.segments] == ["met", "late"]
+    assert first.segments[0].width == pytest.approx(3 * first.segments[1].width, abs=0.2)
+    assert [s.kind for s in second.segments] == ["open"]
+    assert second.segments[0].width == pytest.approx(2 * first.segments[1].width, abs=0.2)
+
+
+def _child(region: str, *events: tuple[str, dict[str, str]]) -> ChildSummary:
+    return ChildSummary(f"c-{len(events):012d}", region, tuple(events))
+
+
+def test_funnel_counts_children_at_each_stage_reached_in_order() -> None:
+    identified = ("ChildIdentified", {})
+    recognised = ("VictimStatusAssessed", {"outcome": "recognized"})
+    refused = ("VictimStatusAssessed", {"outcome": "not_recognized"})
+    served = ("ServiceDelivered", {"service_type": "medical"})
+    follow_up = ("FollowUpRecorded", {})
+    assert depth((identified, recognised, served, follow_up)) == 5
+    assert depth((identified, refused, served)) == 2  # served without recognition: stops
+    assert depth((identified, follow_up)) == 1
+    found = funnels(
+        [
+            _child("turkestan", identified, recognised, served),
+            _child("turkestan", identified, refused, served, served),
+            _child("almaty", identified),
+        ]
+    )
+    assert [(f.region, f.counts) for f in found] == [
+        ("almaty", (1, 0, 0, 0, 0)),
+        ("turkestan", (2, 2, 1, 1, 0)),
+    ]
+
+
+def test_board_age_is_measured_at_the_evaluation_time() -> None:
+    now = datetime.now(UTC)
+    [row] = board([_obligation(deadline=now - timedelta(days=3, hours=2))], BoardFilter(), now)
+    assert (row.age_days, row.age_hours) == (3, 2)
