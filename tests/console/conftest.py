@@ -8,69 +8,27 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from console_kit import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    POLL_SECONDS,
+    TIMINGS,
+    USERS,
+    Console,
+    sample_rejections,
+)
 from fake_audit import FakeAudit
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
-from backbone.envelope.quarantine import MemoryQuarantine, Rejection
-from backbone.paths import PROJECT_ROOT
+from backbone.envelope.quarantine import MemoryQuarantine
 from backbone.scenario import expected_breaches, scenario_events, scenario_start_before
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = PROJECT_ROOT / "artifacts"
-SCREENSHOTS = ARTIFACTS / "screenshots"
-POLL_SECONDS = 1.0
-USERS = {
-    "sup-turkestan": ("supervisor", "turkestan"),
-    "sup-almaty": ("supervisor", "almaty"),
-    "ops": ("operations", None),
-}
-
-
-@dataclass
-class Console:
-    url: str
-    audit: FakeAudit
-    start: datetime
-    passwords: dict[str, str]
-    quarantine: MemoryQuarantine
-
-
-@dataclass
-class Timings:
-    pages: dict[str, dict[str, float]] = field(default_factory=dict)
-
-    def record(self, name: str, page: Page) -> dict[str, float]:
-        entry: dict[str, Any] = page.evaluate(
-            "() => performance.getEntriesByType('navigation')[0].toJSON()"
-        )
-        server = [t["duration"] for t in entry.get("serverTiming", []) if t["name"] == "app"]
-        found = {
-            "load_ms": round(entry["loadEventEnd"] - entry["startTime"], 1),
-            "dom_content_loaded_ms": round(entry["domContentLoadedEventEnd"], 1),
-            "server_ms": round(server[0], 1) if server else -1.0,
-        }
-        self.pages[name] = found
-        return found
-
-
-TIMINGS = Timings()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -84,26 +42,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             f"{name:<28} load {t['load_ms']:>7.1f}  server {t['server_ms']:>6.1f}"
             f"  -> artifacts/screenshots/{name}.png"
         )
-
-
-def sample_rejections() -> list[Rejection]:
-    at = datetime.now(UTC) - timedelta(hours=3)
-    reasons = ("signature_invalid", "unknown_key", "unknown_key", "schema_unknown")
-    return [
-        Rejection(
-            reason=reason,
-            detail=f"synthetic {reason} for the console test",
-            value=secrets.token_bytes(96 + n),
-            key=None,
-            source_topic="referral.events.v1",
-            source_partition=n % 3,
-            source_offset=100 + n,
-            event_id=str(uuid.uuid4()),
-            rejected_by="router",
-            rejected_at=at + timedelta(minutes=n),
-        )
-        for n, reason in enumerate(reasons)
-    ]
 
 
 @pytest.fixture(scope="session")
@@ -143,10 +81,11 @@ def story_breaches(console: Console) -> list[Any]:
     return list(expected_breaches(console.start))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(console: Console) -> Iterator[Browser]:
     """Started after the console: Playwright's sync API runs an event loop in this thread, in
-    which Django refuses database work (the console's own threads are not affected)."""
+    which Django refuses database work (the console's own threads are not affected). Module
+    scope, so that loop is gone again before other suites call ``asyncio.run``."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (docs/console.md)")
     with sync_playwright() as playwright:
@@ -161,24 +100,3 @@ def page(browser: Browser) -> Iterator[Page]:
     opened = context.new_page()
     yield opened
     context.close()
-
-
-def visit(page: Page, url: str, name: str) -> None:
-    """Open ``url``, wait until it has loaded, record its timings and save a screenshot."""
-    page.goto(url, wait_until="load")
-    shoot(page, name)
-
-
-def shoot(page: Page, name: str) -> None:
-    page.wait_for_load_state("load")
-    TIMINGS.record(name, page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page: Page, console: Console, user: str) -> None:
-    page.goto(f"{console.url}/login/")
-    page.get_by_label("User name").fill(user)
-    page.get_by_label("Password").fill(console.passwords[user])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("who")).to_contain_text(user)

@@ -8,10 +8,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from console_kit import SCREENSHOTS, Console, shoot, sign_in, visit
 from playwright.sync_api import Page, expect
 
 from backbone.scenario import scenario_events
-from conftest import SCREENSHOTS, Console, shoot, sign_in, visit
 
 
 def _stalled(story_breaches: list[Any]) -> Any:

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from console_kit import shoot
 from console_support import BACKBONE, PASSWORD, adduser, answers, free_port
 from fake_audit import FakeAudit
 from playwright.sync_api import Browser, expect
 
 from backbone.scenario import expected_breaches, scenario_events, scenario_start_before
-from conftest import shoot
 from support.deployment import wait_for
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from console_kit import shoot
 from console_support import BACKBONE, PASSWORD, adduser, answers, free_port
 from kafka import KafkaProducer
 from playwright.sync_api import Browser, expect
@@ -26,7 +27,6 @@ from playwright.sync_api import Browser, expect
 from backbone.broker import topology
 from backbone.domain.agencies import agency_type
 from backbone.scenario import scenario_events, scenario_start_before
-from conftest import shoot
 from support.broker import Broker
 from support.deployment import deployment, wait_for
 
