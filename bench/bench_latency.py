@@ -24,6 +24,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from backbone.broker import admin, topology
 from backbone.broker.settings import KafkaSettings
 from backbone.domain.events import Event
+from backbone.logs import configure
 from backbone.runtime import deploy, supervisor
 from backbone.runtime.context import ServiceContext
 
@@ -98,6 +99,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--rate", type=float, default=20.0, help="referrals per second")
     args = parser.parse_args()
+    configure("bench")  # log lines as JSON on stderr; the table stays alone on stdout
 
     root = KafkaSettings.local_admin()
     deploy.provision(root)
