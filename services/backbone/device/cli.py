@@ -13,16 +13,15 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from backbone.cli_args import agency_id, instant, print_json
 from backbone.device.enrolment import EnrolmentError, enrol
 from backbone.device.folder import DeviceFolder, DeviceFolderError
 from backbone.device.queue import EnvelopeQueue
 from backbone.device.recorder import RecordRefused, record
 from backbone.device.sender import HttpTransport, send_queue
-from backbone.domain.agencies import AgencyId, InvalidAgencyId
 from backbone.domain.events import read_events_file
 from backbone.envelope.errors import DirectoryError
 from backbone.envelope.keys import Keystore, KeystoreError
@@ -42,10 +41,10 @@ def add_actions(actions: Any) -> None:
     enrolling = actions.add_parser(
         "enrol", parents=[device_dir], help="certify a new device key under its group (admin)"
     )
-    enrolling.add_argument("--group", type=_agency, required=True, help="the group's agency id")
+    enrolling.add_argument("--group", type=agency_id, required=True, help="the group's agency id")
     enrolling.add_argument("--device", required=True, help="device label, e.g. tablet-3")
     enrolling.add_argument("--keystore", type=Path, help="the root keystore (default as keys)")
-    enrolling.add_argument("--not-before", type=_instant, help="start of validity (default now)")
+    enrolling.add_argument("--not-before", type=instant, help="start of validity (default now)")
     enrolling.set_defaults(func=_guarded(_enrol))
 
     recording = actions.add_parser(
@@ -85,7 +84,7 @@ def _enrol(args: argparse.Namespace) -> int:
         args.device_dir,
         not_before=args.not_before,
     )
-    _print({"enrolled": folder.summary(), "next": "backbone keys publish"})
+    print_json({"enrolled": folder.summary(), "next": "backbone keys publish"})
     return 0
 
 
@@ -97,7 +96,7 @@ def _record(args: argparse.Namespace) -> int:
     folder = DeviceFolder.open(args.device_dir)
     readers = [r for r in args.readers.split(",") if r]
     recorded = record(folder, events, readers)
-    _print(
+    print_json(
         {
             "queued": [r.event_id for r in recorded if r.queued],
             "already_queued": [r.event_id for r in recorded if not r.queued],
@@ -110,7 +109,7 @@ def _record(args: argparse.Namespace) -> int:
 def _send(args: argparse.Namespace) -> int:
     folder = DeviceFolder.open(args.device_dir)
     report = send_queue(EnvelopeQueue(folder.path), HttpTransport(args.intake, args.timeout))
-    _print(report.to_json())
+    print_json(report.to_json())
     if report.stopped is not None:
         return STOPPED
     return 2 if report.refused else 0
@@ -123,7 +122,7 @@ def _status(args: argparse.Namespace) -> int:
         {"event_id": q.event_id, "file": q.path.name, "bytes": q.path.stat().st_size}
         for q in queue.items()
     ]
-    _print({**folder.summary(), "queued": waiting, "refused": queue.refused()})
+    print_json({**folder.summary(), "queued": waiting, "refused": queue.refused()})
     return 0
 
 
@@ -132,29 +131,8 @@ def _update_directory(args: argparse.Namespace) -> int:
     if not args.file.exists():
         raise DeviceFolderError(f"{args.file} does not exist")
     changed = folder.update_directory(args.file)
-    _print({"certificates_changed": changed, "agencies": folder.directory().subjects()})
+    print_json({"certificates_changed": changed, "agencies": folder.directory().subjects()})
     return 0
-
-
-def _agency(text: str) -> str:
-    try:
-        return str(AgencyId.parse(text))
-    except InvalidAgencyId as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _instant(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("not an RFC 3339 date-time") from None
-    if value.utcoffset() is None:
-        raise argparse.ArgumentTypeError("the date-time needs a UTC offset")
-    return value
-
-
-def _print(document: dict[str, Any]) -> None:
-    print(json.dumps(document, indent=2))
 
 
 def _guarded(action: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:

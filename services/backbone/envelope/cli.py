@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from backbone.broker.settings import KafkaSettings
-from backbone.domain.agencies import AgencyId, InvalidAgencyId
+from backbone.cli_args import agency_id, instant, print_json
+from backbone.domain.agencies import AgencyId
 from backbone.envelope import administration
 from backbone.envelope.certificates import (
     FUNDING,
@@ -42,31 +43,31 @@ def register(subparsers: Any) -> None:
     issue = actions.add_parser(
         "issue", parents=[common], help="new key pairs for an agency, certified by the root"
     )
-    issue.add_argument("agency", type=_agency)
+    issue.add_argument("agency", type=agency_id)
     issue.add_argument("--display-name", required=True)
     issue.add_argument("--funding", choices=sorted(FUNDING))
-    issue.add_argument("--not-before", type=_instant)
-    issue.add_argument("--not-after", type=_instant)
+    issue.add_argument("--not-before", type=instant)
+    issue.add_argument("--not-after", type=instant)
     issue.set_defaults(func=_guarded(_issue))
 
     rotate = actions.add_parser(
         "rotate", parents=[common], help="new key pairs; the current ones stay valid for the past"
     )
-    rotate.add_argument("agency", type=_agency)
-    rotate.add_argument("--at", type=_instant, help="switch-over instant (default now)")
+    rotate.add_argument("agency", type=agency_id)
+    rotate.add_argument("--at", type=instant, help="switch-over instant (default now)")
     rotate.set_defaults(func=_guarded(_rotate))
 
     revoke = actions.add_parser(
         "revoke", parents=[common], help="refuse events signed at or after an instant"
     )
-    revoke.add_argument("agency", type=_agency)
+    revoke.add_argument("agency", type=agency_id)
     revoke.add_argument("--key-id", help="one signing key id (default: every unrevoked key)")
-    revoke.add_argument("--at", type=_instant, help="revocation instant (default now)")
+    revoke.add_argument("--at", type=instant, help="revocation instant (default now)")
     revoke.add_argument("--reason", required=True)
     revoke.set_defaults(func=_guarded(_revoke))
 
     listing = actions.add_parser("list", parents=[common], help="print the certificates")
-    listing.add_argument("--agency", type=_agency)
+    listing.add_argument("--agency", type=agency_id)
     listing.set_defaults(func=_guarded(_list))
 
     publish = actions.add_parser(
@@ -87,7 +88,7 @@ def register(subparsers: Any) -> None:
 def _init_root(args: argparse.Namespace) -> int:
     store = Keystore(args.keystore)
     root = store.create_root()
-    _print(
+    print_json(
         {
             "root_key_id": root.key_id.hex(),
             "root_public_key": root.public_key.hex(),
@@ -109,7 +110,7 @@ def _issue(args: argparse.Namespace) -> int:
         not_before=args.not_before,
         not_after=args.not_after,
     )
-    _print({"issued": certificate.summary()})
+    print_json({"issued": certificate.summary()})
     return 0
 
 
@@ -128,7 +129,7 @@ def _rotate(args: argparse.Namespace) -> int:
     )
     administration.add_certificate(store, directory, retired)
     administration.certify(store, directory, pair, successor)
-    _print({"retired": retired.summary(), "issued": successor.summary()})
+    print_json({"retired": retired.summary(), "issued": successor.summary()})
     return 0
 
 
@@ -148,14 +149,14 @@ def _revoke(args: argparse.Namespace) -> int:
     for certificate in revoked:
         administration.add_certificate(store, directory, certificate)
     directory.save(store.directory_file)
-    _print({"revoked": [c.summary() for c in revoked]})
+    print_json({"revoked": [c.summary() for c in revoked]})
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
     store = Keystore(args.keystore)
     directory = administration.directory_of(store)
-    _print(
+    print_json(
         {
             "root_key_id": directory.root_key_id.hex(),
             "certificates": [s.certificate.summary() for s in directory.certificates(args.agency)],
@@ -169,7 +170,7 @@ def _publish(args: argparse.Namespace) -> int:
 
     store = Keystore(args.keystore)
     subjects = publish_directory(_kafka(), administration.directory_of(store), args.topic)
-    _print({"published": subjects, "topic": args.topic})
+    print_json({"published": subjects, "topic": args.topic})
     return 0
 
 
@@ -181,7 +182,7 @@ def _fetch(args: argparse.Namespace) -> int:
         _kafka(), store.root_public_key(), args.topic, administration.directory_of(store)
     )
     directory.save(store.directory_file)
-    _print(
+    print_json(
         {
             "agencies": directory.subjects(),
             "file": str(store.directory_file),
@@ -196,27 +197,6 @@ def _kafka() -> KafkaSettings:
     if os.environ.get("KAFKA_USERNAME"):
         return KafkaSettings.from_env()
     return KafkaSettings.local_admin()
-
-
-def _agency(text: str) -> str:
-    try:
-        return str(AgencyId.parse(text))
-    except InvalidAgencyId as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _instant(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("not an RFC 3339 date-time") from None
-    if value.utcoffset() is None:
-        raise argparse.ArgumentTypeError("the date-time needs a UTC offset")
-    return value
-
-
-def _print(document: dict[str, Any]) -> None:
-    print(json.dumps(document, indent=2))
 
 
 def _fail(message: str) -> int:
