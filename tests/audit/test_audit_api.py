@@ -31,8 +31,62 @@ def test_pathway_at_a_time_is_the_replays_pathway() -> None:
     status, body = api.pathway(projection, health, "c-0001", {"as_of": AS_OF})
     events = [e for _, e in projection.store.numbered()]
     expected = audit(events, AS_OF).pathways[0].to_json()
-    assert (status, body) == (200, {"as_of": AS_OF, "pathway": expected})
+    assert (status, body) == (200, {"as_of": AS_OF, "pathway": expected, "regions": ["turkestan"]})
     assert "payload" not in str(body)
+
+
+def test_a_childs_regions_are_those_of_its_own_events_not_of_a_shared_referral() -> None:
+    projection, health = _ready()
+    # A second child referred under the same referral id by an Almaty producer.
+    other = event(
+        "ReferralIssued",
+        "2026-12-11T17:00:00+05:00",
+        "police.almaty",
+        child="c-0002",
+        referral="r-1",
+        recipients=[NGO],
+        kind="victim_services",
+    )
+    projection.store.add(other, b"e")
+    assert api.pathway(projection, health, "c-0001", {"as_of": AS_OF})[1]["regions"] == [
+        "turkestan"
+    ]
+    assert api.pathway(projection, health, "c-0002", {"as_of": AS_OF})[1]["regions"] == ["almaty"]
+
+
+def test_obligations_are_every_status_filtered_by_trigger_region_and_owner() -> None:
+    projection, health = _ready()
+    received = event("ReferralReceived", "2026-12-14T09:00:00+05:00", NGO, referral="r-1")
+    projection.store.add(received, b"r")
+    status, body = api.obligations(projection, health, {"as_of": AS_OF})
+    assert status == 200 and body["as_of"] == AS_OF
+    by_rule = {o["rule"]: (o["status"], o["owed_by"]) for o in body["obligations"]}
+    assert by_rule["referral-receipt"] == ("met", NGO)  # not a breach, still an obligation
+    breaches = api.breaches(projection, health, {"as_of": AS_OF})[1]["breaches"]
+    assert len(body["obligations"]) > len(breaches)
+    assert api.obligations(projection, health, {"as_of": AS_OF, "region": "almaty"})[1] == {
+        "as_of": AS_OF,
+        "obligations": [],
+    }
+    owned = api.obligations(projection, health, {"as_of": AS_OF, "agency": NGO})[1]["obligations"]
+    assert owned and {o["owed_by"] for o in owned} == {NGO}
+    assert api.obligations(projection, health, {"as_of": "noon"})[0] == 400
+
+
+def test_children_are_listed_with_their_region_and_clear_attributes_only() -> None:
+    projection, health = _ready()
+    status, body = api.children(projection, health, {"as_of": AS_OF, "region": "turkestan"})
+    assert status == 200
+    assert body["children"] == [
+        {
+            "child_ref": "c-0001",
+            "region": "turkestan",
+            "events": [{"event_type": "ReferralIssued", "attributes": {"kind": "victim_services"}}],
+        }
+    ]
+    assert (
+        api.children(projection, health, {"as_of": AS_OF, "region": "almaty"})[1]["children"] == []
+    )
 
 
 def test_unknown_child_is_404_and_a_time_without_offset_is_400() -> None:
@@ -59,6 +113,8 @@ def test_queries_wait_for_recovery_and_health_says_so() -> None:
     health.ready = False
     assert api.pathway(projection, health, "c-0001", {})[0] == 503
     assert api.breaches(projection, health, {})[0] == 503
+    assert api.obligations(projection, health, {})[0] == 503
+    assert api.children(projection, health, {})[0] == 503
     status, body = health.answer(projection, quarantined=2, scheduled=1)
     assert status == 503 and body["status"] == "recovering"
     health.ready = True

@@ -2,8 +2,7 @@
 
 It holds a real ``EventStore`` and ``Projection`` and answers with the audit's own
 ``backbone.audit.api`` functions (the ones its faust web pages call); only the transport is
-aiohttp in a thread instead of faust's web server (also aiohttp). ``proposed=True`` adds what
-the console asks the audit for (``proposed_audit_api``); ``proposed=False`` is today's API.
+aiohttp in a thread instead of faust's web server (also aiohttp).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-import proposed_audit_api as proposed
 from aiohttp import web
 
 from backbone.audit import api
@@ -27,11 +25,10 @@ from backbone.domain.events import Event
 
 
 class FakeAudit:
-    def __init__(self, events: Iterable[Event], *, proposed: bool = True) -> None:
+    def __init__(self, events: Iterable[Event]) -> None:
         self.store = EventStore()
         self.projection = Projection(self.store, load_rules([]), kazakhstan_calendar())
         self.health = api.Health("audit.national", ready=True)
-        self.proposed = proposed
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
@@ -73,9 +70,8 @@ class FakeAudit:
         app.router.add_get("/health", self._health)
         app.router.add_get("/breaches", self._breaches)
         app.router.add_get("/pathway/{child_ref}", self._pathway)
-        if self.proposed:
-            app.router.add_get("/obligations", self._obligations)
-            app.router.add_get("/children", self._children)
+        app.router.add_get("/obligations", self._obligations)
+        app.router.add_get("/children", self._children)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -99,15 +95,12 @@ class FakeAudit:
     async def _pathway(self, request: web.Request) -> web.Response:
         child_ref = request.match_info["child_ref"]
         with self._lock:
-            status, body = api.pathway(self.projection, self.health, child_ref, request.query)
-            if self.proposed and status == 200:
-                body["regions"] = proposed.regions(self.projection, child_ref)
-        return self._json((status, body))
+            return self._json(api.pathway(self.projection, self.health, child_ref, request.query))
 
     async def _obligations(self, request: web.Request) -> web.Response:
         with self._lock:
-            return self._json(proposed.obligations(self.projection, self.health, request.query))
+            return self._json(api.obligations(self.projection, self.health, request.query))
 
     async def _children(self, request: web.Request) -> web.Response:
         with self._lock:
-            return self._json(proposed.children(self.projection, self.health, request.query))
+            return self._json(api.children(self.projection, self.health, request.query))

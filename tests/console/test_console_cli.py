@@ -1,12 +1,12 @@
 """``backbone console adduser`` and ``serve`` as processes: passwords, the secret key, and the
-console signing a supervisor in against today's audit API (``FakeAudit(proposed=False)``)."""
+console signing a supervisor in against the fake audit (``FakeAudit``)."""
 
 from __future__ import annotations
 
 import stat
 import subprocess
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -55,7 +55,7 @@ def test_adduser_refuses_weak_missing_or_misplaced_passwords_and_regions(tmp_pat
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, datetime]]:
     start = scenario_start_before(datetime.now(UTC))
-    audit = FakeAudit(scenario_events(start), proposed=False).start()
+    audit = FakeAudit(scenario_events(start)).start()
     state, port = tmp_path / "console", free_port()
     assert adduser(state, "sup-t", "--role", "supervisor", "--region", "turkestan").returncode == 0
     command = [*BACKBONE, "serve", "--port", str(port), "--audit-url", audit.url]
@@ -73,7 +73,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, datetime]]:
         audit.stop()
 
 
-def test_served_console_shows_a_supervisor_the_stall_on_todays_audit_api(
+def test_served_console_shows_a_supervisor_the_stall_and_the_compliance_chart(
     served: tuple[str, datetime], browser: Browser
 ) -> None:
     url, start = served
@@ -86,8 +86,10 @@ def test_served_console_shows_a_supervisor_the_stall_on_todays_audit_api(
         page.get_by_role("button", name="Sign in").click()
         page.get_by_role("link", name=stalled["child_ref"]).click()
         expect(page.get_by_test_id("stall-state")).to_have_text("received, no decision")
-        shoot(page, "served-pathway-todays-api")
-        page.goto(url + "/compliance")
-        expect(page.get_by_test_id("audit-error")).to_contain_text("/obligations")
+        shoot(page, "served-pathway")
+        since = (start - timedelta(days=1)).date().isoformat()
+        page.goto(f"{url}/compliance?since={since}")
+        expect(page.get_by_test_id("audit-error")).to_have_count(0)
+        expect(page.locator("svg.chart rect.seg-open")).to_have_count(1)
     finally:
         page.close()

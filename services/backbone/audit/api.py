@@ -1,8 +1,15 @@
 """The audit's HTTP answers as plain functions: (status, JSON body), no web framework here.
 
-``GET /pathway/{child_ref}?as_of=T``            the child's pathway at *t* (404 if unknown)
+``GET /pathway/{child_ref}?as_of=T``            the child's pathway at *t* (404 if unknown) and
+                                                ``regions``: the header regions of its own events
 ``GET /breaches?region=R&agency=A&as_of=T``     obligations open or late at *t* (level ≥ 1)
+``GET /obligations?region=R&agency=A&as_of=T``  every obligation at *t*, any status
+``GET /children?region=R&as_of=T``              per child: its region (that of its first valid
+                                                event) and its valid events' types and clear
+                                                attributes (the funnel's input)
 ``GET /health``                                 readiness and counts
+
+A region filter applies to an obligation's trigger event's region.
 
 *t* defaults to now; ``as_of`` must be RFC 3339 with an offset (400 otherwise). Until the tables
 are recovered after a start, pathway and breaches answer 503. Nothing served holds a payload.
@@ -59,7 +66,11 @@ def pathway(
     found = projection.pathway(child_ref, at)
     if found is None:
         return 404, {"error": "no events for this child_ref"}
-    return 200, {"as_of": at.isoformat(), "pathway": found.to_json()}
+    return 200, {
+        "as_of": at.isoformat(),
+        "pathway": found.to_json(),
+        "regions": regions(projection, child_ref),
+    }
 
 
 def breaches(projection: Projection, health: Health, query: Mapping[str, str]) -> Answer:
@@ -71,6 +82,50 @@ def breaches(projection: Projection, health: Health, query: Mapping[str, str]) -
     region, agency = query.get("region") or None, query.get("agency") or None
     found = projection.breaches(at, region=region, agency=agency)
     return 200, {"as_of": at.isoformat(), "breaches": [o.to_json() for o in found]}
+
+
+def obligations(projection: Projection, health: Health, query: Mapping[str, str]) -> Answer:
+    at = as_of(query)
+    if at is None:
+        return _bad_time()
+    if not health.ready:
+        return 503, {"error": "recovering"}
+    region, agency = query.get("region") or None, query.get("agency") or None
+    found = [
+        o.to_json()
+        for o in projection.everything(at).obligations
+        if (agency is None or o.owed_by == agency)
+        and (region is None or _trigger_region(projection, o.trigger_event_id) == region)
+    ]
+    return 200, {"as_of": at.isoformat(), "obligations": found}
+
+
+def children(projection: Projection, health: Health, query: Mapping[str, str]) -> Answer:
+    at = as_of(query)
+    if at is None:
+        return _bad_time()
+    if not health.ready:
+        return 503, {"error": "recovering"}
+    region = query.get("region") or None
+    found = []
+    for pathway in projection.everything(at).pathways:
+        valid = [step.event for step in pathway.timeline if step.rejection is None]
+        if not valid or (region is not None and valid[0].region != region):
+            continue
+        events = [{"event_type": e.event_type, "attributes": dict(e.attributes)} for e in valid]
+        found.append({"child_ref": pathway.child_ref, "region": valid[0].region, "events": events})
+    return 200, {"as_of": at.isoformat(), "children": found}
+
+
+def regions(projection: Projection, child_ref: str) -> list[str]:
+    """The header regions of the child's own events (not of other children's referrals)."""
+    closure = projection.store.closure(child_ref)
+    return sorted({event.region for _, event in closure if event.child_ref == child_ref})
+
+
+def _trigger_region(projection: Projection, event_id: str) -> str | None:
+    trigger = projection.store.event(event_id)
+    return None if trigger is None else trigger.region
 
 
 def _bad_time() -> Answer:

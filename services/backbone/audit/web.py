@@ -33,3 +33,13 @@ def register(
     async def breaches_page(view: faust.web.View, request: faust.web.Request) -> Any:
         status, body = api.breaches(projection, health, request.query)
         return view.json(body, status=status)
+
+    @app.page("/obligations")
+    async def obligations_page(view: faust.web.View, request: faust.web.Request) -> Any:
+        status, body = api.obligations(projection, health, request.query)
+        return view.json(body, status=status)
+
+    @app.page("/children")
+    async def children_page(view: faust.web.View, request: faust.web.Request) -> Any:
+        status, body = api.children(projection, health, request.query)
+        return view.json(body, status=status)

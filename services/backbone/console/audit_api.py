@@ -1,12 +1,9 @@
 """The console's client of the live audit's HTTP API: the one module that knows its URLs.
 
-Served by the audit today (``backbone.audit.api``):
-``GET /breaches?region=&agency=&as_of=``, ``GET /pathway/{child_ref}?as_of=``, ``GET /health``.
-Asked of the audit for the compliance chart, the funnel and region checks (docs/console.md,
-"What the console asks of the audit"): ``GET /obligations?region=&agency=&as_of=`` (every
-obligation, any status), ``GET /children?region=&as_of=`` and ``regions`` in the pathway answer.
-Until they are served, those pages say so (``NotOffered``) and a supervisor's region check falls
-back to the breaches of their region (``child_regions``).
+The audit serves (``backbone.audit.api``): ``GET /breaches?region=&agency=&as_of=`` (the board),
+``GET /obligations?region=&agency=&as_of=`` (every obligation, any status: the compliance chart),
+``GET /children?region=&as_of=`` (the funnel), ``GET /pathway/{child_ref}?as_of=`` with the
+child's ``regions`` (the timeline and a supervisor's region check) and ``GET /health``.
 """
 
 from __future__ import annotations
@@ -28,15 +25,11 @@ class AuditUnavailable(RuntimeError):
     """The audit did not answer usefully (down, recovering, or an answer of another shape)."""
 
 
-class NotOffered(AuditUnavailable):
-    """This audit service does not serve the endpoint (404 on the route itself)."""
-
-
 @dataclass(frozen=True)
 class PathwayAnswer:
     as_of: datetime
     pathway: Pathway
-    regions: tuple[str, ...] | None  # None: the audit does not say (yet)
+    regions: tuple[str, ...]  # the header regions of the child's own events
 
 
 @dataclass(frozen=True)
@@ -59,9 +52,7 @@ class AuditApi:
         self, *, region: str | None = None, as_of: datetime | None = None
     ) -> tuple[datetime, list[Obligation]]:
         body = self._ask(
-            "/obligations",
-            lambda c: c.get("/obligations", region=region, as_of=_text(as_of)),
-            offered=False,
+            "/obligations", lambda c: c.get("/obligations", region=region, as_of=_text(as_of))
         )
         return _obligations(body, "obligations")
 
@@ -69,9 +60,7 @@ class AuditApi:
         self, *, region: str | None = None, as_of: datetime | None = None
     ) -> tuple[datetime, list[ChildSummary]]:
         body = self._ask(
-            "/children",
-            lambda c: c.get("/children", region=region, as_of=_text(as_of)),
-            offered=False,
+            "/children", lambda c: c.get("/children", region=region, as_of=_text(as_of))
         )
         return _parsed(
             lambda: (instant(body["as_of"]), [ChildSummary.from_json(c) for c in body["children"]])
@@ -83,21 +72,13 @@ class AuditApi:
         if answer.status == 404:
             return None
         body = _ok(answer, "/pathway")
-        regions = body.get("regions")
         return _parsed(
             lambda: PathwayAnswer(
                 instant(body["as_of"]),
                 Pathway.from_json(body["pathway"]),
-                None if regions is None else tuple(str(r) for r in regions),
+                tuple(str(r) for r in body["regions"]),
             )
         )
-
-    def child_regions(self, answer: PathwayAnswer, region: str) -> tuple[str, ...]:
-        """The child's regions; without them from the audit, ``region`` if a breach there is its."""
-        if answer.regions is not None:
-            return answer.regions
-        _, breaches = self.breaches(region=region, as_of=answer.as_of)
-        return (region,) if any(b.child_ref == answer.pathway.child_ref for b in breaches) else ()
 
     def health(self) -> HealthAnswer:
         answer = self._call("/health", lambda c: c.health())
@@ -107,13 +88,8 @@ class AuditApi:
             answer.status == 200 and answer.body.get("status") == "ready", answer.body
         )
 
-    def _ask(
-        self, name: str, call: Callable[[AuditClient], Answer], offered: bool = True
-    ) -> dict[str, Any]:
-        answer = self._call(name, call)
-        if answer.status == 404 and not offered:
-            raise NotOffered(f"the audit service does not serve {name} yet")
-        return _ok(answer, name)
+    def _ask(self, name: str, call: Callable[[AuditClient], Answer]) -> dict[str, Any]:
+        return _ok(self._call(name, call), name)
 
     def _call(self, name: str, call: Callable[[AuditClient], Answer]) -> Answer:
         began, ok = time.perf_counter(), False

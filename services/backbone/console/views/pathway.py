@@ -17,9 +17,7 @@ def pathway_page(request: HttpRequest, viewer: Viewer, child_ref: str) -> HttpRe
     audit = services().audit
     try:
         answer = audit.pathway(child_ref)
-        allowed = answer is not None and viewer.may_open_pathway(
-            audit.child_regions(answer, viewer.region or "")
-        )
+        allowed = answer is not None and viewer.may_open_pathway(answer.regions)
     except AuditUnavailable as error:
         return render(request, "console/pathway.html", {"error": str(error)}, status=503)
     if answer is None or not allowed:
