@@ -183,7 +183,7 @@ def test_language_switch_shows_russian_and_kazakh_labels(page: Page, console: Co
     sign_in(page, console, "sup-turkestan")
     visit(page, console.url + "/", "board-english")
     page.get_by_role("button", name="Русский").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Открытые и просроченные передачи")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Открытые и просроченные направления")
     expect(page.get_by_test_id("breaches")).to_contain_text("решение по направлению")
     shoot(page, "board-russian")
     page.get_by_role("button", name="Қазақша").click()
