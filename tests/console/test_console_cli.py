@@ -3,8 +3,10 @@ console signing a supervisor in against the fake audit (``FakeAudit``)."""
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,20 +55,23 @@ def test_adduser_refuses_weak_missing_or_misplaced_passwords_and_regions(tmp_pat
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, datetime]]:
+def served(tmp_path: Path) -> Iterator[tuple[str, datetime, int]]:
     start = scenario_start_before(datetime.now(UTC))
     audit = FakeAudit(scenario_events(start)).start()
-    state, port = tmp_path / "console", free_port()
+    state, port, metrics = tmp_path / "console", free_port(), free_port()
     assert adduser(state, "sup-t", "--role", "supervisor", "--region", "turkestan").returncode == 0
     command = [*BACKBONE, "serve", "--port", str(port), "--audit-url", audit.url]
     with (tmp_path / "console.log").open("wb") as log:
         process = subprocess.Popen(
-            [*command, "--state-dir", str(state)], stdout=log, stderr=subprocess.STDOUT
+            [*command, "--state-dir", str(state)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "BACKBONE_METRICS_PORT": str(metrics)},
         )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: answers(url + "/login/"), timeout=60, what="the console to serve")
-        yield url, start
+        yield url, start, metrics
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -74,9 +79,9 @@ def served(tmp_path: Path) -> Iterator[tuple[str, datetime]]:
 
 
 def test_served_console_shows_a_supervisor_the_stall_and_the_compliance_chart(
-    served: tuple[str, datetime], browser: Browser
+    served: tuple[str, datetime, int], browser: Browser
 ) -> None:
-    url, start = served
+    url, start, metrics = served
     [stalled] = [b for b in expected_breaches(start) if b["status"] == "open"]
     page = browser.new_page()
     try:
@@ -93,3 +98,9 @@ def test_served_console_shows_a_supervisor_the_stall_and_the_compliance_chart(
         expect(page.locator("svg.chart rect.seg-open")).to_have_count(1)
     finally:
         page.close()
+    exported = urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=5).read()
+    text = exported.decode()
+    assert 'backbone_console_calls_count{call="page/pathway"} 1.0' in text
+    assert 'backbone_console_calls_count{call="audit/obligations"} 1.0' in text
+    assert 'backbone_console_failures_total{call="page/compliance"} 0.0' in text
+    assert stalled["child_ref"] not in text

@@ -1,6 +1,7 @@
 """``backbone console serve | adduser``: the supervisor and operations console (docs/console.md).
 
-``serve [--port 6090] [--audit-url URL] [--state-dir DIR]`` serves on 127.0.0.1 until stopped.
+``serve [--port 6090] [--audit-url URL] [--state-dir DIR]`` serves on 127.0.0.1 until stopped, and
+Prometheus metrics on ``BACKBONE_METRICS_PORT`` when it is set (``console.metrics``).
 ``adduser USER --role supervisor|operations [--region R] [--password-file F]`` reads the password
 from the file or standard input. Exit status: 0 done; 1 the user exists; 2 bad input.
 Django is imported only when a console command runs, not for every ``backbone`` command.
@@ -49,13 +50,19 @@ def _settings(args: argparse.Namespace) -> ConsoleSettings:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from prometheus_client import REGISTRY
+
     from backbone.console.framework import configure
+    from backbone.console.metrics import MEASUREMENTS, Exporter
     from backbone.console.server import make_server
     from backbone.logs import configure as configure_logs
+    from backbone.runtime.metrics import serve_from_env
 
     settings = _settings(args)
     log = configure_logs("console")
     configure(settings)
+    REGISTRY.register(Exporter(MEASUREMENTS))
+    serve_from_env()
     server = make_server(settings.port)
     log.info(
         "console_serving",

@@ -1,15 +1,20 @@
-"""The console's own measurements, and the seam for the Prometheus exporter.
+"""The console's own measurements, shown on its health page and exported to Prometheus.
 
 Every call to the audit API (``audit/<endpoint>``) and every page (``page/<url name>``, by the
 ``middleware``) is recorded here with its duration and whether it succeeded. The health page
-shows ``snapshot()``; an exporter (another engineer's, see docs/console.md) reads the same
-snapshot and needs no change in the console. Thread-safe: waitress serves from several threads.
+shows ``snapshot()``; ``Exporter`` serves the same snapshot on the console's metrics port as
+``backbone_console_calls{call}`` (a summary: count and seconds) and
+``backbone_console_failures_total{call}``. A ``call`` label is a URL name or an audit endpoint
+name, never a path with a child_ref in it. Thread-safe: waitress serves from several threads.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
+
+from prometheus_client.core import CounterMetricFamily, Metric, SummaryMetricFamily
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,30 @@ class Measurements:
     def snapshot(self) -> dict[str, Timing]:
         with self._lock:
             return dict(sorted(self._timings.items()))
+
+
+class Exporter:
+    """A Prometheus collector over a ``Measurements`` (read at each scrape)."""
+
+    def __init__(self, measurements: Measurements) -> None:
+        self._measurements = measurements
+
+    def collect(self) -> Iterator[Metric]:
+        calls = SummaryMetricFamily(
+            "backbone_console_calls",
+            "Console pages served and audit API calls made, and their seconds",
+            labels=["call"],
+        )
+        failures = CounterMetricFamily(
+            "backbone_console_failures",
+            "Pages answered with a server error and audit calls that failed",
+            labels=["call"],
+        )
+        for name, timing in self._measurements.snapshot().items():
+            calls.add_metric([name], count_value=timing.count, sum_value=timing.total_seconds)
+            failures.add_metric([name], timing.failures)
+        yield calls
+        yield failures
 
 
 MEASUREMENTS = Measurements()
