@@ -3,7 +3,10 @@ console signing a supervisor in against the fake audit (``FakeAudit``)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
+import sqlite3
 import stat
 import subprocess
 import urllib.request
@@ -36,6 +39,43 @@ def test_adduser_reads_the_password_from_stdin_and_keeps_the_secret_key_private(
     assert again.returncode == 1 and "exists" in again.stderr
     assert secret.read_text() == key  # generated once, then reused
     assert PASSWORD.encode() not in (state / "console.sqlite3").read_bytes()
+
+
+def test_adduser_replace_gives_an_existing_user_a_new_role_region_and_password(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "console"
+    assert adduser(state, "sup-a", "--role", "supervisor", "--region", "turkestan").returncode == 0
+    other = "Another-synthetic-pass-5190"
+    moved = adduser(
+        state, "sup-a", "--role", "supervisor", "--region", "almaty", "--replace", stdin=other
+    )
+    assert moved.returncode == 0, moved.stderr
+    assert "set supervisor sup-a (almaty)" in moved.stdout
+    stored, role, region = _stored(state, "sup-a")
+    assert (role, region) == ("supervisor", "almaty")
+    assert _pbkdf2_matches(stored, other) and not _pbkdf2_matches(stored, PASSWORD)
+    weak = adduser(state, "sup-a", "--role", "operations", "--replace", stdin="password\n")
+    assert weak.returncode == 2
+    assert _stored(state, "sup-a") == (stored, "supervisor", "almaty")
+
+
+def _stored(state: Path, user: str) -> tuple[str, str, str]:
+    with sqlite3.connect(state / "console.sqlite3") as db:
+        [row] = db.execute(
+            "SELECT u.password, a.role, a.region FROM auth_user u"
+            " JOIN console_access a ON a.user_id = u.id WHERE u.username = ?",
+            (user,),
+        ).fetchall()
+    return row
+
+
+def _pbkdf2_matches(stored: str, password: str) -> bool:
+    """Check a Django ``pbkdf2_sha256$iterations$salt$hash`` value without Django."""
+    algorithm, iterations, salt, expected = stored.split("$")
+    assert algorithm == "pbkdf2_sha256"
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), int(iterations))
+    return base64.b64encode(digest).decode() == expected
 
 
 def test_adduser_refuses_weak_missing_or_misplaced_passwords_and_regions(tmp_path: Path) -> None:

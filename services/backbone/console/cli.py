@@ -2,8 +2,9 @@
 
 ``serve [--port 6090] [--audit-url URL] [--state-dir DIR]`` serves on 127.0.0.1 until stopped, and
 Prometheus metrics on ``BACKBONE_METRICS_PORT`` when it is set (``console.metrics``).
-``adduser USER --role supervisor|operations [--region R] [--password-file F]`` reads the password
-from the file or standard input. Exit status: 0 done; 1 the user exists; 2 bad input.
+``adduser USER --role supervisor|operations [--region R] [--password-file F] [--replace]`` reads
+the password from the file or standard input; ``--replace`` gives an existing user the new role,
+region and password. Exit status: 0 done; 1 the user exists (without ``--replace``); 2 bad input.
 Django is imported only when a console command runs, not for every ``backbone`` command.
 """
 
@@ -36,6 +37,9 @@ def register(subparsers: Any) -> None:
     adduser.add_argument("--role", required=True, choices=[r.value for r in Role])
     adduser.add_argument("--region", default=None, help="a supervisor's region, e.g. turkestan")
     adduser.add_argument("--password-file", type=Path, default=None)
+    adduser.add_argument(
+        "--replace", action="store_true", help="an existing user gets this role, region, password"
+    )
     adduser.set_defaults(func=run_adduser)
     for command in (serve, adduser):
         command.add_argument("--state-dir", type=Path, default=None, help="default .run/console")
@@ -93,13 +97,14 @@ def run_adduser(args: argparse.Namespace) -> int:
     from backbone.console.users import UserExists, add_user  # the models need the configuration
 
     try:
-        add_user(args.user, role, args.region, password)
+        add_user(args.user, role, args.region, password, replace=args.replace)
     except UserExists as error:
         return _fail(str(error), 1)
     except ValidationError as error:
         return _fail("; ".join(error.messages), 2)
     where = f" ({args.region})" if args.region else ""
-    print(f"backbone console: added {role.value} {args.user}{where}")
+    done = "set" if args.replace else "added"
+    print(f"backbone console: {done} {role.value} {args.user}{where}")
     return 0
 
 

@@ -18,13 +18,24 @@ class UserExists(ValueError):
     """A console user of that name exists already."""
 
 
-def add_user(username: str, role: Role, region: str | None, password: str) -> None:
-    """Create the user and its role; raises ``UserExists``, ``InvalidAccess`` or Django's
-    ``ValidationError`` (a weak password), creating nothing in those cases."""
+def add_user(
+    username: str, role: Role, region: str | None, password: str, *, replace: bool = False
+) -> None:
+    """Create the user and its role (with ``replace``, or give an existing user this role,
+    region and password); raises ``UserExists``, ``InvalidAccess`` or Django's
+    ``ValidationError`` (a weak password), changing nothing in those cases."""
     check_region(role, region)
-    if User.objects.filter(username=username).exists():
+    existing = User.objects.filter(username=username).first()
+    if existing is not None and not replace:
         raise UserExists(f"{username}: exists already")
-    validate_password(password, user=User(username=username))
+    validate_password(password, user=existing or User(username=username))
     with transaction.atomic():
-        user = User.objects.create_user(username=username, password=password)
-        Access.objects.create(user=user, role=role.value, region=region or "")
+        if existing is None:
+            user = User.objects.create_user(username=username, password=password)
+        else:
+            user = existing
+            user.set_password(password)
+            user.save()
+        Access.objects.update_or_create(
+            user=user, defaults={"role": role.value, "region": region or ""}
+        )
