@@ -13,7 +13,12 @@ from backbone.broker.settings import KafkaSettings
 from backbone.cli import main
 from backbone.envelope.directory_topic import load_directory
 from backbone.envelope.keys import Keystore
-from backbone.envelope.quarantine import Inbound, KafkaQuarantine, read_quarantine
+from backbone.envelope.quarantine import (
+    Inbound,
+    KafkaQuarantine,
+    QuarantineFollower,
+    read_quarantine,
+)
 from backbone.envelope.reader import EnvelopeReader, Outcome
 from backbone.paths import run_dir
 from support.broker import Broker
@@ -138,6 +143,21 @@ def test_bad_records_land_in_quarantine_with_their_bytes_and_reason(broker: Brok
         (events_topic, 1, "router"),
         (events_topic, 2, "router"),
     ]
+
+    # A follower (the console's) reads everything once, then only what is new.
+    follower = QuarantineFollower(operations, rejected_topic)
+    try:
+        assert [r.reason for r in follower.refresh()] == ["signature_invalid", "malformed_envelope"]
+        assert follower.refresh() == []
+        with KafkaQuarantine(router, rejected_topic) as quarantine:
+            late = EnvelopeReader(world.codec(), quarantine, name="router")
+            late.read(Inbound(value=b"\x00another bad record", key=b"c-test-0005"))
+        assert [(r.key, r.reason) for r in follower.refresh()] == [
+            (b"c-test-0005", "malformed_envelope")
+        ]
+        assert len(follower.rejections) == 3
+    finally:
+        follower.close()
 
 
 def test_directory_is_published_to_and_loaded_from_its_topic(

@@ -1,13 +1,16 @@
 """The quarantine as operations browse it: reasons and where records came from, never bytes.
 
-``KafkaQuarantineSource`` reads ``referral.rejected.v1`` from the beginning as the
-``operations`` principal (``envelope.quarantine.read_quarantine``); ``MemoryQuarantineSource``
-is the in-process adapter for tests. The record's value is counted, not shown: it is ciphertext
-the console has no key for, and the ``detail`` header never holds payload contents.
+``KafkaQuarantineSource`` reads ``referral.rejected.v1`` as the ``operations`` principal: from
+the beginning at the first page, then only what was added since (``QuarantineFollower``), so a
+page costs what is new, not the whole topic; ``MemoryQuarantineSource`` is the in-process
+adapter for tests. The record's value is counted, not shown: it is ciphertext the console has no
+key for, and the ``detail`` header never holds payload contents.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,8 +24,8 @@ from backbone.broker.topology import TopologyError, principal_settings
 from backbone.envelope.quarantine import (
     REJECTED_TOPIC,
     MemoryQuarantine,
+    QuarantineFollower,
     Rejection,
-    read_quarantine,
 )
 
 PRINCIPAL = "operations"
@@ -45,12 +48,25 @@ class KafkaQuarantineSource:
     ) -> None:
         self.topic = topic
         self._settings = settings
+        self._lock = threading.Lock()  # waitress serves pages from several threads
+        self._follower: QuarantineFollower | None = None
 
     def read(self) -> Sequence[Rejection]:
-        try:
-            return read_quarantine(self._settings(), self.topic)
-        except (MissingSecret, TopologyError, KafkaError, OSError) as error:
-            raise QuarantineUnavailable(f"{self.topic}: {error}") from None
+        with self._lock:
+            try:
+                if self._follower is None:
+                    self._follower = QuarantineFollower(self._settings(), self.topic)
+                self._follower.refresh()
+                return list(self._follower.rejections)
+            except (MissingSecret, TopologyError, KafkaError, OSError) as error:
+                self._close()  # start afresh next time
+                raise QuarantineUnavailable(f"{self.topic}: {error}") from None
+
+    def _close(self) -> None:
+        follower, self._follower = self._follower, None
+        if follower is not None:
+            with contextlib.suppress(KafkaError, OSError):
+                follower.close()
 
 
 class MemoryQuarantineSource:

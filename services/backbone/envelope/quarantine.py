@@ -169,23 +169,47 @@ class KafkaQuarantine:
         self.close()
 
 
+class QuarantineFollower:
+    """The rejections on ``topic``: read from the beginning once, then only what is new.
+
+    For a reader that asks again and again (the console's quarantine page): each ``refresh``
+    reads from where the last one stopped up to the topic's end at that moment. Not
+    thread-safe; its owner serialises calls."""
+
+    def __init__(self, settings: KafkaSettings, topic: str = REJECTED_TOPIC) -> None:
+        self.topic = topic
+        self.rejections: list[Rejection] = []
+        self._consumer = KafkaConsumer(**settings.kafka_python(), enable_auto_commit=False)
+        self._partitions: list[TopicPartition] = []
+
+    def refresh(self) -> list[Rejection]:
+        """Read up to the topic's current end; return the rejections read by this call."""
+        if not self._partitions:
+            known = self._consumer.partitions_for_topic(self.topic) or ()
+            self._partitions = [TopicPartition(self.topic, p) for p in sorted(known)]
+            if not self._partitions:
+                return []
+            self._consumer.assign(self._partitions)
+            self._consumer.seek_to_beginning(*self._partitions)
+        ends = self._consumer.end_offsets(self._partitions)
+        new: list[Rejection] = []
+        while any(self._consumer.position(p) < ends[p] for p in self._partitions):
+            for records in self._consumer.poll(timeout_ms=1000).values():
+                new.extend(Rejection.from_kafka(r.key, r.value, r.headers) for r in records)
+        self.rejections.extend(new)
+        return new
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
 def read_quarantine(settings: KafkaSettings, topic: str = REJECTED_TOPIC) -> list[Rejection]:
-    """Every rejection on ``topic`` now, in partition and offset order (operations tooling)."""
-    consumer = KafkaConsumer(**settings.kafka_python(), enable_auto_commit=False)
+    """Every rejection on ``topic`` now (operations tooling and tests)."""
+    follower = QuarantineFollower(settings, topic)
     try:
-        partitions = [
-            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        rejections: list[Rejection] = []
-        while any(consumer.position(p) < ends[p] for p in partitions):
-            for records in consumer.poll(timeout_ms=1000).values():
-                rejections.extend(Rejection.from_kafka(r.key, r.value, r.headers) for r in records)
-        return rejections
+        return follower.refresh()
     finally:
-        consumer.close()
+        follower.close()
 
 
 def _text(number: int | None) -> str:
