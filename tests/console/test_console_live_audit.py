@@ -143,9 +143,11 @@ def test_console_on_the_live_audit_shows_the_stall_and_the_real_quarantine(
     assert response is not None and response.status == 403
 
     def quarantined() -> bool:
+        # Every consumer of the log that cannot read it quarantines it: this audit, and the
+        # router and audit of a demo stack on the same broker, if one runs.
         page.goto(live.url + "/quarantine?reason=malformed_envelope")
         rows = page.get_by_test_id("quarantine").locator("tbody tr", has_text=where)
-        return rows.count() == 1
+        return rows.count() >= 1
 
     wait_for(quarantined, timeout=60, what=f"{where} in the console's quarantine")
     shoot(page, "live-quarantine")
