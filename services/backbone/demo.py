@@ -1,10 +1,12 @@
 """``backbone demo``: the whole backbone on this host, playing the scenario from the report.
 
 It provisions the broker (topics, principals, ACLs), keys and the key directory, starts the
-router, every agency's service and the field intake, publishes the story's events as each agency
-(signed and encrypted by that agency; the mobile group's on its field device, through the
-intake), waits until every inbox holds what is addressed to it, and prints each
-agency's inbox (clear headers; bodies were opened by the agency) and where to look next.
+router, every agency's service, the field intake, the audit and the console, publishes the
+story's events as each agency (signed and encrypted by that agency; the mobile group's on its
+field device, through the intake), waits until every inbox holds what is addressed to it and the
+audit has flagged the story's breaches, gives the console's demo users fresh generated passwords,
+and prints each agency's inbox (clear headers; bodies were opened by the agency), the breaches,
+the console's address with those passwords (shown only here) and where to look next.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import secrets
+import subprocess
+import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -19,7 +24,10 @@ from itertools import groupby
 from typing import Any
 
 from backbone.agency.publish import publish, read_inbox
+from backbone.audit import settings as audit_settings
+from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.broker.settings import KafkaSettings
+from backbone.console.config import default_port as console_port
 from backbone.device.folder import DeviceFolder
 from backbone.device.queue import EnvelopeQueue
 from backbone.device.recorder import record
@@ -38,6 +46,13 @@ from backbone.scenario import (
 )
 
 SETTLE_TIMEOUT = 120.0
+# The console's demo users: a supervisor of the story's region, one of another region (who sees
+# none of the story's children) and an operations user (counts and health, no child).
+CONSOLE_USERS = (
+    ("sup-turkestan", "supervisor", "turkestan"),
+    ("sup-almaty", "supervisor", "almaty"),
+    ("ops", "operations", None),
+)
 
 
 def register(subparsers: Any) -> None:
@@ -119,12 +134,13 @@ def play(events: list[Event], parties: dict[str, set[str]]) -> dict[str, int]:
     return field
 
 
-def wait_for_intake(timeout: float = 60.0) -> None:
+def wait_for_http(port: int, path: str, what: str, timeout: float = 60.0) -> None:
+    """Until ``GET http://127.0.0.1:{port}{path}`` answers 200."""
     deadline = time.monotonic() + timeout
     while True:
-        connection = http.client.HTTPConnection("127.0.0.1", deploy.intake_port(), timeout=2)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
-            connection.request("GET", "/health")
+            connection.request("GET", path)
             if connection.getresponse().status == 200:
                 return
         except OSError:
@@ -132,8 +148,54 @@ def wait_for_intake(timeout: float = 60.0) -> None:
         finally:
             connection.close()
         if time.monotonic() > deadline:
-            raise RuntimeError(f"the intake did not answer at {deploy.intake_url()}")
+            raise RuntimeError(f"{what} did not answer at http://127.0.0.1:{port}{path}")
         time.sleep(0.5)
+
+
+def wait_for_intake(timeout: float = 60.0) -> None:
+    wait_for_http(deploy.intake_port(), "/health", "the intake", timeout)
+
+
+def flagged(start: datetime, timeout: float = SETTLE_TIMEOUT) -> list[dict[str, Any]]:
+    """The live audit's answers for the story's expected breaches, once it has flagged them all.
+
+    A breach is the same when its rule, trigger event and owing agency are (its level and
+    status are the audit's at this moment)."""
+    client = AuditClient(audit_settings.default_url(), timeout=10)
+    wanted = {(b["rule"], b["trigger_event_id"], b["owed_by"]) for b in expected_breaches(start)}
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            answer = client.breaches(region="turkestan")
+        except AuditUnreachable:
+            answer = None
+        if answer is not None and answer.status == 200:
+            found = [
+                b
+                for b in answer.body["breaches"]
+                if (b["rule"], b["trigger_event_id"], b["owed_by"]) in wanted
+            ]
+            if len(found) == len(wanted):
+                return found
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the audit did not flag the story's breaches in {timeout:.0f}s")
+        time.sleep(1.0)
+
+
+def console_users() -> list[dict[str, Any]]:
+    """Give each demo user a fresh generated password (``console adduser --replace``)."""
+    users = []
+    for user, role, region in CONSOLE_USERS:
+        password = secrets.token_urlsafe(15)
+        command = [sys.executable, "-m", "backbone.cli", "console", "adduser", user]
+        command += ["--role", role, "--replace", *(["--region", region] if region else [])]
+        done = subprocess.run(
+            command, input=password + "\n", capture_output=True, text=True, timeout=120
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"console adduser {user}: {done.stderr.strip()}")
+        users.append({"user": user, "role": role, "region": region, "password": password})
+    return users
 
 
 def inbox_summary(agency: str) -> dict[str, Any]:
@@ -175,6 +237,11 @@ def run(args: argparse.Namespace) -> int:
     began = time.monotonic()
     field = play(events, parties)
     summaries = settle(expected_inboxes(events, parties))
+    delivered = round(time.monotonic() - began, 1)
+    breaches = flagged(start)
+    users = console_users()
+    wait_for_http(console_port(), "/login/", "the console")
+    console_url = f"http://127.0.0.1:{console_port()}/"
     report = {
         "provisioned": provisioned,
         "services": {s.name: s.pid for s in started},
@@ -183,14 +250,27 @@ def run(args: argparse.Namespace) -> int:
             "as_of": scenario_as_of(start).isoformat(),
             "events_published": len(events),
             "field_device": {"device": f"{deploy.FIELD_GROUP}/{deploy.FIELD_DEVICE}", **field},
-            "delivered_in_seconds": round(time.monotonic() - began, 1),
+            "delivered_in_seconds": delivered,
+            "breaches_flagged_in_seconds": round(time.monotonic() - began, 1),
         },
         "inboxes": list(summaries.values()),
         "expected_breaches": [
             {k: b[k] for k in ("child", "rule", "owed_by", "status", "level", "deadline")}
             for b in expected_breaches(start)
         ],
+        "flagged_by_the_live_audit": [
+            {k: b[k] for k in ("child_ref", "rule", "owed_by", "status", "level", "deadline")}
+            for b in breaches
+        ],
+        "console": {
+            "url": console_url,
+            "sign_in": users,
+            "passwords": "generated for this run and shown only here; "
+            "set your own: backbone console adduser USER --role ROLE [--region R] --replace",
+        },
         "look_at": {
+            "the console": f"{console_url} (sign in as sup-turkestan, then open child B)",
+            "the audit's breaches": "backbone audit breaches --region turkestan",
             "an agency's inbox, decrypted": "backbone inbox --as ngo.shymkent.sana-sezim",
             "the story step by step": "docs/scenario.md",
             "service logs": str(run_dir() / "logs"),

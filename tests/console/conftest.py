@@ -1,34 +1,33 @@
-"""The console under test: the real Django app on waitress, in this process, against a fake
-audit that serves the real evaluator's answers for the demo story (``fake_audit``), driven by
-Debian's headless Chromium through Playwright. Screenshots go to ``artifacts/screenshots/`` and
-page load times to ``artifacts/console-timings.json`` (both git-ignored)."""
+"""The console under test is the one ``make demo`` serves: the fixture ``console`` runs
+``backbone demo`` (the command behind ``make demo``) on the test broker, which provisions and
+starts the whole stack (router, agency services, intake, live audit, console), plays the story
+and prints the console's address with freshly generated passwords. Debian's headless Chromium
+drives it through Playwright. Services the demo started are stopped after the module that used
+them; ones that were running before are left running. Screenshots go to
+``artifacts/screenshots/`` and page load times to ``artifacts/console-timings.json`` (both
+git-ignored).
+"""
 
 from __future__ import annotations
 
 import json
-import secrets
-import threading
+import subprocess
+import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from console_kit import (
-    ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    POLL_SECONDS,
-    TIMINGS,
-    USERS,
-    Console,
-    sample_rejections,
-)
-from fake_audit import FakeAudit
+from console_kit import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMINGS, Console
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from backbone.envelope.quarantine import MemoryQuarantine
-from backbone.scenario import expected_breaches, scenario_events, scenario_start_before
+from backbone.audit.settings import default_url
+from backbone.runtime import supervisor
+from backbone.scenario import expected_breaches
+from support.broker import Broker
+
+DEMO_TIMEOUT = 900
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -44,48 +43,43 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         )
 
 
-@pytest.fixture(scope="session")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    from backbone.console.access import Role
-    from backbone.console.config import ConsoleSettings
-    from backbone.console.framework import configure
-    from backbone.console.quarantine import MemoryQuarantineSource
-    from backbone.console.server import make_server
-
-    start = scenario_start_before(datetime.now(UTC))
-    audit = FakeAudit(scenario_events(start)).start()
-    memory = MemoryQuarantine()
-    for rejection in sample_rejections():
-        memory.put(rejection)
-    state = tmp_path_factory.mktemp("console-state")
-    settings = ConsoleSettings(state, audit.url, port=0, poll_seconds=POLL_SECONDS)
-    configure(settings, quarantine=MemoryQuarantineSource(memory))
-    from backbone.console.users import add_user  # the models need the configuration
-
-    passwords = {}
-    for name, (role, region) in USERS.items():
-        passwords[name] = secrets.token_urlsafe(18)
-        add_user(name, Role(role), region, passwords[name])
-    server = make_server(0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+@pytest.fixture(scope="module")
+def console(broker: Broker) -> Iterator[Console]:
+    """The console of the demo's stack, with the demo's report (``backbone demo``'s stdout)."""
+    running = {name for name in supervisor.known() if supervisor.status(name).running}
+    demo = subprocess.run(
+        [sys.executable, "-m", "backbone.cli", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=DEMO_TIMEOUT,
+    )
     try:
-        yield Console(f"http://127.0.0.1:{server.effective_port}", audit, start, passwords, memory)
+        if demo.returncode != 0:
+            pytest.fail(f"backbone demo exited {demo.returncode}: {demo.stderr[-3000:]}")
+        report = json.loads(demo.stdout)
+        users = report["console"]["sign_in"]
+        yield Console(
+            url=report["console"]["url"].rstrip("/"),
+            start=datetime.fromisoformat(report["scenario"]["start"]),
+            passwords={user["user"]: user["password"] for user in users},
+            audit_url=default_url(),
+            report=report,
+        )
     finally:
-        server.close()
-        audit.stop()
+        for name in supervisor.known():
+            if name not in running:
+                supervisor.stop(name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def story_breaches(console: Console) -> list[Any]:
     return list(expected_breaches(console.start))
 
 
 @pytest.fixture(scope="module")
-def browser(console: Console) -> Iterator[Browser]:
-    """Started after the console: Playwright's sync API runs an event loop in this thread, in
-    which Django refuses database work (the console's own threads are not affected). Module
-    scope, so that loop is gone again before other suites call ``asyncio.run``."""
+def browser() -> Iterator[Browser]:
+    """Module scope, so that Playwright's event loop is gone again before other suites call
+    ``asyncio.run``."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (docs/console.md)")
     with sync_playwright() as playwright:

@@ -5,16 +5,12 @@ Kept out of ``conftest.py`` so that test modules import them by a name no other 
 
 from __future__ import annotations
 
-import secrets
-import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from fake_audit import FakeAudit
 from playwright.sync_api import Page, expect
 
-from backbone.envelope.quarantine import MemoryQuarantine, Rejection
 from backbone.paths import PROJECT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -29,21 +25,17 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
-POLL_SECONDS = 1.0
-USERS = {
-    "sup-turkestan": ("supervisor", "turkestan"),
-    "sup-almaty": ("supervisor", "almaty"),
-    "ops": ("operations", None),
-}
 
 
 @dataclass
 class Console:
+    """The demo's console: its address, the story's start and the demo users' passwords."""
+
     url: str
-    audit: FakeAudit
     start: datetime
     passwords: dict[str, str]
-    quarantine: MemoryQuarantine
+    audit_url: str
+    report: dict[str, Any]
 
 
 @dataclass
@@ -65,26 +57,6 @@ class Timings:
 
 
 TIMINGS = Timings()
-
-
-def sample_rejections() -> list[Rejection]:
-    at = datetime.now(UTC) - timedelta(hours=3)
-    reasons = ("signature_invalid", "unknown_key", "unknown_key", "schema_unknown")
-    return [
-        Rejection(
-            reason=reason,
-            detail=f"synthetic {reason} for the console test",
-            value=secrets.token_bytes(96 + n),
-            key=None,
-            source_topic="referral.events.v1",
-            source_partition=n % 3,
-            source_offset=100 + n,
-            event_id=str(uuid.uuid4()),
-            rejected_by="router",
-            rejected_at=at + timedelta(minutes=n),
-        )
-        for n, reason in enumerate(reasons)
-    ]
 
 
 def visit(page: Page, url: str, name: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 
 from backbone.broker.settings import KafkaSettings
@@ -60,13 +61,19 @@ class ServiceContext:
         return self._codec
 
     def refresh_directory(self) -> None:
-        """Admit what the key directory topic gained (new agencies, rotations, revocations)."""
-        for position in self.follower.refresh():
-            # Another root's certificate, an unrevocation, bytes that are not an entry.
+        """Admit what the key directory topic gained (new agencies, rotations, revocations).
+
+        Refused records (another root's certificate, an unrevocation, bytes that are not an
+        entry) are logged once per refresh, counted by reason, with their first positions; a
+        shared development broker can hold many from other roots."""
+        refused = self.follower.refresh()
+        if refused:
+            reasons = Counter(self.directory.refused[position] for position in refused)
             get_logger().warning(
-                "directory_record_refused",
-                position=position,
-                detail=self.directory.refused[position],
+                "directory_records_refused",
+                count=len(refused),
+                by_reason=dict(reasons),
+                first_positions=refused[:5],
             )
 
     async def refresh_directory_async(self) -> None:

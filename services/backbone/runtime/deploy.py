@@ -3,7 +3,8 @@
 ``provision`` makes the broker match the topology, gives every agency of the topology (and the
 audit) its keys under the local keystore's root, and publishes the key directory; ``SERVICES``
 lists the processes that ``start_all`` starts: the router, one service per agency that runs one
-(mobile groups work through field devices and the intake instead), the intake and the audit.
+(mobile groups work through field devices and the intake instead), the intake, the audit and
+the console.
 The raid's mobile group gets one enrolled field device.
 """
 
@@ -104,6 +105,7 @@ def services() -> list[ServiceSpec]:
         *agency_services(topology.load().agencies),
         ServiceSpec("intake", ("intake", "serve")),
         ServiceSpec("audit", ("audit", "serve")),
+        ServiceSpec("console", ("console", "serve")),
     ]
     return [
         replace(spec, env=(("BACKBONE_METRICS_PORT", str(METRICS_BASE_PORT + n)),))
