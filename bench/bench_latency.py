@@ -3,8 +3,9 @@ inbox (verified and delivered by the router), beside the broker's own produce-to
 on a plain topic measured in the same run.
 
 It provisions the local deployment (as ``make demo`` does), starts the router and the
-recipient's service if they do not run, then publishes ``--count`` synthetic referrals from
-police to the NGO one at a time at ``--rate`` per second and reads the NGO's inbox as the NGO.
+recipient's service if they do not run (and stops those again at the end), then publishes
+``--count`` synthetic referrals from police to the NGO one at a time at ``--rate`` per second and
+reads the NGO's inbox as the NGO.
 Publish time is taken just before the producer's send; arrival when the inbox record is polled.
 
 Run: ``.venv/bin/python bench/bench_latency.py`` (about 30 s). All data is synthetic.
@@ -103,16 +104,26 @@ def main() -> None:
 
     root = KafkaSettings.local_admin()
     deploy.provision(root)
+    started = []  # stopped again at the end; services that were running are left running
     for spec in deploy.services():
-        if spec.name in ("router", NGO):
+        if spec.name in ("router", NGO) and not supervisor.status(spec.name).running:
             supervisor.start(spec)
+            started.append(spec.name)
+    try:
+        run(root, args.count, args.rate)
+    finally:
+        for name in started:
+            supervisor.stop(name)
+
+
+def run(root: KafkaSettings, count: int, rate: float) -> None:
     police = ServiceContext.load(POLICE, agency=True)
     ngo = topology.principal_settings(NGO)
 
     # The bound: the same broker, a plain topic, produce to consume, same record sizes.
     plain = f"bench.latency.{uuid.uuid4().hex[:8]}"
     admin.ensure_topics(root, [admin.TopicSpec(plain)])
-    events = [referral(n) for n in range(args.count)]
+    events = [referral(n) for n in range(count)]
     envelopes = [(e.child_ref.encode(), police.codec.encode(e)) for e in events]
     producer = KafkaProducer(**police.kafka.kafka_python(), acks="all", linger_ms=0)
     raw_producer = KafkaProducer(**root.kafka_python(), acks="all", linger_ms=0)
@@ -124,17 +135,17 @@ def main() -> None:
         inbox,
         EVENT_LOG,
         [(e.child_ref.encode(), police.codec.encode(e)) for e in warm],
-        args.rate,
+        rate,
     )
 
-    raw = measure(raw_producer, tail(root, plain), plain, envelopes, args.rate)
-    end_to_end = measure(producer, inbox, EVENT_LOG, envelopes, args.rate)
+    raw = measure(raw_producer, tail(root, plain), plain, envelopes, rate)
+    end_to_end = measure(producer, inbox, EVENT_LOG, envelopes, rate)
     with admin.admin_client(root) as client:
         client.delete_topics([plain])
 
     print(
-        f"end-to-end latency, publish -> recipient's inbox, {args.count} referrals "
-        f"at {args.rate:g}/s, one at a time"
+        f"end-to-end latency, publish -> recipient's inbox, {count} referrals "
+        f"at {rate:g}/s, one at a time"
     )
     print(f"{'path':52} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for name, values in (
@@ -145,7 +156,7 @@ def main() -> None:
             f"{name:52} {len(values):5d} {percentile(values, 0.5) * 1000:8.1f} "
             f"{percentile(values, 0.99) * 1000:8.1f} {max(values) * 1000:8.1f}"
         )
-    lost = args.count - len(end_to_end)
+    lost = count - len(end_to_end)
     print(
         f"undelivered within 30 s: {lost}  median overhead over the bound: "
         f"{(statistics.median(end_to_end) - statistics.median(raw)) * 1000:.1f} ms"
