@@ -201,3 +201,13 @@ def test_resolution_of_a_vanished_obligation_is_stamped_now() -> None:
     assert resolved.occurred_at == now
     assert resolved.payload is not None and resolved.payload["closed_by_event_id"] is None
     assert breach_moment(_receipt_rule([_issue()], now.isoformat()), 1) == DEADLINE
+
+
+def test_open_levels_are_one_per_unresolved_breached_obligation_at_its_highest_level() -> None:
+    first = ("referral-receipt", "e-1", NGO)
+    second = ("referral-decision", "e-2", NGO)
+    emitted = Emitted(
+        frozenset({(*first, 1), (*first, 2), (*second, 1)}), frozenset({(*second, 1)})
+    )
+    assert emitted.open_levels() == [2]
+    assert Emitted().open_levels() == []

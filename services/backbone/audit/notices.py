@@ -60,6 +60,14 @@ class Emitted:
             return Emitted(self.breached | {notice.key}, self.resolved)
         return Emitted(self.breached, self.resolved | {notice.key})
 
+    def open_levels(self) -> list[int]:
+        """One level per breached obligation not resolved yet: the highest emitted."""
+        levels: dict[tuple[str, str, str], int] = {}
+        for rule, trigger, owed_by, level in self.breached - self.resolved:
+            key = (rule, trigger, owed_by)
+            levels[key] = max(levels.get(key, 0), level)
+        return list(levels.values())
+
     def to_json(self) -> dict[str, Any]:
         return {"breached": sorted(self.breached), "resolved": sorted(self.resolved)}
 

@@ -10,14 +10,18 @@ referral id, an event id or anything from a payload.
 | ``backbone_end_to_end_seconds{service,agency}`` | broker append on the source topic to handled |
 | ``backbone_consumer_lag{service,agency,topic}`` | records not yet read, per source topic |
 | ``backbone_open_breaches{level}`` | open breaches by level (the audit) |
+
+Labelled children are looked up once per label set and kept: a consumer updates them per record.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections import Counter as Tally
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
@@ -49,17 +53,56 @@ class ServiceMetrics:
 
     def __init__(self, service: str, agency: str | None = None) -> None:
         self.service, self.agency = service, agency or ""
+        self._children: dict[tuple[Any, str], Any] = {}
+        self._delay = END_TO_END.labels(self.service, self.agency)
+
+    def _child(self, metric: Any, label: str) -> Any:
+        found = self._children.get((metric, label))
+        if found is None:
+            found = self._children[(metric, label)] = metric.labels(
+                self.service, self.agency, label
+            )
+        return found
 
     def handled(
         self, outcome: str, appended_at: datetime | None, reason: str | None = None
     ) -> None:
-        EVENTS.labels(self.service, self.agency, outcome).inc()
+        self._child(EVENTS, outcome).inc()
         if reason is not None:
-            QUARANTINED.labels(self.service, self.agency, reason).inc()
+            self._child(QUARANTINED, reason).inc()
         if appended_at is not None:
-            delay = time.time() - appended_at.timestamp()
-            END_TO_END.labels(self.service, self.agency).observe(max(0.0, delay))
+            self._delay.observe(max(0.0, time.time() - appended_at.timestamp()))
 
     def lag(self, per_topic: Mapping[str, int]) -> None:
         for topic, behind in per_topic.items():
             LAG.labels(self.service, self.agency, topic).set(behind)
+
+
+class OpenBreaches:
+    """``backbone_open_breaches{level}`` from each child's latest evaluation (the audit).
+
+    ``set`` replaces a child's open breaches (one level per breached obligation) and updates the
+    gauge's totals; every level in ``levels`` is exported, also at 0."""
+
+    def __init__(self, levels: Iterable[int]) -> None:
+        self._levels = tuple(levels)
+        self._by_child: dict[str, Tally[int]] = {}
+        self._totals: Tally[int] = Tally()
+        self._export()
+
+    def set(self, child_ref: str, levels: Iterable[int]) -> None:
+        now = Tally(levels)
+        before = self._by_child.pop(child_ref, Tally())
+        if now:
+            self._by_child[child_ref] = now
+        if now != before:
+            self._totals.update(now)
+            self._totals.subtract(before)
+            self._export()
+
+    def totals(self) -> dict[int, int]:
+        return {level: self._totals[level] for level in self._levels}
+
+    def _export(self) -> None:
+        for level in self._levels:
+            OPEN_BREACHES.labels(str(level)).set(self._totals[level])
