@@ -58,11 +58,9 @@ def as_of(query: Mapping[str, str]) -> datetime | None:
 def pathway(
     projection: Projection, health: Health, child_ref: str, query: Mapping[str, str]
 ) -> Answer:
-    at = as_of(query)
-    if at is None:
-        return _bad_time()
-    if not health.ready:
-        return 503, {"error": "recovering"}
+    at = _evaluation_time(health, query)
+    if not isinstance(at, datetime):
+        return at
     found = projection.pathway(child_ref, at)
     if found is None:
         return 404, {"error": "no events for this child_ref"}
@@ -74,22 +72,18 @@ def pathway(
 
 
 def breaches(projection: Projection, health: Health, query: Mapping[str, str]) -> Answer:
-    at = as_of(query)
-    if at is None:
-        return _bad_time()
-    if not health.ready:
-        return 503, {"error": "recovering"}
+    at = _evaluation_time(health, query)
+    if not isinstance(at, datetime):
+        return at
     region, agency = query.get("region") or None, query.get("agency") or None
     found = projection.breaches(at, region=region, agency=agency)
     return 200, {"as_of": at.isoformat(), "breaches": [o.to_json() for o in found]}
 
 
 def obligations(projection: Projection, health: Health, query: Mapping[str, str]) -> Answer:
-    at = as_of(query)
-    if at is None:
-        return _bad_time()
-    if not health.ready:
-        return 503, {"error": "recovering"}
+    at = _evaluation_time(health, query)
+    if not isinstance(at, datetime):
+        return at
     region, agency = query.get("region") or None, query.get("agency") or None
     found = [
         o.to_json()
@@ -101,11 +95,9 @@ def obligations(projection: Projection, health: Health, query: Mapping[str, str]
 
 
 def children(projection: Projection, health: Health, query: Mapping[str, str]) -> Answer:
-    at = as_of(query)
-    if at is None:
-        return _bad_time()
-    if not health.ready:
-        return 503, {"error": "recovering"}
+    at = _evaluation_time(health, query)
+    if not isinstance(at, datetime):
+        return at
     region = query.get("region") or None
     found = []
     for pathway in projection.everything(at).pathways:
@@ -128,5 +120,12 @@ def _trigger_region(projection: Projection, event_id: str) -> str | None:
     return None if trigger is None else trigger.region
 
 
-def _bad_time() -> Answer:
-    return 400, {"error": "as_of: must be an RFC 3339 time with an offset"}
+def _evaluation_time(health: Health, query: Mapping[str, str]) -> datetime | Answer:
+    """The query's time, or the answer to give instead: 400 for a bad ``as_of``, 503 until the
+    tables are recovered."""
+    at = as_of(query)
+    if at is None:
+        return 400, {"error": "as_of: must be an RFC 3339 time with an offset"}
+    if not health.ready:
+        return 503, {"error": "recovering"}
+    return at
