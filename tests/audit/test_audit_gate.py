@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from audit_events import calendar, national_rules
+from prometheus_client import REGISTRY
 
 from backbone.audit.emitter import SlaEmitter
 from backbone.audit.gate import AuditGate
@@ -13,6 +14,7 @@ from backbone.audit.notices import Emitted
 from backbone.audit.projection import Projection
 from backbone.audit.store import EventStore
 from backbone.envelope.quarantine import Inbound, MemoryQuarantine
+from backbone.runtime.metrics import ServiceMetrics
 from support.envelopes import World, make_event, make_world
 
 POLICE, NGO, AUDIT = "police.turkestan", "ngo.shymkent.sana-sezim", "audit.national"
@@ -112,3 +114,25 @@ def test_readers_without_a_current_key_are_left_out(world: World) -> None:
     now = datetime(2026, 12, 15, 9, tzinfo=UTC)
     [(notice, breach)] = emitter.plan("c-test-0001", Emitted(), now).events
     assert world.codec().decode(emitter.envelope(notice, breach, now)).readers == (AUDIT, NGO)
+
+
+def test_the_gate_counts_each_outcome_and_quarantine_reason(world: World) -> None:
+    metrics = ServiceMetrics("audit-gate-test", AUDIT)
+    gate = AuditGate(
+        world.codec(), MemoryQuarantine(), EventStore(), name=AUDIT, log=False, metrics=metrics
+    )
+    issued = make_event("ReferralIssued", POLICE)
+    damaged = bytearray(world.codec(POLICE).encode(make_event("ReferralIssued", POLICE)))
+    damaged[-80] ^= 1
+    for n, data in enumerate(
+        [world.codec(POLICE).encode(issued), world.codec(POLICE).encode(issued), bytes(damaged)]
+    ):
+        gate.admit(_record(data, n))
+    labels = {"service": "audit-gate-test", "agency": AUDIT}
+    counted = {
+        outcome: REGISTRY.get_sample_value("backbone_events_total", {**labels, "outcome": outcome})
+        for outcome in ("accepted", "repeated", "quarantined")
+    }
+    assert counted == {"accepted": 1, "repeated": 1, "quarantined": 1}
+    reason = {**labels, "reason": "signature_invalid"}
+    assert REGISTRY.get_sample_value("backbone_quarantined_total", reason) == 1

@@ -18,6 +18,7 @@ from backbone.audit.notices import Emitted
 from backbone.audit.schedule import Schedule
 from backbone.envelope.errors import EncodingRefused
 from backbone.logs import get_logger
+from backbone.runtime.metrics import OpenBreaches
 
 # An event the audit cannot sign (e.g. its key is not valid at the breach moment) is retried.
 RETRY = timedelta(seconds=60)
@@ -33,9 +34,10 @@ class Emission:
         send: Send,
         schedule: Schedule,
         health: Health,
+        breaches: OpenBreaches | None = None,
     ) -> None:
         self._emitter, self._emitted, self._send = emitter, emitted, send
-        self._schedule, self._health = schedule, health
+        self._schedule, self._health, self._breaches = schedule, health, breaches
         self._log = get_logger().bind(service="audit")
 
     async def __call__(self, key: bytes) -> None:
@@ -65,6 +67,8 @@ class Emission:
             )
         if done != before:
             self._emitted[key] = done.to_json()
+        if self._breaches is not None:
+            self._breaches.set(child_ref, done.open_levels())
         self._health.evaluated.add(child_ref)
         upcoming = plan.next_check
         if retry:

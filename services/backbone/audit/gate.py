@@ -17,6 +17,7 @@ from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
 from backbone.envelope.errors import DuplicateEvent, EnvelopeRejected
 from backbone.envelope.quarantine import Inbound, Quarantine, Rejection
 from backbone.logs import get_logger
+from backbone.runtime.metrics import ServiceMetrics
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,13 @@ class AuditGate:
         *,
         name: str,
         log: bool = True,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         if codec.agency is not None:
             raise ValueError("the audit's gate must not hold a keyring: it reads no bodies")
         self._codec, self._quarantine, self._store, self._name = codec, quarantine, store, name
         self._log = get_logger().bind(consumer=name) if log else None
+        self._metrics = metrics
         self.quarantined = 0
 
     def verify(self, records: Sequence[Inbound]) -> list[Verified]:
@@ -81,13 +84,20 @@ class AuditGate:
             self._reject(conflict, record)
             return None
         if admission is Admission.REPEATED:
+            self._count("repeated", record)
             return None
+        self._count("accepted", record)
         return self._store.add(event, envelope.digest)
+
+    def _count(self, outcome: str, record: Inbound, reason: str | None = None) -> None:
+        if self._metrics is not None:
+            self._metrics.handled(outcome, record.received_at, reason)
 
     def _reject(self, error: EnvelopeRejected, record: Inbound) -> None:
         rejection = Rejection.of(error, record, self._name)
         self._quarantine.put(rejection)
         self.quarantined += 1
+        self._count("quarantined", record, rejection.reason)
         if self._log is None:
             return
         self._log.warning(
