@@ -1,8 +1,9 @@
 """Plain events (referral-model.md, section 3): the unsigned JSON form and its validation.
 
 ``parse_event`` turns one decoded JSON object into a frozen ``Event`` or raises
-``MalformedEvent`` listing every problem. Messages name keys and expected forms, never the values
-of free fields, so an error message cannot carry a child's data.
+``MalformedEvent`` listing every problem; ``checked_event`` makes the same checks on the values
+of an event already taken apart (the envelope's Avro header). Messages name keys and expected
+forms, never the values of free fields, so an error message cannot carry a child's data.
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ _DIGITS = re.compile(r"^[0-9]+$")
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})?$"
 )
+# Per event type: its attribute names, and (name, allowed values) in name order, the order in
+# which problems are reported.
+_ATTRIBUTE_SPECS = {
+    event_type: (spec.attributes.keys(), sorted(spec.attributes.items()))
+    for event_type, spec in CATALOGUE.items()
+}
 
 
 class MalformedEvent(ValueError):
@@ -136,13 +143,19 @@ def _attributes(event_type: str, value: Any, problems: list[str]) -> dict[str, s
     if not isinstance(value, dict):
         problems.append("attributes: must be an object whose values are strings")
         return {}
-    spec = CATALOGUE[event_type].attributes
-    for key in sorted(set(value) - set(spec)):
-        problems.append(f"attributes.{key}: not an attribute of {event_type}")
-    for key in sorted(set(spec) - set(value)):
-        problems.append(f"attributes.{key}: required for {event_type}")
-    for key in sorted(set(spec) & set(value)):
-        allowed, given = spec[key], value[key]
+    names, spec = _ATTRIBUTE_SPECS[event_type]
+    if value.keys() != names:
+        problems.extend(
+            f"attributes.{key}: not an attribute of {event_type}"
+            for key in sorted(value.keys() - names)
+        )
+        problems.extend(
+            f"attributes.{key}: required for {event_type}" for key in sorted(names - value.keys())
+        )
+    for key, allowed in spec:
+        if key not in value:
+            continue
+        given = value[key]
         if not isinstance(given, str):
             problems.append(f"attributes.{key}: must be a string")
         elif allowed is FREE:
@@ -150,7 +163,16 @@ def _attributes(event_type: str, value: Any, problems: list[str]) -> dict[str, s
                 problems.append(f"attributes.{key}: must be 1-{MAX_FREE_LENGTH} characters")
         elif given not in allowed:
             problems.append(f"attributes.{key}: must be one of {', '.join(sorted(allowed))}")
-    return {k: v for k, v in value.items() if isinstance(v, str)}
+    return dict(value)  # only used when no problem was found: then every value is a string
+
+
+def _optional_uuid(name: str, value: Any, problems: list[str]) -> str | None:
+    if value is None:
+        return None
+    canonical = _uuid(value)
+    if canonical is None:
+        problems.append(f"{name}: must be a UUID")
+    return canonical
 
 
 def parse_event(obj: Any) -> Event:
@@ -166,46 +188,77 @@ def parse_event(obj: Any) -> Event:
     missing = [f"{key}: missing" for key in REQUIRED_KEYS if obj.get(key) is None]
     if missing:
         raise MalformedEvent(problems + missing)
+    return checked_event(
+        event_id=obj["event_id"],
+        event_type=obj["event_type"],
+        occurred_at=obj["occurred_at"],
+        producer=obj["producer"],
+        child_ref=obj["child_ref"],
+        recipients=obj["recipients"],
+        region=obj["region"],
+        attributes=obj["attributes"],
+        referral_id=obj.get("referral_id"),
+        causation_id=obj.get("causation_id"),
+        correlation_id=obj.get("correlation_id"),
+        payload=obj.get("payload"),
+        problems=problems,
+    )
 
-    event_id = _uuid(obj["event_id"])
-    if event_id is None:
+
+def checked_event(
+    *,
+    event_id: Any,
+    event_type: Any,
+    occurred_at: Any,
+    producer: Any,
+    child_ref: Any,
+    recipients: Any,
+    region: Any,
+    attributes: Any,
+    referral_id: Any = None,
+    causation_id: Any = None,
+    correlation_id: Any = None,
+    payload: Any = None,
+    problems: list[str] | None = None,
+) -> Event:
+    """The ``Event`` of one event's values in their JSON types, after every check of section 3.
+
+    The keys' presence is the caller's to check (``parse_event`` does it for a JSON object; an
+    Avro header has every required key by its schema). ``problems`` already found come first in
+    the ``MalformedEvent`` raised if any check fails.
+    """
+    problems = [] if problems is None else problems
+    canonical_id = _uuid(event_id)
+    if canonical_id is None:
         problems.append("event_id: must be a UUID")
-    event_type = obj["event_type"]
     if not isinstance(event_type, str) or event_type not in CATALOGUE:
         problems.append("event_type: unknown event type")
         event_type = None
-    occurred = _time(obj["occurred_at"])
+    occurred = _time(occurred_at)
     if isinstance(occurred, str):
         problems.append(f"occurred_at: {occurred}")
-    producer = obj["producer"]
     if not is_agency_id(producer):
         problems.append("producer: not an agency id <type>.<region>[.<name>]")
-    child_ref = _token("child_ref", obj["child_ref"], problems)
-    region = obj["region"]
+    child_token = _token("child_ref", child_ref, problems)
     if not isinstance(region, str) or not REGION.match(region):
         problems.append("region: must be a region id in [a-z0-9-]")
-    recipients = obj["recipients"]
-    if not isinstance(recipients, list) or not all(is_agency_id(r) for r in recipients):
+    if not isinstance(recipients, list) or not all(map(is_agency_id, recipients)):
         problems.append("recipients: must be an array of agency ids")
         recipients = []
     elif len(set(recipients)) != len(recipients):
         problems.append("recipients: lists an agency twice")
-    referral_id = None
-    if obj.get("referral_id") is not None:
-        referral_id = _token("referral_id", obj["referral_id"], problems)
-    ids: dict[str, str | None] = {}
-    for key in ("causation_id", "correlation_id"):
-        ids[key] = None if obj.get(key) is None else _uuid(obj[key])
-        if obj.get(key) is not None and ids[key] is None:
-            problems.append(f"{key}: must be a UUID")
-    payload = obj.get("payload")
+    referral_token = None
+    if referral_id is not None:
+        referral_token = _token("referral_id", referral_id, problems)
+    causation = _optional_uuid("causation_id", causation_id, problems)
+    correlation = _optional_uuid("correlation_id", correlation_id, problems)
     if payload is not None and not isinstance(payload, dict):
         problems.append("payload: must be an object")
 
-    attributes: dict[str, str] = {}
+    checked_attributes: dict[str, str] = {}
     if event_type is not None:
-        attributes = _attributes(event_type, obj["attributes"], problems)
-        if CATALOGUE[event_type].needs_referral_id and obj.get("referral_id") is None:
+        checked_attributes = _attributes(event_type, attributes, problems)
+        if CATALOGUE[event_type].needs_referral_id and referral_id is None:
             problems.append(f"referral_id: required for {event_type}")
         if event_type == "ReferralIssued" and not recipients:
             problems.append("recipients: required and non-empty for ReferralIssued")
@@ -213,20 +266,20 @@ def parse_event(obj: Any) -> Event:
             problems.append(f"recipients: must be empty for {event_type}")
     if problems:
         raise MalformedEvent(problems)
-    assert event_id is not None and event_type is not None and isinstance(occurred, datetime)
-    assert child_ref is not None
+    assert canonical_id is not None and event_type is not None and isinstance(occurred, datetime)
+    assert child_token is not None
     return Event(
-        event_id=event_id,
+        event_id=canonical_id,
         event_type=event_type,
         occurred_at=occurred,
         producer=producer,
-        child_ref=child_ref,
+        child_ref=child_token,
         recipients=tuple(recipients),
         region=region,
-        attributes=attributes,
-        referral_id=referral_id,
-        causation_id=ids["causation_id"],
-        correlation_id=ids["correlation_id"],
+        attributes=checked_attributes,
+        referral_id=referral_token,
+        causation_id=causation,
+        correlation_id=correlation,
         payload=payload,
     )
 

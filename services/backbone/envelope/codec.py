@@ -31,6 +31,7 @@ from nacl.exceptions import CryptoError
 from backbone.domain.agencies import agency_type, is_agency_id
 from backbone.domain.catalogue import may_emit
 from backbone.domain.events import Event
+from backbone.envelope.avro_reader import Reader, compile_reader, read
 from backbone.envelope.certificates import Certificate
 from backbone.envelope.directory import KeyDirectory
 from backbone.envelope.errors import (
@@ -132,6 +133,10 @@ class EnvelopeCodec:
         envelope = self._registry.latest("envelope", "Envelope")
         self._prefix = envelope.soe_prefix
         self._header_schema, self._tail_schema = _sub_schemas(envelope)
+        fields = envelope.definition["fields"]
+        self._read_header = compile_reader(fields[2]["type"])
+        self._read_tail = compile_reader({"type": "record", "name": "Tail", "fields": fields[3:6]})
+        self._payload_readers: dict[bytes, Reader | None] = {}  # by writer schema fingerprint
         self._reader_keys: dict[str, tuple[Certificate, bytes, bytes]] = {}
         self._reader_keys_version = -1
         self._agency_ids: set[str] = set()  # reader ids already found well-formed
@@ -231,10 +236,11 @@ class EnvelopeCodec:
         """
         certificate = self._verify_signature(data)
         header, tail, header_end = self._parse(data)
+        payload_schema = data[_SCHEMA_AT:_HEADER_AT]
         try:
             producer, occurred_at = claims(header)
             self._check_signer(certificate, producer, occurred_at, received_at)
-            schema = self._payload_schema(data[_SCHEMA_AT:_HEADER_AT], header["event_type"])
+            schema = self._payload_schema(payload_schema, header["event_type"])
             readers = self._readers(tail["readers"], producer, header["recipients"])
             plaintext, payload = self._open(data, header_end, tail, readers, schema, require_body)
             event = event_from_header(header, payload)
@@ -245,7 +251,7 @@ class EnvelopeCodec:
         content.update(memoryview(data)[_SCHEMA_AT:header_end])
         content.update(plaintext)
         return VerifiedEnvelope(
-            event, data[_KEY_AT:_SCHEMA_AT], data[_SCHEMA_AT:_HEADER_AT], readers, content.digest()
+            event, data[_KEY_AT:_SCHEMA_AT], payload_schema, readers, content.digest()
         )
 
     def _verify_signature(self, data: bytes) -> Certificate:
@@ -269,6 +275,16 @@ class EnvelopeCodec:
         return certificate
 
     def _parse(self, data: bytes) -> tuple[dict[str, Any], dict[str, Any], int]:
+        """The header, the fields after it and where the header ends."""
+        header = read(self._read_header, data, _HEADER_AT)
+        tail = None if header is None else read(self._read_tail, data, header[1])
+        if header is None or tail is None:  # bytes outside the common layout: fastavro judges
+            return self._parse_with_fastavro(data)
+        if tail[1] != len(data) - _SIGNATURE:
+            raise MalformedEnvelope("the signature is not where the envelope ends")
+        return header[0], tail[0], header[1]
+
+    def _parse_with_fastavro(self, data: bytes) -> tuple[dict[str, Any], dict[str, Any], int]:
         stream = io.BytesIO(data)
         stream.seek(_HEADER_AT)
         try:
@@ -309,17 +325,17 @@ class EnvelopeCodec:
     def _readers(
         self, entries: list[dict[str, Any]], producer: str, recipients: list[str]
     ) -> tuple[str, ...]:
-        readers = tuple(entry["agency"] for entry in entries)
-        if list(readers) != sorted(set(readers)):
+        agencies = [entry["agency"] for entry in entries]
+        if agencies != sorted(set(agencies)):
             raise MalformedEnvelope("readers: must be sorted and unique")
-        unseen = [r for r in readers if r not in self._agency_ids]
-        if unseen:
-            if not all(map(is_agency_id, unseen)):
+        if not self._agency_ids.issuperset(agencies):
+            if not all(map(is_agency_id, agencies)):
                 raise MalformedEnvelope("readers: must be agency ids")
             if len(self._agency_ids) > _AGENCY_ID_MEMORY:
                 self._agency_ids.clear()
-            self._agency_ids.update(unseen)
-        if producer not in readers or not all(r in readers for r in recipients):
+            self._agency_ids.update(agencies)
+        readers = tuple(agencies)
+        if producer not in readers or not set(recipients).issubset(readers):
             raise MalformedEnvelope("readers: must include the producer and every recipient")
         return readers
 
@@ -362,16 +378,27 @@ class EnvelopeCodec:
             raise CiphertextDamaged("the sealed key or the body does not open") from None
         if plaintext[:_KEY_AT] != schema.soe_prefix:
             raise PayloadMalformed("the body's schema differs from the envelope's")
-        reader = self._registry.payload(schema.name)
-        try:
-            payload, end = read_body(
-                plaintext, schema.parsed, None if reader is schema else reader.parsed, _KEY_AT
-            )
-        except Exception:  # decoding errors may quote the data
-            raise PayloadMalformed(f"the body does not decode as {schema.full_name}") from None
+        decoded = read(self._payload_reader(schema), plaintext, _KEY_AT)
+        if decoded is None:  # bytes outside the common layout, or schema resolution: fastavro
+            reader = self._registry.payload(schema.name)
+            try:
+                decoded = read_body(
+                    plaintext, schema.parsed, None if reader is schema else reader.parsed, _KEY_AT
+                )
+            except Exception:  # decoding errors may quote the data
+                raise PayloadMalformed(f"the body does not decode as {schema.full_name}") from None
+        payload, end = decoded
         if end != len(plaintext):
             raise PayloadMalformed("bytes after the payload")
         return plaintext, payload
+
+    def _payload_reader(self, writer: SchemaVersion) -> Reader | None:
+        """The compiled reader of payloads written with ``writer``, if they need no resolution."""
+        if writer.fingerprint not in self._payload_readers:
+            current = self._registry.payload(writer.name) is writer
+            compiled = compile_reader(writer.definition) if current else None
+            self._payload_readers[writer.fingerprint] = compiled
+        return self._payload_readers[writer.fingerprint]
 
 
 def _sub_schemas(envelope: SchemaVersion) -> tuple[Any, Any]:

@@ -1,9 +1,9 @@
 """The clear header: an ``Event`` to its Avro record and back, with the contract's checks.
 
-The header is validated by the domain's ``parse_event`` (section 3 and the catalogue), so the
-envelope accepts exactly what the plain JSON form accepts. Messages name fields, never values:
-an attribute name the catalogue does not know is not repeated either, since a buggy or hostile
-producer could put anything there.
+The header is validated by the domain's checks of section 3 and the catalogue (``checked_event``,
+which ``parse_event`` runs too), so the envelope accepts exactly what the plain JSON form accepts.
+Messages name fields, never values: an attribute name the catalogue does not know is not repeated
+either, since a buggy or hostile producer could put anything there.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from backbone.domain.catalogue import CATALOGUE
-from backbone.domain.events import Event, MalformedEvent, parse_event
+from backbone.domain.events import Event, MalformedEvent, checked_event, parse_event
 from backbone.envelope.errors import EncodingRefused, HeaderInvalid
 
 _CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -45,16 +45,30 @@ def claims(header: dict[str, Any]) -> tuple[str, datetime]:
 
 
 def event_from_header(header: dict[str, Any], payload: dict[str, Any] | None) -> Event:
-    """The ``Event`` of a decoded Avro header (and opened payload), or ``HeaderInvalid``."""
-    plain = dict(header)
-    attributes = plain["attributes"] = {a["name"]: a["value"] for a in header["attributes"]}
+    """The ``Event`` of a decoded Avro header (and opened payload), or ``HeaderInvalid``.
+
+    The schema gives every key its JSON type, so the values go to the domain's checks as they are.
+    """
+    records = header["attributes"]
+    attributes = {a["name"]: a["value"] for a in records}
     names = list(attributes)
-    if len(names) != len(header["attributes"]) or names != sorted(names):
+    if len(names) != len(records) or names != sorted(names):
         raise HeaderInvalid("attributes: names must be sorted and unique")
-    if payload is not None:
-        plain["payload"] = payload
     try:
-        event = parse_event(plain)
+        event = checked_event(
+            event_id=header["event_id"],
+            event_type=header["event_type"],
+            occurred_at=header["occurred_at"],
+            producer=header["producer"],
+            child_ref=header["child_ref"],
+            recipients=header["recipients"],
+            region=header["region"],
+            attributes=attributes,
+            referral_id=header["referral_id"],
+            causation_id=header["causation_id"],
+            correlation_id=header["correlation_id"],
+            payload=payload,
+        )
     except MalformedEvent as error:
         raise HeaderInvalid("; ".join(map(_safe, error.problems))) from None
     if event.event_id != header["event_id"]:
