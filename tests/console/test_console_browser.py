@@ -8,6 +8,7 @@ of the story (other days' starts); counts are therefore checked against the audi
 from __future__ import annotations
 
 import re
+import urllib.request
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
@@ -24,6 +25,7 @@ from backbone.audit.client import AuditClient
 from backbone.broker import topology
 from backbone.console.audit_api import AuditApi
 from backbone.console.funnel import funnels
+from backbone.runtime import deploy
 from backbone.runtime.context import ServiceContext
 from backbone.scenario import scenario_events
 from support.deployment import wait_for
@@ -66,6 +68,41 @@ def test_the_demo_played_the_story_and_the_live_audit_flagged_its_breaches(
         "ops": ("operations", None),
     }
     assert len(set(console.passwords.values())) == 3
+
+
+def test_every_service_of_the_demo_serves_prometheus_metrics(console: Console) -> None:
+    ports = {spec.name: int(dict(spec.env)["BACKBONE_METRICS_PORT"]) for spec in deploy.services()}
+    texts = {name: _metrics(port) for name, port in ports.items()}
+    for name, text in texts.items():
+        assert "backbone_" in text, name
+    audit = texts["audit"]
+    # The story's undecided referral is an open breach at level 2 (its late notification is
+    # resolved); the audit counted what it read, and measures its lag.
+    assert _sample(audit, 'backbone_open_breaches{level="2"}') >= 1
+    assert 'backbone_open_breaches{level="1"}' in audit
+    accepted = 'backbone_events_total{agency="audit.national",outcome="accepted",service="audit"}'
+    assert _sample(audit, accepted) >= len(scenario_events(console.start))
+    assert "backbone_consumer_lag{" in audit and "backbone_end_to_end_seconds_count{" in audit
+    assert (
+        _sample(
+            texts["router"],
+            'backbone_consumer_lag{agency="",service="router",topic="referral.events.v1"}',
+        )
+        >= 0
+    )
+    assert "backbone_console_calls_count{" in texts["console"]
+    story = {e.child_ref for e in scenario_events(console.start)}
+    assert not any(ref in text for ref in story for text in texts.values())
+
+
+def _metrics(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+        return str(answer.read().decode())
+
+
+def _sample(text: str, name: str) -> float:
+    [line] = [line for line in text.splitlines() if line.startswith(name + " ")]
+    return float(line.rsplit(" ", 1)[1])
 
 
 def test_supervisor_sees_the_scenario_breach_and_opens_the_stalled_handoff(

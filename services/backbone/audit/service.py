@@ -12,7 +12,9 @@
   ``check`` consumes the ticks (a co-partitioned internal topic, so that table writes happen
   inside a stream) and runs the ``Emission`` of the child's due SLA events.
 * After recovery the in-memory store is reloaded from ``headers`` and every child is due.
-* The HTTP API (``web``, ``api``) answers from the store on 127.0.0.1.
+* The HTTP API (``web``, ``api``) answers from the store on 127.0.0.1; Prometheus metrics
+  (records by outcome, quarantine reasons, end-to-end delay, lag, open breaches by level) on
+  ``BACKBONE_METRICS_PORT``.
 * The consumer long-polls for 100 ms, not faust's 1.5 s (``transport``).
 """
 
@@ -33,6 +35,7 @@ from backbone.audit.context import AuditContext
 from backbone.audit.emission import Emission
 from backbone.audit.emitter import SlaEmitter
 from backbone.audit.gate import AuditGate, Checked
+from backbone.audit.notices import LEVELS
 from backbone.audit.projection import Projection
 from backbone.audit.rules import load_rules
 from backbone.audit.schedule import Backlog, Schedule
@@ -41,10 +44,13 @@ from backbone.audit.store import EventStore, chunk
 from backbone.audit.transport import fast_fetch_transport
 from backbone.envelope.quarantine import Inbound, KafkaQuarantine, Quarantine
 from backbone.logs import get_logger
-from backbone.runtime.faust_app import exit_on_failure, make_app
+from backbone.runtime.faust_app import consumer_lag, exit_on_failure, make_app
+from backbone.runtime.metrics import OpenBreaches, ServiceMetrics
 
 # Ticks are only wake-up calls; a lost one is re-made from the schedule after a restart.
 TICKS_RETENTION = timedelta(hours=1)
+# How often the consumer lag is measured for the metrics.
+LAG_SECONDS = 5.0
 # Records per projection batch, and the longest a record waits for its batch to fill.
 BATCH_MAX, BATCH_WITHIN = 1000, 0.05
 
@@ -81,11 +87,13 @@ def build(
     store = EventStore()
     projection = Projection(store, load_rules(), kazakhstan_calendar())
     emitter = SlaEmitter(projection, context.signer, context.directory)
+    metrics = ServiceMetrics("audit", settings.agency)
     gate = AuditGate(
         context.verifier,
         quarantine or KafkaQuarantine(context.kafka, settings.rejected_topic),
         store,
         name=settings.agency,
+        metrics=metrics,
     )
     schedule, backlog = Schedule(), Backlog()
     # Envelopes are checked on two threads (libsodium releases the GIL while it checks a
@@ -145,7 +153,7 @@ def build(
     async def send_sla(key: bytes, value: bytes) -> None:
         await (await sla.send(key=key, value=value))
 
-    emit_due = Emission(emitter, emitted, send_sla, schedule, health)
+    emit_due = Emission(emitter, emitted, send_sla, schedule, health, OpenBreaches(LEVELS))
 
     @app.agent(ticks)
     @exit_on_failure("audit")
@@ -163,6 +171,11 @@ def build(
     @app.timer(settings.directory_refresh_seconds)
     async def refresh_directory() -> None:
         await context.refresh_directory_async()
+
+    @app.timer(LAG_SECONDS)
+    async def measure_lag() -> None:
+        lag = await consumer_lag(app)
+        metrics.lag({t: n for t, n in lag.items() if t == settings.events_topic})
 
     web.register(app, projection, health, lambda: (gate.quarantined, len(schedule)))
     return app

@@ -16,7 +16,7 @@ from backbone.console.quarantine import QuarantineUnavailable
 from backbone.console.views.common import console_view
 from backbone.console.wiring import services
 
-SHOWN = 500  # newest rows on the page; the counts cover everything
+SHOWN = 200  # newest rows on the page (filter by reason for others); the counts cover all
 
 
 def _operations(viewer: Viewer) -> bool:
