@@ -100,12 +100,4 @@ class AuditGate:
         self._count("quarantined", record, rejection.reason)
         if self._log is None:
             return
-        self._log.warning(
-            "envelope_quarantined",
-            reason=rejection.reason,
-            detail=rejection.detail,
-            event_id=rejection.event_id,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-        )
+        self._log.warning("envelope_quarantined", **rejection.log_fields())

@@ -87,6 +87,17 @@ class Rejection:
             rejected_by=rejected_by,
         )
 
+    def log_fields(self) -> dict[str, Any]:
+        """What a consumer logs of a rejection it quarantined (never the record's bytes)."""
+        return {
+            "reason": self.reason,
+            "detail": self.detail,
+            "event_id": self.event_id,
+            "topic": self.source_topic,
+            "partition": self.source_partition,
+            "offset": self.source_offset,
+        }
+
     def headers(self) -> list[tuple[str, bytes]]:
         source = (
             f"{self.source_topic or ''}/{_text(self.source_partition)}/{_text(self.source_offset)}"

@@ -112,13 +112,5 @@ class EnvelopeReader:
     def _reject(self, error: EnvelopeRejected, record: Inbound) -> Delivery:
         rejection = Rejection.of(error, record, self._name)
         self._quarantine.put(rejection)
-        self._log.warning(
-            "envelope_quarantined",
-            reason=rejection.reason,
-            detail=rejection.detail,
-            event_id=rejection.event_id,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-        )
+        self._log.warning("envelope_quarantined", **rejection.log_fields())
         return Delivery(Outcome.QUARANTINED, rejection=rejection)
