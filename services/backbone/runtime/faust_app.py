@@ -55,6 +55,10 @@ def make_app(
         "processing_guarantee": "at_least_once",
         "consumer_auto_offset_reset": "earliest",
         "broker_max_poll_records": 100,
+        # A member that died without leaving (SIGKILL, a lost host) keeps its partitions until
+        # its session expires: faust's default is 60 s, during which a restarted service gets
+        # none of them. Heartbeats come from the consumer's own thread every 3 s.
+        "broker_session_timeout": 10.0,
         "web_enabled": web_port is not None,
         "web_port": web_port or 6066,
         "web_bind": "127.0.0.1",
