@@ -15,12 +15,15 @@
 * The HTTP API (``web``, ``api``) answers from the store on 127.0.0.1; Prometheus metrics
   (records by outcome, quarantine reasons, end-to-end delay, lag, open breaches by level) on
   ``BACKBONE_METRICS_PORT``.
-* The consumer long-polls for 100 ms, not faust's 1.5 s (``transport``).
+* The consumer long-polls for 100 ms, not faust's 1.5 s, and hands records on inline
+  (``transport``); records are decoded as raw bytes and faust keeps no statistics per record
+  (``RawSchema``, ``QuietMonitor``); after recovery the heap is settled (``settle_heap``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -45,6 +48,7 @@ from backbone.audit.transport import fast_fetch_transport
 from backbone.envelope.quarantine import Inbound, KafkaQuarantine, Quarantine
 from backbone.logs import get_logger
 from backbone.runtime.faust_app import consumer_lag, exit_on_failure, make_app
+from backbone.runtime.lean import QuietMonitor, RawSchema
 from backbone.runtime.metrics import OpenBreaches, ServiceMetrics
 
 # Ticks are only wake-up calls; a lost one is re-made from the schedule after a restart.
@@ -53,6 +57,18 @@ TICKS_RETENTION = timedelta(hours=1)
 LAG_SECONDS = 5.0
 # Records per projection batch, and the longest a record waits for its batch to fill.
 BATCH_MAX, BATCH_WITHIN = 1000, 0.05
+# Allocations between collections of the youngest generation (Python's default is 700).
+YOUNG_OBJECTS = 10_000
+
+
+def settle_heap() -> None:
+    """After recovery, keep what is alive now (the store just loaded, and all the code) out of
+    the cycle collector's passes, and collect young objects less often. The store's headers hold
+    no cycles; a full pass over them took ~90 ms, twice while catching up 30k events, and young
+    passes another ~0.1 s. (``make bench``: about a tenth more throughput.)"""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
 
 
 @contextmanager
@@ -81,6 +97,7 @@ def build(
         # faust pauses fetching when a stream buffers this many records; at its default (4096)
         # catching up stalled ~0.5 s every few batches.
         stream_buffer_maxsize=16 * BATCH_MAX,
+        Monitor=QuietMonitor,
     )
     app.transport = fast_fetch_transport(app)
     log = get_logger().bind(service="audit")
@@ -100,7 +117,7 @@ def build(
     # signature), while the event loop keeps fetching records.
     verifier = ThreadPoolExecutor(2, thread_name_prefix="audit-verify")
     health = api.Health(settings.agency)
-    raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
+    raw: dict[str, Any] = {"schema": RawSchema()}
     source = app.topic(settings.events_topic, **raw)
     sla = app.topic(settings.sla_topic, **raw)
     ticks = app.topic(
@@ -122,6 +139,7 @@ def build(
         now = datetime.now(UTC)
         for child_ref in store.children():
             schedule.set(child_ref, now)
+        settle_heap()
         health.ready = True
         log.info("audit_recovered", events=len(store), quarantined=gate.quarantined)
 

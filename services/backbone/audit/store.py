@@ -40,10 +40,12 @@ class Stored:
     sequence: int  # arrival order in this store, from 1
 
 
+_ENTRY = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def table_entry(event: Event, digest: bytes) -> bytes:
     """What the table keeps of one admitted event: its clear header and content digest."""
-    entry = {"digest": digest.hex(), "event": event.header()}
-    return json.dumps(entry, separators=(",", ":"), ensure_ascii=False).encode()
+    return _ENTRY.encode({"digest": digest.hex(), "event": event.header()}).encode()
 
 
 def chunk(entries: Iterable[bytes]) -> bytes:
