@@ -3,11 +3,13 @@
 1. Projection throughput: N synthetic envelopes (``synthetic_events``, signed by their producers,
    sealed for their readers) are published to an event log while ``backbone audit serve`` is
    paused, then it is resumed; the figure is the rate from the first to the last of them
-   counted as projected by its ``/health`` (best of two rounds of fresh envelopes). Its bound is
-   the single-core rate of the work's floor: the audit's codec verifying and decoding the same
-   envelopes in this process (best of three rounds). Target: ≥ 50 % of the bound. (The service
-   checks signatures on two threads, as libsodium releases the GIL; the host has two cores,
-   which the broker shares.)
+   counted as projected by its ``/health``. Its bound is the single-core rate of the work's
+   floor: the audit's codec verifying and decoding the first round's envelopes in this process
+   (best of three passes), measured with the audit paused just before and just after each round;
+   the higher of the two is that round's bound, as the host's speed drifts (a fixed loop ran up
+   to ~40 % slower from one second to the next). The best of two rounds of fresh envelopes, each
+   against its own bound, counts. Target: ≥ 50 % of the bound. (The service checks signatures on
+   two threads, as libsodium releases the GIL; the host has two cores, which the broker shares.)
 2. Breach delay: hotline alerts whose one-hour deadline falls a few seconds after publishing;
    the figure is the time from each deadline to its ``SlaBreached`` record (the audit producer's
    record timestamp) on the SLA topic. Target: < 2 s.
@@ -49,6 +51,18 @@ def decode_rate(world: AuditWorld, envelopes: list[bytes]) -> float:
             codec.decode(data)
         best = max(best, len(envelopes) / (time.perf_counter() - began))
     return best
+
+
+def measured_round(
+    world: AuditWorld, records: list[tuple[bytes, bytes]], envelopes: list[bytes]
+) -> tuple[float, float]:
+    """The live rate of one round and its bound (the higher of the bounds just before and after)."""
+    with world.paused():
+        before = decode_rate(world, envelopes)
+    rate = throughput(world, records)
+    with world.paused():
+        after = decode_rate(world, envelopes)
+    return rate, max(before, after)
 
 
 def throughput(world: AuditWorld, records: list[tuple[bytes, bytes]]) -> float:
@@ -101,12 +115,13 @@ def main() -> int:
         AuditWorld(KafkaSettings.local_admin(), Path(tmp), [e for r in rounds for e in r]) as world,
     ):
         published = [[world.record(event) for event in events] for events in rounds]
-        bound = decode_rate(world, [value for _, value in published[0]])
+        envelopes = [value for _, value in published[0]]
         world.start_audit()
-        rates = [throughput(world, records) for records in published]
+        measured = [measured_round(world, records, envelopes) for records in published]
         emitted = world.health()["sla_events_emitted"]
         delays = sorted(breach_delays(world, args.alerts))
-    live, ratio = max(rates), max(rates) / bound
+    live, bound = max(measured, key=lambda m: m[0] / m[1])
+    ratio = live / bound
     sizes = ", ".join(f"{len(events):,}" for events in rounds)
     print(f"audit benchmark: rounds of {sizes} envelopes ({args.children} children each)")
     print(f"{'figure':<44}{'measured':>18}   bound / target")
@@ -114,8 +129,8 @@ def main() -> int:
         f"{'projection throughput (live, real broker)':<44}{live:>12,.0f} ev/s"
         f"   {bound:,.0f} ev/s single-core verify+decode -> {ratio:.0%} (target >= 50%)"
     )
-    each = "  ".join(f"{rate:,.0f}" for rate in rates)
-    print(f"{'  each round (ev/s)':<44}{each:>18}")
+    each = "  ".join(f"{rate:,.0f} / {bound:,.0f}" for rate, bound in measured)
+    print(f"{'  each round (ev/s, live / bound)':<44}{each:>18}")
     print(f"{'  SLA events emitted while catching up':<44}{emitted:>16,}")
     print(
         f"{'deadline -> SlaBreached on the SLA topic':<44}"
