@@ -87,9 +87,9 @@ def obligations(projection: Projection, health: Health, query: Mapping[str, str]
     region, agency = query.get("region") or None, query.get("agency") or None
     found = [
         o.to_json()
-        for o in projection.everything(at).obligations
+        for o in projection.all_obligations(at)
         if (agency is None or o.owed_by == agency)
-        and (region is None or _trigger_region(projection, o.trigger_event_id) == region)
+        and (region is None or projection.region(o) == region)
     ]
     return 200, {"as_of": at.isoformat(), "obligations": found}
 
@@ -100,7 +100,7 @@ def children(projection: Projection, health: Health, query: Mapping[str, str]) -
         return at
     region = query.get("region") or None
     found = []
-    for pathway in projection.everything(at).pathways:
+    for pathway in projection.pathways(at):
         valid = [step.event for step in pathway.timeline if step.rejection is None]
         if not valid or (region is not None and valid[0].region != region):
             continue
@@ -113,11 +113,6 @@ def regions(projection: Projection, child_ref: str) -> list[str]:
     """The header regions of the child's own events (not of other children's referrals)."""
     closure = projection.store.closure(child_ref)
     return sorted({event.region for _, event in closure if event.child_ref == child_ref})
-
-
-def _trigger_region(projection: Projection, event_id: str) -> str | None:
-    trigger = projection.store.event(event_id)
-    return None if trigger is None else trigger.region
 
 
 def _evaluation_time(health: Health, query: Mapping[str, str]) -> datetime | Answer:

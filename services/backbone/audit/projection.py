@@ -3,22 +3,45 @@
 Every answer is ``replay.replay_events`` over stored events, so the live service, a rebuild and
 ``backbone audit replay`` give the same pathways and obligations for the same events and *t*.
 A child's answers use its ``closure`` (``store``), which gives the verdicts of the whole log.
+
+A child's judgement at *t* (its pathway and obligations) is kept and reused for a later *t'* as
+long as nothing can have changed it: no event entered its closure since (``store.version``) and
+*t'* is before the next instant at which its obligations change by time alone (``next_check``:
+a pending deadline passing, an open breach reaching level 2, an event stamped in the future
+coming into the evaluation). So the answers over all children (``breaches``, ``obligations``,
+``pathways``) re-judge only the children that changed, not the whole log on every request; an
+earlier *t* than the kept one is judged afresh.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from backbone.audit.calendar import WorkingCalendar
+from backbone.audit.notices import next_check
 from backbone.audit.pathway import Pathway
-from backbone.audit.replay import Replay, judge_and_evaluate, replay_events
+from backbone.audit.replay import Replay, replay_events
 from backbone.audit.rules import RuleSet
 from backbone.audit.sla import Obligation, Status
 from backbone.audit.store import EventStore
 
 BREACH = frozenset({Status.OPEN, Status.LATE})
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A child's pathway (``None`` before its first event) and obligations, in output order,
+    valid for every *t* in [``since``, ``until``) while the store's ``version`` of the child is
+    ``version``."""
+
+    pathway: Pathway | None
+    obligations: tuple[Obligation, ...]
+    since: datetime
+    until: datetime
+    version: tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -26,27 +49,48 @@ class Projection:
     store: EventStore
     rules: RuleSet
     calendar: WorkingCalendar
+    _judged: dict[str, Judged] = field(default_factory=dict, compare=False, repr=False)
 
     def child(self, child_ref: str, at: datetime) -> Replay:
         """The replay of the child's closure at ``at`` (other children's pathways included)."""
         return replay_events(self.store.closure(child_ref), at, self.rules, self.calendar)
 
+    def judged(self, child_ref: str, at: datetime) -> Judged:
+        """The child's pathway and obligations at ``at``, reused while they cannot differ."""
+        version = self.store.version(child_ref)
+        kept = self._judged.get(child_ref)
+        if kept is not None and kept.version == version and kept.since <= at < kept.until:
+            return kept
+        closure = self.store.closure(child_ref)
+        replay = replay_events(closure, at, self.rules, self.calendar)
+        found = [p for p in replay.pathways if p.child_ref == child_ref]
+        obligations = tuple(o for o in replay.obligations if o.child_ref == child_ref)
+        until = next_check(obligations, (event for _, event in closure), at) or _NEVER
+        judged = Judged(found[0] if found else None, obligations, at, until, version)
+        if kept is None or kept.version != version or at >= kept.since:
+            self._judged[child_ref] = judged  # an earlier t does not replace a later one
+        return judged
+
     def pathway(self, child_ref: str, at: datetime) -> Pathway | None:
         if child_ref not in self.store:
             return None
-        found = [p for p in self.child(child_ref, at).pathways if p.child_ref == child_ref]
-        return found[0] if found else None
+        return self.judged(child_ref, at).pathway
 
     def obligations(self, child_ref: str, at: datetime) -> tuple[Obligation, ...]:
-        """The child's obligations at ``at``, in output order (``replay_events`` without the
-        pathway fold)."""
-        events = (event for _, event in self.store.closure(child_ref))
-        _, obligations = judge_and_evaluate(events, at, self.rules, self.calendar)
-        return tuple(o for o in obligations if o.child_ref == child_ref)
+        """The child's obligations at ``at``, in output order."""
+        return self.judged(child_ref, at).obligations if child_ref in self.store else ()
 
-    def everything(self, at: datetime) -> Replay:
-        """The whole store at ``at``: what ``backbone audit replay`` prints for the same events."""
-        return replay_events(self.store.numbered(), at, self.rules, self.calendar)
+    def pathways(self, at: datetime) -> list[Pathway]:
+        """Every child's pathway at ``at``, by ``child_ref``: ``replay_events(...).pathways``
+        over the whole store."""
+        judged = (self.judged(child_ref, at).pathway for child_ref in sorted(self.store.children()))
+        return [pathway for pathway in judged if pathway is not None]
+
+    def all_obligations(self, at: datetime) -> list[Obligation]:
+        """Every obligation at ``at`` in output order: ``replay_events(...).obligations`` over
+        the whole store."""
+        found = [o for c in self.store.children() for o in self.judged(c, at).obligations]
+        return sorted(found, key=lambda o: o.sort_key)
 
     def breaches(
         self, at: datetime, *, region: str | None = None, agency: str | None = None
@@ -54,13 +98,14 @@ class Projection:
         """Obligations open or late at ``at`` (level ≥ 1), by the trigger's region and owner."""
         return [
             o
-            for o in self.everything(at).obligations
+            for o in self.all_obligations(at)
             if o.status in BREACH
             and (agency is None or o.owed_by == agency)
-            and (region is None or self._region(o) == region)
+            and (region is None or self.region(o) == region)
         ]
 
-    def _region(self, obligation: Obligation) -> str | None:
+    def region(self, obligation: Obligation) -> str | None:
+        """The region of the obligation's trigger event."""
         trigger = self.store.event(obligation.trigger_event_id)
         return None if trigger is None else trigger.region
 

@@ -58,6 +58,9 @@ class EventStore:
         self._by_id: dict[str, Stored] = {}
         self._by_child: dict[str, list[Stored]] = {}
         self._issued: dict[str, list[Event]] = {}  # referral_id -> its ReferralIssued events
+        self._naming: dict[str, set[str]] = {}  # referral_id -> children whose events name it
+        self._changes: dict[str, int] = {}  # child_ref -> events added to its closure
+        self._generation = 0  # clears
 
     def admission(self, event: Event, digest: bytes) -> Admission:
         known = self._by_id.get(event.event_id)
@@ -74,8 +77,14 @@ class EventStore:
         stored = Stored(kept, digest, len(self._by_id) + 1)
         self._by_id[event.event_id] = stored
         self._by_child.setdefault(event.child_ref, []).append(stored)
-        if event.event_type == "ReferralIssued" and event.referral_id is not None:
-            self._issued.setdefault(event.referral_id, []).append(stored.event)
+        changed = {event.child_ref}
+        if event.referral_id is not None:
+            self._naming.setdefault(event.referral_id, set()).add(event.child_ref)
+            if event.event_type == "ReferralIssued":
+                self._issued.setdefault(event.referral_id, []).append(stored.event)
+                changed |= self._naming[event.referral_id]
+        for child_ref in changed:
+            self._changes[child_ref] = self._changes.get(child_ref, 0) + 1
         return stored
 
     def load(self, chunks: Iterable[bytes]) -> None:
@@ -90,10 +99,17 @@ class EventStore:
         self._by_id.clear()
         self._by_child.clear()
         self._issued.clear()
+        self._naming.clear()
+        self._changes.clear()
+        self._generation += 1
 
     def event(self, event_id: str) -> Event | None:
         stored = self._by_id.get(event_id)
         return None if stored is None else stored.event
+
+    def version(self, child_ref: str) -> tuple[int, int]:
+        """Changes whenever an event enters the child's ``closure`` (or the store is cleared)."""
+        return (self._generation, self._changes.get(child_ref, 0))
 
     def children(self) -> list[str]:
         return list(self._by_child)

@@ -1,0 +1,120 @@
+"""The live projection keeps each child's judgement and reuses it while nothing can have changed it:
+its answers are those of a fresh replay of the whole store at every time, whatever the order of
+queries and arrivals."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+
+import pytest
+from audit_events import CENTRE, NGO, POLICE, calendar, event, national_rules
+
+from backbone.audit.notices import breach_moment
+from backbone.audit.projection import Projection
+from backbone.audit.replay import Replay, replay_events
+from backbone.audit.store import EventStore
+from backbone.domain.events import Event
+from backbone.scenario.synthetic import synthetic_events
+
+START = datetime(2026, 12, 7, 9, tzinfo=UTC)
+TICK = timedelta(microseconds=1)
+
+
+def _crossing() -> list[Event]:
+    """Referral ids shared across children: a later issue by another child changes the verdicts
+    of a child that named the id (duplicate_referral, child_mismatch)."""
+    return [
+        event("ReferralReceived", "2026-12-15T10:00:00+05:00", NGO, child="x-3", referral="xr-1"),
+        event(
+            "ReferralIssued",
+            "2026-12-11T16:00:00+05:00",
+            POLICE,
+            child="x-1",
+            referral="xr-1",
+            recipients=[NGO],
+            kind="victim_services",
+        ),
+        event(
+            "ReferralIssued",
+            "2026-12-12T10:00:00+05:00",
+            POLICE,
+            child="x-2",
+            referral="xr-1",
+            recipients=[CENTRE],
+            kind="placement",
+        ),
+        event("ReferralReceived", "2026-12-14T10:00:00+05:00", NGO, child="x-1", referral="xr-1"),
+    ]
+
+
+def _fresh(store: EventStore, at: datetime) -> Replay:
+    return replay_events(store.numbered(), at, national_rules(), calendar())
+
+
+def _moments(replay: Replay, events: list[Event]) -> list[datetime]:
+    """The instants where an answer can change by time alone, and their neighbours."""
+    edges = [e.occurred_at for e in events]
+    for o in replay.obligations:
+        edges += [o.deadline, breach_moment(o, 1), breach_moment(o, 2)]
+    return [t + d for t in edges for d in (-TICK, timedelta(0), TICK)]
+
+
+def _agrees(projection: Projection, at: datetime) -> None:
+    fresh = _fresh(projection.store, at)
+    assert projection.all_obligations(at) == list(fresh.obligations)
+    assert projection.pathways(at) == list(fresh.pathways)
+    breached = [o for o in fresh.obligations if o.status.value in ("open", "late")]
+    assert projection.breaches(at) == breached
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_kept_judgements_answer_as_a_fresh_replay_at_every_time_and_arrival(seed: int) -> None:
+    rng = random.Random(seed)
+    events = [*synthetic_events(12, seed, start=START, invalid_fraction=0.3), *_crossing()]
+    rng.shuffle(events)
+    projection = Projection(EventStore(), national_rules(), calendar())
+    cut = sorted(rng.sample(range(1, len(events)), 4))
+    for lo, hi in pairwise([0, *cut, len(events)]):
+        for e in events[lo:hi]:
+            projection.store.add(e, e.event_id.encode())
+        stored = events[:hi]
+        late = max(e.occurred_at for e in stored) + timedelta(days=400)
+        edges = _moments(_fresh(projection.store, late), stored)
+        moments = sorted(rng.sample(edges, min(len(edges), 40)))
+        # Mostly forward in time, as a console polls, with some queries back in time.
+        asked = [*moments, *rng.sample(moments, 8), late]
+        for at in asked:
+            _agrees(projection, at)
+
+
+def test_a_child_is_judged_again_only_when_its_closure_changed_or_its_window_ended() -> None:
+    judged: list[str] = []
+
+    class Watched(EventStore):
+        def closure(self, child_ref: str) -> list[tuple[int, Event]]:
+            judged.append(child_ref)
+            return super().closure(child_ref)
+
+    story = _crossing()
+    projection = Projection(Watched(), national_rules(), calendar())
+    for e in (story[0], story[1], story[3]):  # x-3 and x-1
+        projection.store.add(e, e.event_id.encode())
+    at = datetime.fromisoformat("2026-12-16T06:00:00+05:00")
+    projection.all_obligations(at)
+    assert sorted(judged) == ["x-1", "x-3"]
+    judged.clear()
+    projection.all_obligations(at + timedelta(minutes=1))
+    projection.pathways(at + timedelta(minutes=2))
+    assert judged == []  # nothing arrived, no deadline passed
+    projection.store.add(story[2], story[2].event_id.encode())  # x-2 issues xr-1 again
+    projection.breaches(at + timedelta(minutes=3))
+    assert sorted(judged) == ["x-1", "x-2", "x-3"]  # x-1 and x-3 name xr-1; x-2 is new
+    judged.clear()
+    far = at + timedelta(days=90)  # x-1's open decision has reached level 2
+    projection.breaches(far)
+    assert judged == ["x-1"]  # x-2 and x-3 owe nothing: their judgements hold for ever
+    judged.clear()
+    projection.breaches(far + timedelta(days=1))
+    assert judged == []
