@@ -166,7 +166,7 @@ def flagged(start: datetime, timeout: float = SETTLE_TIMEOUT) -> list[dict[str, 
     deadline = time.monotonic() + timeout
     while True:
         try:
-            answer = client.breaches(region="turkestan")
+            answer = client.breaches()
         except AuditUnreachable:
             answer = None
         if answer is not None and answer.status == 200:

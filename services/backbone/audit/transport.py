@@ -95,7 +95,9 @@ class _Consumer(faust_aiokafka.Consumer):
         """faust's fetcher calls this for every record, as ``wait_first(callback(message),
         suspend_flow.wait())``: the hand-off raced against a rebalance. The hand-off runs inline
         up to its first suspension; if it finished, it won (the others are closed unstarted),
-        else its rest is raced as faust does. Any other call goes to faust as it is."""
+        else its rest is raced as faust does, in another task (faust's hand-off, the conductor's
+        ``on_message``, holds nothing bound to its task across that suspension: no timeout
+        scope, no task-local state). Any other call goes to faust as it is."""
         first, *others = coros
         if timeout is not None or not asyncio.iscoroutine(first) or self.should_stop:
             return await super().wait_first(*coros, timeout=timeout)
