@@ -9,16 +9,17 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 import pytest
-from audit_events import CENTRE, NGO, POLICE, calendar, event, national_rules
+from audit_events import CENTRE, HOTLINE, NGO, POLICE, calendar, event, national_rules
 
 from backbone.audit.notices import breach_moment
 from backbone.audit.projection import Projection
 from backbone.audit.replay import Replay, replay_events
-from backbone.audit.store import EventStore
+from backbone.audit.store import EventStore, chunk, table_entry
 from backbone.domain.events import Event
 from backbone.scenario.synthetic import synthetic_events
 
 START = datetime(2026, 12, 7, 9, tzinfo=UTC)
+OFFSET_CHANGE = datetime(2024, 2, 26, 9, tzinfo=UTC)
 TICK = timedelta(microseconds=1)
 
 
@@ -69,10 +70,14 @@ def _agrees(projection: Projection, at: datetime) -> None:
     assert projection.breaches(at) == breached
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_kept_judgements_answer_as_a_fresh_replay_at_every_time_and_arrival(seed: int) -> None:
+# The second start puts deadlines and level-2 moments across Almaty's offset change (+06 -> +05
+# on 2024-03-01), where an hour of local wall clock is repeated.
+@pytest.mark.parametrize(("seed", "start"), [(1, START), (2, START), (3, OFFSET_CHANGE)])
+def test_kept_judgements_answer_as_a_fresh_replay_at_every_time_and_arrival(
+    seed: int, start: datetime
+) -> None:
     rng = random.Random(seed)
-    events = [*synthetic_events(12, seed, start=START, invalid_fraction=0.3), *_crossing()]
+    events = [*synthetic_events(12, seed, start=start, invalid_fraction=0.3), *_crossing()]
     rng.shuffle(events)
     projection = Projection(EventStore(), national_rules(), calendar())
     cut = sorted(rng.sample(range(1, len(events)), 4))
@@ -118,3 +123,40 @@ def test_a_child_is_judged_again_only_when_its_closure_changed_or_its_window_end
     judged.clear()
     projection.breaches(far + timedelta(days=1))
     assert judged == []
+
+
+def test_level_two_comes_when_the_evaluation_says_also_across_an_offset_change() -> None:
+    """A hotline alert due in an hour, raised 22:30 (+06) the evening before Almaty moved to +05:
+    deadline 17:30Z, level 2 after 18:30Z (an hour later in real time, not on the wall clock)."""
+    alert = event(
+        "ReferralIssued",
+        "2024-02-29T22:30:00+06:00",
+        HOTLINE,
+        child="h-1",
+        referral="hr-1",
+        recipients=[POLICE],
+        kind="hotline_alert",
+    )
+    projection = Projection(EventStore(), national_rules(), calendar())
+    projection.store.add(alert, alert.event_id.encode())
+    level_two = datetime(2024, 2, 29, 18, 30, tzinfo=UTC)
+    (first,) = projection.obligations("h-1", level_two - timedelta(minutes=45))
+    assert (first.status.value, first.level) == ("open", 1)
+    assert breach_moment(first, 2) == level_two
+    for at in (level_two, level_two + TICK, level_two + timedelta(minutes=30)):
+        _agrees(projection, at)
+    assert [o.level for o in projection.breaches(level_two + TICK)] == [2]
+
+
+def test_a_reloaded_store_is_judged_afresh_even_where_its_counts_are_the_same() -> None:
+    """After recovery the store is cleared and reloaded: a child with as many events as before
+    but other ones must not get the judgement kept from before."""
+    _, issued, _, received = _crossing()  # both of x-1
+    projection = Projection(EventStore(), national_rules(), calendar())
+    projection.store.add(received, received.event_id.encode())
+    at = datetime.fromisoformat("2026-12-16T06:00:00+05:00")
+    projection.pathways(at)
+    projection.store.clear()
+    projection.store.load([chunk([table_entry(issued, issued.event_id.encode())])])
+    _agrees(projection, at)
+    assert projection.obligations("x-1", at)[0].trigger_event_id == issued.event_id

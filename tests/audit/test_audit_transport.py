@@ -170,3 +170,21 @@ def test_a_hand_off_that_waits_and_then_finishes_wins_the_race() -> None:
         return list(result.results)
 
     assert asyncio.run(main()) == ["delivered"]
+
+
+def test_a_hand_off_that_fails_inline_leaves_no_race_half_made() -> None:
+    async def main() -> None:
+        consumer = _consumer()
+
+        async def hand_off() -> None:
+            raise ValueError("undecodable")
+
+        async def rebalance() -> None:
+            return None
+
+        suspended = rebalance()
+        with pytest.raises(ValueError, match="undecodable"):
+            await consumer.wait_first(hand_off(), suspended)
+        assert suspended.cr_frame is None  # closed, not left to warn "never awaited"
+
+    asyncio.run(main())

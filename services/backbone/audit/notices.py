@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -104,9 +104,13 @@ def notices(obligations: Iterable[Obligation], emitted: Emitted) -> list[Notice]
 
 
 def breach_moment(obligation: Obligation, level: int) -> datetime:
-    """When the obligation reached ``level``: its deadline *D*, or *D* + (*D* - *T*) for 2."""
-    deadline = obligation.deadline
-    return deadline if level == 1 else deadline + (deadline - obligation.triggered_at)
+    """When the obligation reached ``level``: its deadline *D*, or *D* + (*D* - *T*) for 2, in
+    UTC (as ``sla.evaluate`` counts: on a zone's wall clock an hour would be lost or repeated
+    where the span crosses an offset change, such as Almaty's on 2024-03-01)."""
+    deadline = obligation.deadline.astimezone(UTC)
+    if level == 1:
+        return deadline
+    return deadline + (deadline - obligation.triggered_at.astimezone(UTC))
 
 
 def next_check(
@@ -120,7 +124,7 @@ def next_check(
     moments = [e.occurred_at for e in events if e.occurred_at > now]
     for o in obligations:
         if o.status is Status.PENDING:
-            moments.append(o.deadline + _JUST_AFTER)
+            moments.append(breach_moment(o, 1) + _JUST_AFTER)
         elif o.status is Status.OPEN and o.level == 1:
             moments.append(breach_moment(o, 2) + _JUST_AFTER)
     return min(moments, default=None)

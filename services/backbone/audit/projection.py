@@ -8,9 +8,12 @@ A child's judgement at *t* (its pathway and obligations) is kept and reused for 
 long as nothing can have changed it: no event entered its closure since (``store.version``) and
 *t'* is before the next instant at which its obligations change by time alone (``next_check``:
 a pending deadline passing, an open breach reaching level 2, an event stamped in the future
-coming into the evaluation). So the answers over all children (``breaches``, ``obligations``,
-``pathways``) re-judge only the children that changed, not the whole log on every request; an
-earlier *t* than the kept one is judged afresh.
+coming into the evaluation; all in UTC). So the answers over all children (``breaches``,
+``obligations``, ``pathways``) re-judge only the children that changed, not the whole log on
+every request. A *t* outside the kept window is judged afresh, and that judgement is kept
+instead: a query far in the past or the future costs the next query at the present one
+re-judgement of the children it touched. ``tests/audit/test_audit_judged.py`` compares the kept
+answers with fresh replays at every instant where an answer can change, and around it.
 """
 
 from __future__ import annotations
@@ -67,8 +70,7 @@ class Projection:
         obligations = tuple(o for o in replay.obligations if o.child_ref == child_ref)
         until = next_check(obligations, (event for _, event in closure), at) or _NEVER
         judged = Judged(found[0] if found else None, obligations, at, until, version)
-        if kept is None or kept.version != version or at >= kept.since:
-            self._judged[child_ref] = judged  # an earlier t does not replace a later one
+        self._judged[child_ref] = judged  # the latest judged is kept, whatever its t
         return judged
 
     def pathway(self, child_ref: str, at: datetime) -> Pathway | None:

@@ -101,13 +101,21 @@ class _Consumer(faust_aiokafka.Consumer):
         first, *others = coros
         if timeout is not None or not asyncio.iscoroutine(first) or self.should_stop:
             return await super().wait_first(*coros, timeout=timeout)
-        rest = started(first)
+        try:
+            rest = started(first)
+        except BaseException:
+            _close(others)
+            raise
         if rest is not None:
             return await super().wait_first(rest, *others)
-        for other in others:
-            if asyncio.iscoroutine(other):
-                other.close()
+        _close(others)
         return WaitResults([first], [None], False)
+
+
+def _close(unstarted: list[Any]) -> None:
+    for other in unstarted:
+        if asyncio.iscoroutine(other):
+            other.close()
 
 
 class _Transport(faust_aiokafka.Transport):
