@@ -4,9 +4,8 @@ fastavro reads through a stream: two calls for every string, a dispatch on the s
 value. For the envelope's header and readers and for the payloads, ``compile_reader`` instead
 builds, once per schema, one small closure per schema node that reads the bytes in place as the
 schema lays them out: a record reader holds its fields' readers, a union its branches', an array
-its items'. A record reads its commonest fields (strings, optional strings, fixed) in its own
-loop, and an array of strings its items, because there a call would cost more than the read. No
-source text is generated: no ``compile``, ``exec`` or ``eval``.
+its items'. A record reads fixed fields and the null branch of optional fields in its own loop.
+No source text is generated: no ``compile``, ``exec`` or ``eval``.
 
 A reader takes the layout writers produce: varints of at most 63 bits, union branches and
 booleans in one byte, array blocks with positive counts, lengths inside the buffer. Anything else
@@ -25,8 +24,8 @@ from typing import Any
 Reader = Callable[[bytes, int], tuple[Any, int]]
 
 _INT_RANGE = range(-(2**31), 2**31)
-# How a record reads a field: in its own loop (the first three), or by the field's reader.
-_STRING, _OPTIONAL_STRING, _FIXED, _OPTIONAL, _CALL = range(5)
+# How a record reads a field: in its own loop (the first two), or by the field's reader.
+_FIXED, _OPTIONAL, _CALL = range(3)
 
 
 class _Unusual(Exception):
@@ -103,37 +102,7 @@ def _record(schema: Mapping[str, Any]) -> Reader:
         end = len(data)
         record = template.copy()
         for name, kind, argument in fields:
-            if kind == _STRING:
-                size = data[pos]
-                if size & 0x81:  # more than one byte, or negative
-                    size, pos = _length(data, pos)
-                else:
-                    size >>= 1
-                    pos += 1
-                stop = pos + size
-                if stop > end:
-                    raise _Unusual
-                record[name] = data[pos:stop].decode()
-                pos = stop
-            elif kind == _OPTIONAL_STRING:
-                branch = data[pos]
-                if branch == 0:  # null: the template's None stays
-                    pos += 1
-                    continue
-                if branch != 2:
-                    raise _Unusual
-                size = data[pos + 1]
-                if size & 0x81:
-                    size, pos = _length(data, pos + 1)
-                else:
-                    size >>= 1
-                    pos += 2
-                stop = pos + size
-                if stop > end:
-                    raise _Unusual
-                record[name] = data[pos:stop].decode()
-                pos = stop
-            elif kind == _FIXED:
+            if kind == _FIXED:
                 stop = pos + argument
                 if stop > end:
                     raise _Unusual
@@ -157,11 +126,7 @@ def _record(schema: Mapping[str, Any]) -> Reader:
 def _field(schema: Any) -> tuple[int, Any]:
     """How a record reads a field of ``schema``: one of the kinds above, and its argument."""
     node = _node(schema)
-    if node == "string":
-        return _STRING, None
     if isinstance(node, list) and len(node) == 2 and _node(node[0]) == "null":
-        if _node(node[1]) == "string":
-            return _OPTIONAL_STRING, None
         return _OPTIONAL, _reader(node[1])
     if isinstance(node, Mapping) and node["type"] == "fixed":
         return _FIXED, int(node["size"])
@@ -184,19 +149,13 @@ def _union(branches: list[Any]) -> Reader:
 
 
 def _array(schema: Mapping[str, Any]) -> Reader:
-    if _node(schema["items"]) == "string":
-        return _read_strings
     item = _reader(schema["items"])
 
     def read_array(data: bytes, pos: int) -> tuple[list[Any], int]:
         items: list[Any] = []
         while True:
-            count = data[pos]
-            if count & 0x81:  # a negative count comes with a byte size: fastavro's
-                count, pos = _length(data, pos)
-            else:
-                count >>= 1
-                pos += 1
+            # A negative count comes with a byte size: fastavro's.
+            count, pos = _read_length(data, pos)
             if not count:
                 return items, pos
             # A count beyond the bytes left is a zero-size item type or bad bytes: fastavro's.
@@ -264,9 +223,17 @@ def _read_int(data: bytes, pos: int) -> tuple[int, int]:
     return value, pos
 
 
-def _read_bytes(data: bytes, pos: int) -> tuple[bytes, int]:
+def _read_length(data: bytes, pos: int) -> tuple[int, int]:
+    """A length or block count: one byte, else a varint of at least 0."""
     size = data[pos]
     if size & 0x81:  # more than one byte, or negative
+        return _length(data, pos)
+    return size >> 1, pos + 1
+
+
+def _read_bytes(data: bytes, pos: int) -> tuple[bytes, int]:
+    size = data[pos]
+    if size & 0x81:  # not one byte: as ``_read_length``, not called for speed
         size, pos = _length(data, pos)
     else:
         size >>= 1
@@ -280,35 +247,6 @@ def _read_bytes(data: bytes, pos: int) -> tuple[bytes, int]:
 def _read_string(data: bytes, pos: int) -> tuple[str, int]:
     value, pos = _read_bytes(data, pos)
     return value.decode(), pos
-
-
-def _read_strings(data: bytes, pos: int) -> tuple[list[str], int]:
-    """An array of strings: ``read_array`` with the string read in its loop."""
-    end = len(data)
-    items: list[str] = []
-    while True:
-        count = data[pos]
-        if count & 0x81:
-            count, pos = _length(data, pos)
-        else:
-            count >>= 1
-            pos += 1
-        if not count:
-            return items, pos
-        if count > end - pos:
-            raise _Unusual
-        for _ in range(count):
-            size = data[pos]
-            if size & 0x81:
-                size, pos = _length(data, pos)
-            else:
-                size >>= 1
-                pos += 1
-            stop = pos + size
-            if stop > end:
-                raise _Unusual
-            items.append(data[pos:stop].decode())
-            pos = stop
 
 
 def _long(data: bytes, pos: int) -> tuple[int, int]:
