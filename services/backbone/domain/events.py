@@ -189,69 +189,52 @@ def parse_event(obj: Any) -> Event:
     if missing:
         raise MalformedEvent(problems + missing)
     return checked_event(
-        event_id=obj["event_id"],
-        event_type=obj["event_type"],
-        occurred_at=obj["occurred_at"],
-        producer=obj["producer"],
-        child_ref=obj["child_ref"],
-        recipients=obj["recipients"],
-        region=obj["region"],
-        attributes=obj["attributes"],
-        referral_id=obj.get("referral_id"),
-        causation_id=obj.get("causation_id"),
-        correlation_id=obj.get("correlation_id"),
-        payload=obj.get("payload"),
-        problems=problems,
+        obj, attributes=obj["attributes"], payload=obj.get("payload"), problems=problems
     )
 
 
 def checked_event(
+    fields: Mapping[str, Any],
     *,
-    event_id: Any,
-    event_type: Any,
-    occurred_at: Any,
-    producer: Any,
-    child_ref: Any,
-    recipients: Any,
-    region: Any,
     attributes: Any,
-    referral_id: Any = None,
-    causation_id: Any = None,
-    correlation_id: Any = None,
     payload: Any = None,
     problems: list[str] | None = None,
 ) -> Event:
-    """The ``Event`` of one event's values in their JSON types, after every check of section 3.
+    """The ``Event`` of one event's values in their JSON types, after every check of section 3:
+    the header keys from ``fields``, the attributes as a JSON object and the payload.
 
-    The keys' presence is the caller's to check (``parse_event`` does it for a JSON object; an
-    Avro header has every required key by its schema). ``problems`` already found come first in
-    the ``MalformedEvent`` raised if any check fails.
+    The required keys' presence is the caller's to check (``parse_event`` does it for a JSON
+    object; an Avro header has every key by its schema); an optional key may be absent.
+    ``problems`` already found come first in the ``MalformedEvent`` raised if any check fails.
     """
     problems = [] if problems is None else problems
-    canonical_id = _uuid(event_id)
+    canonical_id = _uuid(fields["event_id"])
     if canonical_id is None:
         problems.append("event_id: must be a UUID")
+    event_type = fields["event_type"]
     if not isinstance(event_type, str) or event_type not in CATALOGUE:
         problems.append("event_type: unknown event type")
         event_type = None
-    occurred = _time(occurred_at)
+    occurred = _time(fields["occurred_at"])
     if isinstance(occurred, str):
         problems.append(f"occurred_at: {occurred}")
+    producer, region = fields["producer"], fields["region"]
     if not is_agency_id(producer):
         problems.append("producer: not an agency id <type>.<region>[.<name>]")
-    child_token = _token("child_ref", child_ref, problems)
+    child_token = _token("child_ref", fields["child_ref"], problems)
     if not isinstance(region, str) or not REGION.match(region):
         problems.append("region: must be a region id in [a-z0-9-]")
+    recipients = fields["recipients"]
     if not isinstance(recipients, list) or not all(map(is_agency_id, recipients)):
         problems.append("recipients: must be an array of agency ids")
         recipients = []
     elif len(set(recipients)) != len(recipients):
         problems.append("recipients: lists an agency twice")
-    referral_token = None
+    referral_id, referral_token = fields.get("referral_id"), None
     if referral_id is not None:
         referral_token = _token("referral_id", referral_id, problems)
-    causation = _optional_uuid("causation_id", causation_id, problems)
-    correlation = _optional_uuid("correlation_id", correlation_id, problems)
+    causation = _optional_uuid("causation_id", fields.get("causation_id"), problems)
+    correlation = _optional_uuid("correlation_id", fields.get("correlation_id"), problems)
     if payload is not None and not isinstance(payload, dict):
         problems.append("payload: must be an object")
 

@@ -55,20 +55,7 @@ def event_from_header(header: dict[str, Any], payload: dict[str, Any] | None) ->
     if len(names) != len(records) or names != sorted(names):
         raise HeaderInvalid("attributes: names must be sorted and unique")
     try:
-        event = checked_event(
-            event_id=header["event_id"],
-            event_type=header["event_type"],
-            occurred_at=header["occurred_at"],
-            producer=header["producer"],
-            child_ref=header["child_ref"],
-            recipients=header["recipients"],
-            region=header["region"],
-            attributes=attributes,
-            referral_id=header["referral_id"],
-            causation_id=header["causation_id"],
-            correlation_id=header["correlation_id"],
-            payload=payload,
-        )
+        event = checked_event(header, attributes=attributes, payload=payload)
     except MalformedEvent as error:
         raise HeaderInvalid("; ".join(map(_safe, error.problems))) from None
     if event.event_id != header["event_id"]:
