@@ -17,13 +17,14 @@ are recovered after a start, pathway and breaches answer 503. Nothing served hol
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from backbone.audit.calendar import parse_instant
 from backbone.audit.projection import Projection
+from backbone.audit.sla import Obligation
 
 Answer = tuple[int, dict[str, Any]]
 
@@ -72,26 +73,28 @@ def pathway(
 
 
 def breaches(projection: Projection, health: Health, query: Mapping[str, str]) -> Answer:
-    at = _evaluation_time(health, query)
-    if not isinstance(at, datetime):
-        return at
-    region, agency = query.get("region") or None, query.get("agency") or None
-    found = projection.breaches(at, region=region, agency=agency)
-    return 200, {"as_of": at.isoformat(), "breaches": [o.to_json() for o in found]}
+    return _obligations(projection, health, query, "breaches", projection.breaches)
 
 
 def obligations(projection: Projection, health: Health, query: Mapping[str, str]) -> Answer:
+    return _obligations(projection, health, query, "obligations", projection.all_obligations)
+
+
+def _obligations(
+    projection: Projection,
+    health: Health,
+    query: Mapping[str, str],
+    name: str,
+    select: Callable[..., list[Obligation]],
+) -> Answer:
+    """``{"as_of": t, name: [...]}``: what ``select`` finds at the query's time, region and
+    agency."""
     at = _evaluation_time(health, query)
     if not isinstance(at, datetime):
         return at
     region, agency = query.get("region") or None, query.get("agency") or None
-    found = [
-        o.to_json()
-        for o in projection.all_obligations(at)
-        if (agency is None or o.owed_by == agency)
-        and (region is None or projection.region(o) == region)
-    ]
-    return 200, {"as_of": at.isoformat(), "obligations": found}
+    found = select(at, region=region, agency=agency)
+    return 200, {"as_of": at.isoformat(), name: [o.to_json() for o in found]}
 
 
 def children(projection: Projection, health: Health, query: Mapping[str, str]) -> Answer:

@@ -88,23 +88,26 @@ class Projection:
         judged = (self.judged(child_ref, at).pathway for child_ref in sorted(self.store.children()))
         return [pathway for pathway in judged if pathway is not None]
 
-    def all_obligations(self, at: datetime) -> list[Obligation]:
-        """Every obligation at ``at`` in output order: ``replay_events(...).obligations`` over
-        the whole store."""
-        found = [o for c in self.store.children() for o in self.judged(c, at).obligations]
+    def all_obligations(
+        self, at: datetime, *, region: str | None = None, agency: str | None = None
+    ) -> list[Obligation]:
+        """Every obligation at ``at`` in output order (``replay_events(...).obligations`` over
+        the whole store), or those of the trigger's ``region`` and owed by ``agency``."""
+        found = [
+            o
+            for c in self.store.children()
+            for o in self.judged(c, at).obligations
+            if (agency is None or o.owed_by == agency)
+            and (region is None or self.region(o) == region)
+        ]
         return sorted(found, key=lambda o: o.sort_key)
 
     def breaches(
         self, at: datetime, *, region: str | None = None, agency: str | None = None
     ) -> list[Obligation]:
         """Obligations open or late at ``at`` (level ≥ 1), by the trigger's region and owner."""
-        return [
-            o
-            for o in self.all_obligations(at)
-            if o.status in BREACH
-            and (agency is None or o.owed_by == agency)
-            and (region is None or self.region(o) == region)
-        ]
+        found = self.all_obligations(at, region=region, agency=agency)
+        return [o for o in found if o.status in BREACH]
 
     def region(self, obligation: Obligation) -> str | None:
         """The region of the obligation's trigger event."""
