@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from backbone.broker import local, topology
-from backbone.broker.settings import KafkaSettings
+from backbone.broker import local, strimzi, topology
+from backbone.broker.settings import admin_settings
 
 
 def register(subparsers: Any) -> None:
@@ -78,10 +79,19 @@ def register_topology(subparsers: Any) -> None:
         action = actions.add_parser(name, help=text)
         action.add_argument("--file", type=Path, default=topology.DEFAULT_FILE)
         action.set_defaults(func=func)
+    export = actions.add_parser(
+        "export", help="write the topology as Strimzi KafkaTopic and KafkaUser resources (YAML)"
+    )
+    export.add_argument("--file", type=Path, default=topology.DEFAULT_FILE)
+    export.add_argument("--format", choices=["strimzi"], required=True)
+    export.add_argument("--cluster", required=True, help="the Strimzi Kafka resource's name")
+    export.add_argument("--brokers", type=int, default=3, help="brokers in that cluster (3)")
+    export.add_argument("--out", type=Path, help="write here instead of standard output")
+    export.set_defaults(func=_topology_export)
 
 
 def _topology_apply(args: argparse.Namespace) -> int:
-    counts = topology.apply(KafkaSettings.local_admin(), topology.load(args.file))
+    counts = topology.apply(admin_settings(), topology.load(args.file))
     print(json.dumps(counts))
     return 0
 
@@ -111,4 +121,17 @@ def _topology_show(args: argparse.Namespace) -> int:
             indent=2,
         )
     )
+    return 0
+
+
+def _topology_export(args: argparse.Namespace) -> int:
+    try:
+        text = strimzi.export(topology.load(args.file), args.cluster, args.brokers)
+    except (topology.TopologyError, ValueError) as error:
+        print(json.dumps({"error": str(error)}), file=sys.stderr)
+        return 2
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text)
     return 0

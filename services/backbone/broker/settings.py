@@ -94,3 +94,11 @@ def local_client_port() -> int:
 
 def local_controller_port() -> int:
     return int(os.environ.get("BACKBONE_KAFKA_CONTROLLER_PORT", DEFAULT_CONTROLLER_PORT))
+
+
+def admin_settings() -> KafkaSettings:
+    """The operator's principal: ``KAFKA_*`` when ``KAFKA_USERNAME`` is set (a remote cluster, the
+    compose file's provision service), else the local broker's super user."""
+    if os.environ.get("KAFKA_USERNAME"):
+        return KafkaSettings.from_env()
+    return KafkaSettings.local_admin()

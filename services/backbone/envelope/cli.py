@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from backbone.broker.settings import KafkaSettings
+from backbone.broker.settings import KafkaSettings, admin_settings
 from backbone.cli_args import agency_id, instant, print_json
 from backbone.domain.agencies import AgencyId
 from backbone.envelope import administration
@@ -194,9 +193,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def _kafka() -> KafkaSettings:
     """The principal from ``KAFKA_*`` if ``KAFKA_USERNAME`` is set, else the local admin."""
-    if os.environ.get("KAFKA_USERNAME"):
-        return KafkaSettings.from_env()
-    return KafkaSettings.local_admin()
+    return admin_settings()
 
 
 def _fail(message: str) -> int:
