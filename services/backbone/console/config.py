@@ -3,6 +3,8 @@
 ``BACKBONE_CONSOLE_PORT``           its port on 127.0.0.1 (6090)
 ``BACKBONE_AUDIT_URL``              the live audit's API (``http://127.0.0.1:<BACKBONE_AUDIT_PORT>``)
 ``BACKBONE_CONSOLE_POLL_SECONDS``   how often an open board asks for new breaches (5)
+``BACKBONE_CONSOLE_HOSTS``          host names the console answers besides 127.0.0.1 and localhost,
+                                    comma-separated (the name a reverse proxy forwards)
 
 The console's own state (users, sessions, the secret key) lives in ``<run dir>/console/``,
 readable by its owner only. The secret key is generated there on the first start and never
@@ -34,6 +36,11 @@ def default_poll_seconds() -> float:
     return float(os.environ.get("BACKBONE_CONSOLE_POLL_SECONDS", "5"))
 
 
+def default_public_hosts() -> tuple[str, ...]:
+    hosts = os.environ.get("BACKBONE_CONSOLE_HOSTS", "")
+    return tuple(h.strip() for h in hosts.split(",") if h.strip())
+
+
 def default_state_dir() -> Path:
     return run_dir() / "console"
 
@@ -45,6 +52,7 @@ class ConsoleSettings:
     port: int = 6090
     poll_seconds: float = 5.0
     quarantine_topic: str = REJECTED_TOPIC
+    public_hosts: tuple[str, ...] = ()
 
     @classmethod
     def from_environment(cls, **overrides: object) -> ConsoleSettings:
@@ -53,6 +61,7 @@ class ConsoleSettings:
             "audit_url": default_url(),
             "port": default_port(),
             "poll_seconds": default_poll_seconds(),
+            "public_hosts": default_public_hosts(),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -42,7 +42,7 @@ def django_settings(config: ConsoleSettings) -> dict[str, Any]:
     return {
         "DEBUG": False,
         "SECRET_KEY": load_secret_key(config.secret_file),
-        "ALLOWED_HOSTS": ["127.0.0.1", "localhost"],
+        "ALLOWED_HOSTS": ["127.0.0.1", "localhost", *config.public_hosts],
         "INSTALLED_APPS": [
             "django.contrib.auth",
             "django.contrib.contenttypes",

@@ -2,7 +2,8 @@
 
 It runs as the Kafka principal ``intake`` (write ``referral.events.v1`` and
 ``referral.rejected.v1``, read ``keys.directory.v1``), trusts the root key of the keystore
-(``BACKBONE_KEYSTORE``: only ``root/root.pub`` is read), and listens on 127.0.0.1.
+(``BACKBONE_KEYSTORE``: only ``root/root.pub`` is read), and listens on 127.0.0.1 (or
+``BACKBONE_BIND_HOST``).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from backbone.intake.admission import Admission
 from backbone.intake.app import make_app
 from backbone.intake.live_directory import LiveDirectory
 from backbone.intake.publisher import KafkaPublisher
-from backbone.intake.settings import HOST, IntakeSettings
+from backbone.intake.settings import IntakeSettings
 from backbone.logs import configure
+from backbone.network import bind_host
 from backbone.runtime.context import ServiceContext
 from backbone.runtime.metrics import serve_from_env
 
@@ -64,8 +66,9 @@ def _serve(args: argparse.Namespace) -> int:
         accepted.close()
 
     app.on_cleanup.append(close)
-    log.info("intake_listening", host=HOST, port=settings.port, certificates=keys.certificates)
-    web.run_app(app, host=HOST, port=settings.port, access_log=None, print=None)
+    host = bind_host()  # behind a TLS-terminating reverse proxy in any real deployment
+    log.info("intake_listening", host=host, port=settings.port, certificates=keys.certificates)
+    web.run_app(app, host=host, port=settings.port, access_log=None, print=None)
     return 0
 
 

@@ -1,6 +1,6 @@
 """The intake's settings, read from the environment once at start (no secrets here).
 
-``BACKBONE_INTAKE_PORT``               listening port on 127.0.0.1 (default 6080)
+``BACKBONE_INTAKE_PORT``               listening port (default 6080) on ``BACKBONE_BIND_HOST``
 ``BACKBONE_INTAKE_DB``                 the accepted-events database (default run_dir()/intake/)
 ``BACKBONE_INTAKE_MAX_BYTES``          largest envelope accepted (default 1,000,000: under the
                                        broker's default message size limit)
@@ -21,7 +21,6 @@ from backbone.paths import run_dir
 
 DEFAULT_PORT = 6080
 DEFAULT_MAX_ENVELOPE_BYTES = 1_000_000
-HOST = "127.0.0.1"  # behind a TLS-terminating reverse proxy in any real deployment
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from faust.worker import Worker
 
 from backbone.broker.settings import KafkaSettings
 from backbone.logs import configure, get_logger
+from backbone.network import bind_host
 from backbone.paths import private_dir, run_dir
 from backbone.runtime.metrics import serve_from_env
 
@@ -61,7 +62,7 @@ def make_app(
         "broker_session_timeout": 10.0,
         "web_enabled": web_port is not None,
         "web_port": web_port or 6066,
-        "web_bind": "127.0.0.1",
+        "web_bind": bind_host(),
         # Table contents are never served over faust's generic /table endpoint.
         "web_tables_enabled": False,
         "web_graph_enabled": False,

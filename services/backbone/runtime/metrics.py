@@ -1,4 +1,5 @@
-"""Prometheus metrics of a backbone service, served on ``BACKBONE_METRICS_PORT`` (127.0.0.1).
+"""Prometheus metrics of a backbone service, served on ``BACKBONE_METRICS_PORT`` (on
+``BACKBONE_BIND_HOST``, default 127.0.0.1).
 
 Labels are service names, agency ids, outcome and reason codes only: never a child_ref, a
 referral id, an event id or anything from a payload.
@@ -25,6 +26,8 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
+from backbone.network import bind_host
+
 EVENTS = Counter("backbone_events", "Records handled, by outcome", ["service", "agency", "outcome"])
 QUARANTINED = Counter(
     "backbone_quarantined", "Records refused, by quarantine reason", ["service", "agency", "reason"]
@@ -44,7 +47,7 @@ def serve_from_env() -> int | None:
     port = os.environ.get("BACKBONE_METRICS_PORT")
     if not port:
         return None
-    start_http_server(int(port), addr="127.0.0.1")
+    start_http_server(int(port), addr=bind_host())
     return int(port)
 
 
