@@ -79,6 +79,11 @@ def register_topology(subparsers: Any) -> None:
         action = actions.add_parser(name, help=text)
         action.add_argument("--file", type=Path, default=topology.DEFAULT_FILE)
         action.set_defaults(func=func)
+    passwords = actions.add_parser(
+        "passwords", help="write a random password for every principal without one (no broker)"
+    )
+    passwords.add_argument("--file", type=Path, default=topology.DEFAULT_FILE)
+    passwords.set_defaults(func=_topology_passwords)
     export = actions.add_parser(
         "export", help="write the topology as Strimzi KafkaTopic and KafkaUser resources (YAML)"
     )
@@ -121,6 +126,14 @@ def _topology_show(args: argparse.Namespace) -> int:
             indent=2,
         )
     )
+    return 0
+
+
+def _topology_passwords(args: argparse.Namespace) -> int:
+    loaded = topology.load(args.file)
+    made = topology.ensure_passwords(loaded)
+    folder = str(topology.password_folder())
+    print(json.dumps({"principals": len(loaded.principals), "new": made, "folder": folder}))
     return 0
 
 

@@ -105,8 +105,12 @@ def load(path: Path = DEFAULT_FILE, agencies: list[str] | None = None) -> Topolo
     return Topology(tuple(topics), tuple(agencies), grants)
 
 
+def password_folder() -> Path:
+    return run_dir() / "secrets" / "principals"
+
+
 def password_file(principal: str) -> Path:
-    return run_dir() / "secrets" / "principals" / f"{principal}.password"
+    return password_folder() / f"{principal}.password"
 
 
 def principal_settings(principal: str, base: KafkaSettings | None = None) -> KafkaSettings:
@@ -118,17 +122,27 @@ def principal_settings(principal: str, base: KafkaSettings | None = None) -> Kaf
     return base.as_principal(principal, path.read_text().strip())
 
 
-def apply(settings: KafkaSettings, topology: Topology) -> dict[str, int]:
-    """Create missing topics, SCRAM users (new random passwords) and ACLs; return counts."""
-    created = admin.ensure_topics(settings, topology.topics)
-    admin.align_topic_configs(settings, topology.topics)
-    new_users = 0
+def ensure_passwords(topology: Topology) -> list[str]:
+    """Give every principal without a password file a new random one; return those principals.
+
+    ``apply`` calls it; a deployment whose services run elsewhere (docs/deployment.md) calls it
+    alone to make the files it hands to each service before the first ``apply``."""
+    made = []
     for principal in topology.principals:
         path = password_file(principal)
         if not path.exists():
             write_private(path, secrets.token_urlsafe(32).encode())
-            new_users += 1
-        admin.upsert_scram_user(settings, principal, path.read_text().strip())
+            made.append(principal)
+    return made
+
+
+def apply(settings: KafkaSettings, topology: Topology) -> dict[str, int]:
+    """Create missing topics, SCRAM users (new random passwords) and ACLs; return counts."""
+    created = admin.ensure_topics(settings, topology.topics)
+    admin.align_topic_configs(settings, topology.topics)
+    new_users = len(ensure_passwords(topology))
+    for principal in topology.principals:
+        admin.upsert_scram_user(settings, principal, password_file(principal).read_text().strip())
     all_grants = [g for grants in topology.grants.values() for g in grants]
     admin.grant(settings, all_grants)
     return {

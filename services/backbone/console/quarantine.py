@@ -20,13 +20,14 @@ from typing import Protocol
 from kafka.errors import KafkaError
 
 from backbone.broker.settings import KafkaSettings, MissingSecret
-from backbone.broker.topology import TopologyError, principal_settings
+from backbone.broker.topology import TopologyError
 from backbone.envelope.quarantine import (
     REJECTED_TOPIC,
     MemoryQuarantine,
     QuarantineFollower,
     Rejection,
 )
+from backbone.runtime.context import kafka_settings
 
 PRINCIPAL = "operations"
 
@@ -44,7 +45,7 @@ class KafkaQuarantineSource:
     def __init__(
         self,
         topic: str = REJECTED_TOPIC,
-        settings: Callable[[], KafkaSettings] = lambda: principal_settings(PRINCIPAL),
+        settings: Callable[[], KafkaSettings] = lambda: kafka_settings(PRINCIPAL),
     ) -> None:
         self.topic = topic
         self._settings = settings
