@@ -1,10 +1,18 @@
 #!/bin/sh
-# Start the backbone's KRaft broker inside the apache/kafka image (docker-compose.yml and the
-# testcontainers path of the test harness). It renders the same server.properties.in as the local
-# broker, formats storage once with the admin's SCRAM credential and starts kafka.Kafka.
+# Start one of the backbone's KRaft nodes inside the apache/kafka image: one node alone
+# (docker-compose.yml and the testcontainers path of the test harness) or one node of a cluster
+# (deploy/compose/cluster.yml). It renders the same server.properties.in as the local broker,
+# overrides what a container or a cluster changes, formats storage once with the admin's SCRAM
+# credential and starts kafka.Kafka.
 #
 # Needs KAFKA_ADMIN_PASSWORD and KAFKA_CONTROLLER_PASSWORD (letters, digits, '-' and '_' only);
 # nothing is defaulted. KAFKA_ADVERTISED_HOST (default localhost) is what clients dial.
+# A cluster node also needs (all unset: one node, as before):
+#   KAFKA_NODE_ID                    this node's id (1, 2, 3)
+#   KAFKA_CONTROLLER_QUORUM_VOTERS   the static quorum, e.g. 1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093
+#   KAFKA_CLUSTER_ID                 the same on every node (kafka-storage.sh random-uuid)
+#   KAFKA_REPLICATION_FACTOR         default and internal topics' replication (default 1)
+#   KAFKA_MIN_INSYNC_REPLICAS        default and internal topics' min.insync.replicas (default 1)
 set -eu
 : "${KAFKA_ADMIN_PASSWORD:?set KAFKA_ADMIN_PASSWORD}"
 : "${KAFKA_CONTROLLER_PASSWORD:?set KAFKA_CONTROLLER_PASSWORD}"
@@ -12,6 +20,9 @@ case "$KAFKA_ADMIN_PASSWORD$KAFKA_CONTROLLER_PASSWORD" in
   *[!A-Za-z0-9_-]*) echo "passwords may hold only letters, digits, '-' and '_'" >&2; exit 2 ;;
 esac
 host="${KAFKA_ADVERTISED_HOST:-localhost}"
+voters="${KAFKA_CONTROLLER_QUORUM_VOTERS:-}"
+replication="${KAFKA_REPLICATION_FACTOR:-1}"
+min_isr="${KAFKA_MIN_INSYNC_REPLICAS:-1}"
 data=/var/lib/kafka/data
 props=/tmp/server.properties
 umask 077
@@ -24,9 +35,48 @@ sed -e "s#\${client_port}#9092#g" \
     -e "s#^listeners=SASL_PLAINTEXT://127.0.0.1:9092#listeners=SASL_PLAINTEXT://0.0.0.0:9092#" \
     -e "s#^advertised.listeners=SASL_PLAINTEXT://127.0.0.1:9092#advertised.listeners=SASL_PLAINTEXT://${host}:9092#" \
     /etc/backbone/server.properties.in > "$props"
+
+# set KEY VALUE: the property's line, whatever the template wrote for it.
+set_property() {
+  sed -i "/^$(printf '%s' "$1" | sed 's/\./\\./g')=/d" "$props"
+  printf '%s=%s\n' "$1" "$2" >> "$props"
+}
+
+for key in default.replication.factor offsets.topic.replication.factor \
+           transaction.state.log.replication.factor share.coordinator.state.topic.replication.factor; do
+  set_property "$key" "$replication"
+done
+for key in min.insync.replicas transaction.state.log.min.isr share.coordinator.state.topic.min.isr; do
+  set_property "$key" "$min_isr"
+done
+
+if [ -n "$voters" ]; then
+  : "${KAFKA_NODE_ID:?set KAFKA_NODE_ID for a cluster node}"
+  : "${KAFKA_CLUSTER_ID:?set KAFKA_CLUSTER_ID (the same on every node) for a cluster node}"
+  # A static quorum: every node knows the voters, storage is formatted without --standalone.
+  sed -i '/^controller\.quorum\.bootstrap\.servers=/d' "$props"
+  set_property node.id "$KAFKA_NODE_ID"
+  set_property controller.quorum.voters "$voters"
+  set_property listeners "SASL_PLAINTEXT://0.0.0.0:9092,CONTROLLER://0.0.0.0:9093"
+  set_property advertised.listeners "SASL_PLAINTEXT://${host}:9092,CONTROLLER://${host}:9093"
+  # The loopback single node's short broker session would fence a busy node of a real cluster.
+  set_property broker.session.timeout.ms 9000
+  set_property broker.heartbeat.interval.ms 2000
+  cluster_id="$KAFKA_CLUSTER_ID"
+  quorum=""
+else
+  cluster_id="${KAFKA_CLUSTER_ID:-$(/opt/kafka/bin/kafka-storage.sh random-uuid)}"
+  quorum="--standalone"
+fi
+
+if grep -q '\${' "$props"; then
+  echo "server.properties.in has a variable this entrypoint does not set:" >&2
+  grep -o '\${[a-z_]*}' "$props" | sort -u >&2
+  exit 2
+fi
 if [ ! -f "$data/meta.properties" ]; then
-  /opt/kafka/bin/kafka-storage.sh format --standalone \
-    -t "$(/opt/kafka/bin/kafka-storage.sh random-uuid)" -c "$props" \
+  # shellcheck disable=SC2086  # $quorum is one option or none
+  /opt/kafka/bin/kafka-storage.sh format $quorum -t "$cluster_id" -c "$props" \
     --add-scram "SCRAM-SHA-512=[name=admin,password=${KAFKA_ADMIN_PASSWORD}]"
 fi
 exec /opt/kafka/bin/kafka-server-start.sh "$props"
