@@ -2,7 +2,7 @@
 # Start one of the backbone's KRaft nodes inside the apache/kafka image: one node alone
 # (docker-compose.yml and the testcontainers path of the test harness) or one node of a cluster
 # (deploy/compose/cluster.yml). It renders the same server.properties.in as the local broker,
-# overrides what a container or a cluster changes, formats storage once with the admin's SCRAM
+# sets what a container or a cluster changes, formats storage once with the admin's SCRAM
 # credential and starts kafka.Kafka.
 #
 # Needs KAFKA_ADMIN_PASSWORD and KAFKA_CONTROLLER_PASSWORD (letters, digits, '-' and '_' only);
@@ -13,6 +13,10 @@
 #   KAFKA_CLUSTER_ID                 the same on every node (kafka-storage.sh random-uuid)
 #   KAFKA_REPLICATION_FACTOR         default and internal topics' replication (default 1)
 #   KAFKA_MIN_INSYNC_REPLICAS        default and internal topics' min.insync.replicas (default 1)
+# Every node of the compose cluster is broker and controller (combined mode). Its quorum is static
+# (controller.quorum.voters, storage formatted without --standalone): the containers know their
+# voters by name before any of them starts, where the local cluster of `backbone broker start`
+# formats a dynamic quorum with the directory ids it generated.
 set -eu
 : "${KAFKA_ADMIN_PASSWORD:?set KAFKA_ADMIN_PASSWORD}"
 : "${KAFKA_CONTROLLER_PASSWORD:?set KAFKA_CONTROLLER_PASSWORD}"
@@ -21,6 +25,7 @@ case "$KAFKA_ADMIN_PASSWORD$KAFKA_CONTROLLER_PASSWORD" in
 esac
 host="${KAFKA_ADVERTISED_HOST:-localhost}"
 voters="${KAFKA_CONTROLLER_QUORUM_VOTERS:-}"
+node_id="${KAFKA_NODE_ID:-1}"
 replication="${KAFKA_REPLICATION_FACTOR:-1}"
 min_isr="${KAFKA_MIN_INSYNC_REPLICAS:-1}"
 data=/var/lib/kafka/data
@@ -28,6 +33,12 @@ props=/tmp/server.properties
 umask 077
 sed -e "s#\${client_port}#9092#g" \
     -e "s#\${controller_port}#9093#g" \
+    -e "s#\${process_roles}#broker,controller#g" \
+    -e "s#\${node_id}#${node_id}#g" \
+    -e "s#\${quorum_bootstrap}#127.0.0.1:9093#g" \
+    -e "s#\${controller_listener}#,CONTROLLER://127.0.0.1:9093#g" \
+    -e "s#\${replication_factor}#${replication}#g" \
+    -e "s#\${min_insync_replicas}#${min_isr}#g" \
     -e "s#\${admin_user}#admin#g" \
     -e "s#\${admin_password}#${KAFKA_ADMIN_PASSWORD}#g" \
     -e "s#\${controller_password}#${KAFKA_CONTROLLER_PASSWORD}#g" \
@@ -36,7 +47,7 @@ sed -e "s#\${client_port}#9092#g" \
     -e "s#^advertised.listeners=SASL_PLAINTEXT://127.0.0.1:9092#advertised.listeners=SASL_PLAINTEXT://${host}:9092#" \
     /etc/backbone/server.properties.in > "$props"
 
-# set KEY VALUE: the property's line, whatever the template wrote for it.
+# set_property KEY VALUE: the property's one line, whatever the template wrote for it.
 set_property() {
   sed -i "/^$(printf '%s' "$1" | sed 's/\./\\./g')=/d" "$props"
   printf '%s=%s\n' "$1" "$2" >> "$props"
@@ -53,9 +64,9 @@ done
 if [ -n "$voters" ]; then
   : "${KAFKA_NODE_ID:?set KAFKA_NODE_ID for a cluster node}"
   : "${KAFKA_CLUSTER_ID:?set KAFKA_CLUSTER_ID (the same on every node) for a cluster node}"
-  # A static quorum: every node knows the voters, storage is formatted without --standalone.
   sed -i '/^controller\.quorum\.bootstrap\.servers=/d' "$props"
-  set_property node.id "$KAFKA_NODE_ID"
+  set_property node.id "$node_id"
+  set_property process.roles broker,controller
   set_property controller.quorum.voters "$voters"
   set_property listeners "SASL_PLAINTEXT://0.0.0.0:9092,CONTROLLER://0.0.0.0:9093"
   set_property advertised.listeners "SASL_PLAINTEXT://${host}:9092,CONTROLLER://${host}:9093"
@@ -75,7 +86,7 @@ if grep -q '\${' "$props"; then
   exit 2
 fi
 if [ ! -f "$data/meta.properties" ]; then
-  # shellcheck disable=SC2086  # $quorum is one option or none
+  # $quorum is one option or none.
   /opt/kafka/bin/kafka-storage.sh format $quorum -t "$cluster_id" -c "$props" \
     --add-scram "SCRAM-SHA-512=[name=admin,password=${KAFKA_ADMIN_PASSWORD}]"
 fi
