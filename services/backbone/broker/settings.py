@@ -84,6 +84,14 @@ def _password(env: Mapping[str, str]) -> str:
     raise MissingSecret("neither KAFKA_PASSWORD nor KAFKA_PASSWORD_FILE is set")
 
 
+def admin_settings() -> KafkaSettings:
+    """The operator's principal: ``KAFKA_*`` when ``KAFKA_USERNAME`` is set (a remote cluster, the
+    compose file's provision service), else the local broker's super user."""
+    if os.environ.get("KAFKA_USERNAME"):
+        return KafkaSettings.from_env()
+    return KafkaSettings.local_admin()
+
+
 def admin_password_file() -> Path:
     return run_dir() / "secrets" / "kafka-admin.password"
 
@@ -94,11 +102,3 @@ def local_client_port() -> int:
 
 def local_controller_port() -> int:
     return int(os.environ.get("BACKBONE_KAFKA_CONTROLLER_PORT", DEFAULT_CONTROLLER_PORT))
-
-
-def admin_settings() -> KafkaSettings:
-    """The operator's principal: ``KAFKA_*`` when ``KAFKA_USERNAME`` is set (a remote cluster, the
-    compose file's provision service), else the local broker's super user."""
-    if os.environ.get("KAFKA_USERNAME"):
-        return KafkaSettings.from_env()
-    return KafkaSettings.local_admin()

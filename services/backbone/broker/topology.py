@@ -113,20 +113,12 @@ def password_file(principal: str) -> Path:
     return password_folder() / f"{principal}.password"
 
 
-def principal_settings(principal: str, base: KafkaSettings | None = None) -> KafkaSettings:
-    """Credentials that ``apply`` generated for ``principal`` (local deployments and tests)."""
-    base = base or KafkaSettings.local_admin()
-    path = password_file(principal)
-    if not path.exists():
-        raise TopologyError(f"no credentials for {principal}: run `backbone topology apply`")
-    return base.as_principal(principal, path.read_text().strip())
-
-
 def ensure_passwords(topology: Topology) -> list[str]:
     """Give every principal without a password file a new random one; return those principals.
 
-    ``apply`` calls it; a deployment whose services run elsewhere (docs/deployment.md) calls it
-    alone to make the files it hands to each service before the first ``apply``."""
+    ``apply`` makes them the same way; a deployment whose services run elsewhere
+    (docs/deployment.md) calls this alone to make the files it hands to each service before the
+    first ``apply``."""
     made = []
     for principal in topology.principals:
         path = password_file(principal)
@@ -136,13 +128,26 @@ def ensure_passwords(topology: Topology) -> list[str]:
     return made
 
 
+def principal_settings(principal: str, base: KafkaSettings | None = None) -> KafkaSettings:
+    """Credentials that ``apply`` generated for ``principal`` (local deployments and tests)."""
+    base = base or KafkaSettings.local_admin()
+    path = password_file(principal)
+    if not path.exists():
+        raise TopologyError(f"no credentials for {principal}: run `backbone topology apply`")
+    return base.as_principal(principal, path.read_text().strip())
+
+
 def apply(settings: KafkaSettings, topology: Topology) -> dict[str, int]:
     """Create missing topics, SCRAM users (new random passwords) and ACLs; return counts."""
     created = admin.ensure_topics(settings, topology.topics)
     admin.align_topic_configs(settings, topology.topics)
-    new_users = len(ensure_passwords(topology))
+    new_users = 0
     for principal in topology.principals:
-        admin.upsert_scram_user(settings, principal, password_file(principal).read_text().strip())
+        path = password_file(principal)
+        if not path.exists():
+            write_private(path, secrets.token_urlsafe(32).encode())
+            new_users += 1
+        admin.upsert_scram_user(settings, principal, path.read_text().strip())
     all_grants = [g for grants in topology.grants.values() for g in grants]
     admin.grant(settings, all_grants)
     return {
