@@ -59,7 +59,7 @@ class KafkaQuarantineSource:
                     self._follower = QuarantineFollower(self._settings(), self.topic)
                 self._follower.refresh()
                 return list(self._follower.rejections)
-            except (MissingSecret, TopologyError, KafkaError, OSError) as error:
+            except (MissingSecret, TopologyError, KafkaError, OSError, ValueError) as error:
                 self._close()  # start afresh next time
                 raise QuarantineUnavailable(f"{self.topic}: {error}") from None
 
