@@ -121,6 +121,7 @@ def test_export_has_a_topic_for_every_topic_and_a_user_for_every_principal() -> 
 
     documents = _documents(strimzi.export(loaded, "backbone"))
 
+    assert documents == strimzi.resources(loaded, "backbone")  # the YAML reads back unchanged
     topics = {d["metadata"]["name"]: d for d in documents if d["kind"] == "KafkaTopic"}
     users = {d["metadata"]["name"]: d for d in documents if d["kind"] == "KafkaUser"}
     assert set(topics) == {t.name for t in loaded.topics}
