@@ -108,6 +108,11 @@ class AuditProcess:
             sizes[child] = len(answer.body["pathway"]["timeline"]) if answer.status == 200 else 0
         return sizes
 
+    def log_tail(self, lines: int = 60) -> str:
+        """The last ``lines`` lines of this process's log (for a failing test's message)."""
+        text = self.log.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
     def emitted_ids(self, since: int = 0) -> list[str]:
         """Ids of the SLA events this process logged as emitted, from byte ``since`` of its log."""
         with self.log.open("rb") as log:

@@ -35,15 +35,22 @@ T = TypeVar("T")
 BACKBONE = [sys.executable, "-m", "backbone.cli"]
 
 
-def wait_for(condition: Callable[[], T | None], timeout: float = 60.0, what: str = "") -> T:
-    """Poll ``condition`` until it returns a truthy value; fail after ``timeout`` seconds."""
+def wait_for(
+    condition: Callable[[], T | None],
+    timeout: float = 60.0,
+    what: str = "",
+    explain: Callable[[], str] | None = None,
+) -> T:
+    """Poll ``condition`` until it returns a truthy value; fail after ``timeout`` seconds, with
+    what ``explain`` says then (a service's last log lines, say) in the message."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+            detail = f"\n{explain()}" if explain is not None else ""
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
         time.sleep(0.3)
 
 
