@@ -274,7 +274,7 @@ def run(args: argparse.Namespace) -> int:
             "an agency's inbox, decrypted": "backbone inbox --as ngo.shymkent.sana-sezim",
             "the story step by step": "docs/scenario.md",
             "service logs": str(run_dir() / "logs"),
-            "broker log": str(run_dir() / "kafka" / "logs" / "server.log"),
+            "broker log": str(run_dir() / "kafka" / "node-1" / "logs" / "server.log"),
             "services": "backbone services status",
             "stop everything": "make stop",
         },

@@ -87,7 +87,7 @@ def test_raw_bytes_on_the_broker_carry_no_names_or_identifiers(broker: Broker) -
     for record in stored:
         for secret in SECRETS_IN_PAYLOAD:
             assert secret.encode() not in record.value and secret.encode() not in record.key
-    segments = run_dir() / "kafka" / "data" / f"{topic}-0"
+    segments = run_dir() / "kafka" / "node-1" / "data" / f"{topic}-0"
     if broker.kind == "local-jars":  # the log files themselves, as the broker keeps them
         on_disk = b"".join(p.read_bytes() for p in segments.glob("*.log"))
         assert envelopes[0][1] in on_disk

@@ -72,7 +72,7 @@ def test_local_broker_is_the_apache_kafka_jvm(broker: Broker) -> None:
         # show its SCRAM and ACL behaviour.
         assert broker.admin.bootstrap
         return
-    pid = local.status().pid
+    pid = local.statuses()[0].pid
     assert pid is not None
     argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
 

@@ -98,11 +98,11 @@ def provide_broker() -> Iterator[Broker]:
         local.wait_ready(settings)
         yield Broker(settings, "external")
         return
-    if not local.status().running and _docker_answers():
+    if not local.running() and _docker_answers():
         with _docker_broker() as broker:
             yield broker
         return
-    started_here = not local.status().running
+    started_here = not local.running()
     local.start()
     try:
         yield Broker(KafkaSettings.local_admin(), "local-jars")

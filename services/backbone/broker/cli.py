@@ -1,4 +1,4 @@
-"""``backbone broker start|stop|status``: the local Apache Kafka broker."""
+"""``backbone broker start|stop|status`` (the local Kafka cluster) and ``backbone topology``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from backbone.broker import local, strimzi, topology
-from backbone.broker.settings import admin_settings
+from backbone.broker.cluster import ClusterError
+from backbone.broker.settings import admin_settings, local_bootstrap
 
 
 def register(subparsers: Any) -> None:
@@ -19,54 +20,82 @@ def register(subparsers: Any) -> None:
 
 
 def register_broker(subparsers: Any) -> None:
-    parser = subparsers.add_parser("broker", help="the local Kafka broker (KRaft, SCRAM, ACLs)")
+    parser = subparsers.add_parser("broker", help="the local Kafka cluster (KRaft, SCRAM, ACLs)")
     actions = parser.add_subparsers(dest="action", required=True)
-    start = actions.add_parser("start", help="start the broker and wait until it serves clients")
+    start = actions.add_parser("start", help="start the nodes and wait until they serve clients")
+    start.add_argument(
+        "--nodes", type=int, help="nodes of a new cluster (1; an existing one keeps its size)"
+    )
+    start.add_argument("--node", type=int, help="start only this node of the cluster")
     start.add_argument("--timeout", type=float, default=90.0)
     start.set_defaults(func=_start)
-    actions.add_parser("stop", help="stop the broker cleanly").set_defaults(func=_stop)
-    actions.add_parser("status", help="print whether it runs, its pid and RSS").set_defaults(
+    stop = actions.add_parser("stop", help="stop every node (or one) cleanly")
+    stop.add_argument("--node", type=int, help="stop only this node")
+    stop.set_defaults(func=_stop)
+    actions.add_parser("status", help="one JSON line per node: pid, port, RSS").set_defaults(
         func=_status
+    )
+
+
+def _node_line(status: local.NodeStatus) -> str:
+    return json.dumps(
+        {
+            "node_id": status.node_id,
+            "pid": status.pid,
+            "port": status.port,
+            "running": status.running,
+            "rss_mib": status.rss_mib,
+        }
     )
 
 
 def _start(args: argparse.Namespace) -> int:
     began = time.monotonic()
-    was_running = local.status().running
-    status = local.start(timeout=args.timeout)
+    try:
+        if args.node is not None:
+            if args.nodes is not None:
+                raise local.BrokerError("give --nodes or --node, not both")
+            statuses = [local.start_node(args.node, timeout=args.timeout)]
+        else:
+            statuses = local.start(args.nodes, timeout=args.timeout)
+    except (local.BrokerError, ClusterError) as error:
+        print(json.dumps({"error": str(error)}), file=sys.stderr)
+        return 2
     print(
         json.dumps(
             {
-                "broker": "already running" if was_running else "started",
-                "bootstrap": status.bootstrap,
-                "pid": status.pid,
+                "broker": "started",
+                "bootstrap": local_bootstrap(),
+                "nodes": len(local.statuses()),
                 "ready_seconds": round(time.monotonic() - began, 2),
-                "rss_mib": round((status.rss_kib or 0) / 1024, 1),
             }
         )
     )
+    for status in statuses:
+        print(_node_line(status))
     return 0
 
 
 def _stop(args: argparse.Namespace) -> int:
-    local.stop()
-    print(json.dumps({"broker": "stopped"}))
+    try:
+        if args.node is not None:
+            local.stop_node(args.node)
+        else:
+            local.stop()
+    except ClusterError as error:
+        print(json.dumps({"error": str(error)}), file=sys.stderr)
+        return 2
+    print(json.dumps({"broker": "stopped", "node": args.node}))
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
-    status = local.status()
-    print(
-        json.dumps(
-            {
-                "running": status.running,
-                "pid": status.pid,
-                "bootstrap": status.bootstrap,
-                "rss_mib": round((status.rss_kib or 0) / 1024, 1),
-            }
-        )
-    )
-    return 0 if status.running else 1
+    statuses = local.statuses()
+    for status in statuses:
+        print(_node_line(status))
+    if not statuses:
+        print(json.dumps({"running": False, "nodes": 0}))
+    return 0 if statuses and all(s.running for s in statuses) else 1
 
 
 def register_topology(subparsers: Any) -> None:

@@ -1,9 +1,13 @@
-"""The local Apache Kafka broker: KRaft, one node, started with ``java`` from the Maven jars.
+"""The local Apache Kafka cluster: N KRaft nodes started with ``java`` from the Maven jars.
 
-``start()`` renders ``server.properties`` into the run folder, formats KRaft storage once
-(``kafka.tools.StorageTool``, with the SCRAM credential of the ``admin`` super user), starts
-``kafka.Kafka`` on loopback and returns when a SCRAM-authenticated client has created and
-described a topic. ``stop()`` sends SIGTERM and waits for a clean shutdown.
+``start(nodes)`` plans the cluster (``broker/cluster.py``) the first time, renders each node's
+``server.properties``, formats its storage once with the ``admin`` super user's SCRAM credential,
+starts ``kafka.Kafka`` for every node and returns when all of them are registered and a
+SCRAM-authenticated client has created and described a topic. ``stop()`` stops every node
+cleanly. One node can be stopped, restarted, killed (SIGKILL) or paused (SIGSTOP) alone: that is
+the API a fault suite drives. ``LocalCluster`` does it for any run folder and ports (a throwaway
+test cluster); the module functions act on the environment's (``BACKBONE_RUN_DIR``,
+``BACKBONE_KAFKA_PORT``, ``BACKBONE_KAFKA_CONTROLLER_PORT``).
 """
 
 from __future__ import annotations
@@ -15,16 +19,14 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from backbone.broker.settings import (
-    KafkaSettings,
-    admin_password_file,
-    local_client_port,
-    local_controller_port,
-)
+from backbone.broker.cluster import ClusterError, ClusterSpec, Node, read_spec, spec_file
+from backbone.broker.replication import Replication
+from backbone.broker.settings import KafkaSettings, local_client_port, local_controller_port
 from backbone.paths import PROJECT_ROOT, private_dir, run_dir, write_private
 
 DEPLOY_DIR = PROJECT_ROOT / "deploy" / "kafka"
@@ -34,23 +36,16 @@ HEAP_OPTS = os.environ.get("BACKBONE_KAFKA_HEAP", "-Xms256m -Xmx512m")
 
 
 class BrokerError(RuntimeError):
-    """The local broker could not be prepared, started or stopped."""
+    """The local cluster could not be prepared, started or stopped."""
 
 
 @dataclass(frozen=True)
-class BrokerStatus:
+class NodeStatus:
+    node_id: int
     pid: int | None
+    port: int
     running: bool
-    bootstrap: str
-    rss_kib: int | None
-
-
-def _broker_dir() -> Path:
-    return private_dir(run_dir() / "kafka")
-
-
-def _pid_file() -> Path:
-    return _broker_dir() / "broker.pid"
+    rss_mib: float | None
 
 
 def _classpath() -> str:
@@ -59,40 +54,13 @@ def _classpath() -> str:
     return str(JARS_DIR / "*")
 
 
-def _secret(name: str) -> str:
-    """A generated secret of the local broker, created on first use, readable by its owner."""
-    path = run_dir() / "secrets" / name
-    if not path.exists():
-        write_private(path, secrets.token_urlsafe(32).encode())
-    return path.read_text().strip()
-
-
-def _admin_password() -> str:
-    return _secret(admin_password_file().name)
-
-
-def _render_properties(password: str) -> Path:
-    template = Template((DEPLOY_DIR / "server.properties.in").read_text())
-    text = template.substitute(
-        client_port=local_client_port(),
-        controller_port=local_controller_port(),
-        admin_user="admin",
-        admin_password=password,
-        controller_password=_secret("kafka-controller.password"),
-        data_dir=_broker_dir() / "data",
-    )
-    path = _broker_dir() / "server.properties"
-    write_private(path, text.encode())
-    return path
-
-
-def _java(*args: str) -> list[str]:
+def _java(logs: Path, *args: str) -> list[str]:
     return [
         "java",
         *HEAP_OPTS.split(),
         "-XX:+UseG1GC",
         "-Djava.awt.headless=true",
-        f"-Dkafka.logs.dir={_broker_dir() / 'logs'}",
+        f"-Dkafka.logs.dir={logs}",
         f"-Dlog4j2.configurationFile={DEPLOY_DIR / 'log4j2.properties'}",
         "-cp",
         _classpath(),
@@ -100,40 +68,9 @@ def _java(*args: str) -> list[str]:
     ]
 
 
-def _format_storage(properties: Path, password: str) -> None:
-    if (_broker_dir() / "data" / "meta.properties").exists():
-        return
-    cluster_id = (
-        subprocess.run(
-            _java("kafka.tools.StorageTool", "random-uuid"),
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
-    result = subprocess.run(
-        _java(
-            "kafka.tools.StorageTool",
-            "format",
-            "--standalone",
-            "-t",
-            cluster_id,
-            "-c",
-            str(properties),
-            "--add-scram",
-            f"SCRAM-SHA-512=[name=admin,password={password}]",
-        ),
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        # The command line carries the admin secret: report the tool's output, not the command.
-        raise BrokerError(f"formatting KRaft storage failed: {result.stdout}{result.stderr}")
-
-
 def _alive(pid: int) -> bool:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reap a node this process started and that has exited
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -141,32 +78,20 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split()[2] == "Z")
-
-
-def _read_pid() -> int | None:
     try:
-        pid = int(_pid_file().read_text())
-    except (FileNotFoundError, ValueError):
-        return None
-    return pid if _alive(pid) else None
+        return stat.read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
 
 
-def _rss_kib(pid: int) -> int | None:
+def _rss_mib(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
-                return int(line.split()[1])
+                return round(int(line.split()[1]) / 1024, 1)
     except FileNotFoundError:
         return None
     return None
-
-
-def status() -> BrokerStatus:
-    pid = _read_pid()
-    return BrokerStatus(
-        pid, pid is not None, f"127.0.0.1:{local_client_port()}", _rss_kib(pid) if pid else None
-    )
 
 
 def _port_open(port: int) -> bool:
@@ -175,31 +100,44 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def wait_ready(settings: KafkaSettings, timeout: float = 90.0) -> None:
-    """Return when ``settings``' principal can create and describe a topic."""
+def _wait_exit(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.1)
+    return not _alive(pid)
+
+
+def wait_ready(
+    settings: KafkaSettings, timeout: float = 90.0, brokers: Collection[int] = ()
+) -> None:
+    """Return when ``brokers`` (ids) are registered and ``settings``' principal can create and
+    describe a topic."""
     from kafka.admin import KafkaAdminClient
     from kafka.errors import KafkaError, TopicAlreadyExistsError
 
     deadline = time.monotonic() + timeout
-    last: Exception | None = None
+    last: Exception | str | None = None
     while time.monotonic() < deadline:
-        pid = _read_pid()
-        if pid is None and _pid_file().exists():
-            raise BrokerError(f"the broker exited during start; see {_broker_dir() / 'logs'}")
-        host, _, port = settings.bootstrap.split(",")[0].rpartition(":")
-        if host in ("127.0.0.1", "localhost") and not _port_open(int(port)):
-            time.sleep(0.2)
-            continue
         try:
             admin = KafkaAdminClient(
                 **settings.kafka_python(), request_timeout_ms=5000, bootstrap_timeout_ms=5000
             )
             try:
+                brokers_now = admin.describe_cluster()["brokers"]
+                registered = {b["broker_id"] for b in brokers_now if not b.get("is_fenced")}
+                if not set(brokers) <= registered:
+                    last = f"registered brokers {sorted(registered)}, waiting for {sorted(brokers)}"
+                    time.sleep(0.5)
+                    continue
+                factor = Replication(max(1, len(brokers))).factor
                 with contextlib.suppress(TopicAlreadyExistsError):
                     admin.create_topics(
-                        {READY_TOPIC: {"num_partitions": 1, "replication_factor": 1}}
+                        {READY_TOPIC: {"num_partitions": 1, "replication_factor": factor}}
                     )
-                if admin.describe_topics([READY_TOPIC]):
+                described = admin.describe_topics([READY_TOPIC])
+                if described and described[0]["error_code"] == 0:
                     return
             finally:
                 admin.close()
@@ -209,46 +147,291 @@ def wait_ready(settings: KafkaSettings, timeout: float = 90.0) -> None:
     raise BrokerError(f"the broker did not become ready in {timeout:.0f}s: {last!r}")
 
 
-def start(timeout: float = 90.0) -> BrokerStatus:
-    """Start the local broker unless it runs already; return once it serves clients."""
-    password = _admin_password()
-    if status().running:
-        wait_ready(KafkaSettings.local_admin(), timeout)
-        return status()
-    if _port_open(local_client_port()) or _port_open(local_controller_port()):
-        raise BrokerError(
-            f"ports {local_client_port()}/{local_controller_port()} are taken by another process; "
-            "set BACKBONE_KAFKA_PORT and BACKBONE_KAFKA_CONTROLLER_PORT"
+class LocalCluster:
+    """The nodes of one run folder; ports are those of ``cluster.json`` once it exists."""
+
+    def __init__(self, root: Path, client_port: int, controller_port: int) -> None:
+        self.root = root
+        self.kafka_dir = root / "kafka"
+        self.client_port = client_port
+        self.controller_port = controller_port
+
+    @classmethod
+    def from_env(cls) -> LocalCluster:
+        return cls(run_dir(), local_client_port(), local_controller_port())
+
+    # -- what is on disk ---------------------------------------------------------------------
+
+    def spec(self) -> ClusterSpec | None:
+        return read_spec(self.kafka_dir)
+
+    def _require_spec(self) -> ClusterSpec:
+        spec = self.spec()
+        if spec is None:
+            raise ClusterError(f"no cluster in {self.kafka_dir}: run `backbone broker start`")
+        return spec
+
+    def node_dir(self, node_id: int) -> Path:
+        return private_dir(self.kafka_dir / f"node-{node_id}")
+
+    def _pid_file(self, node_id: int) -> Path:
+        return self.node_dir(node_id) / "broker.pid"
+
+    def _secret(self, name: str) -> str:
+        """A generated secret of the local cluster, created on first use, owner-readable."""
+        path = self.root / "secrets" / name
+        if not path.exists():
+            write_private(path, secrets.token_urlsafe(32).encode())
+        return path.read_text().strip()
+
+    def admin_settings(self) -> KafkaSettings:
+        bootstrap = self._require_spec().bootstrap
+        return KafkaSettings(bootstrap, "admin", self._secret("kafka-admin.password"))
+
+    def pid(self, node_id: int) -> int | None:
+        try:
+            pid = int(self._pid_file(node_id).read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if _alive(pid) else None
+
+    def statuses(self) -> list[NodeStatus]:
+        spec = self.spec()
+        if spec is None:
+            return []
+        result = []
+        for node in spec.nodes:
+            pid = self.pid(node.node_id)
+            rss = _rss_mib(pid) if pid else None
+            result.append(NodeStatus(node.node_id, pid, node.port, pid is not None, rss))
+        return result
+
+    # -- preparing nodes ---------------------------------------------------------------------
+
+    def _plan(self, nodes: int | None) -> ClusterSpec:
+        spec = self.spec() or self._adopt_single_node()
+        if spec is None:
+            spec = ClusterSpec.plan(nodes or 1, self.client_port, self.controller_port)
+            write_private(spec_file(self.kafka_dir), spec.to_json().encode())
+        elif nodes is not None and nodes != len(spec.nodes):
+            raise BrokerError(
+                f"{self.kafka_dir} holds a cluster of {len(spec.nodes)} node(s), not {nodes}: "
+                "stop it and remove that folder to start another size"
+            )
+        return spec
+
+    def _adopt_single_node(self) -> ClusterSpec | None:
+        """Move a broker of the one-node layout (``kafka/data``) to ``kafka/node-1/data``."""
+        legacy = self.kafka_dir / "data"
+        meta = legacy / "meta.properties"
+        if not meta.exists():
+            return None
+        pid_file = self.kafka_dir / "broker.pid"
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            if _alive(int(pid_file.read_text())):
+                raise BrokerError(f"a broker of the one-node layout runs ({pid_file}): stop it")
+        fields = dict(line.split("=", 1) for line in meta.read_text().splitlines() if "=" in line)
+        port, controller = self.client_port, self.controller_port
+        spec = ClusterSpec(fields["cluster.id"], (Node(1, port, controller, ""),))
+        legacy.rename(self.node_dir(1) / "data")
+        pid_file.unlink(missing_ok=True)
+        write_private(spec_file(self.kafka_dir), spec.to_json().encode())
+        return spec
+
+    def _render(self, spec: ClusterSpec, node: Node) -> Path:
+        template = Template((DEPLOY_DIR / "server.properties.in").read_text())
+        text = template.substitute(
+            process_roles="broker,controller",
+            node_id=node.node_id,
+            client_port=node.port,
+            controller_listener=f",CONTROLLER://127.0.0.1:{node.controller_port}",
+            quorum_bootstrap=spec.quorum_bootstrap,
+            admin_user="admin",
+            admin_password=self._secret("kafka-admin.password"),
+            controller_password=self._secret("kafka-controller.password"),
+            data_dir=self.node_dir(node.node_id) / "data",
+            **Replication(len(spec.nodes)).server_properties(),
         )
-    properties = _render_properties(password)
-    _format_storage(properties, password)
-    log = (_broker_dir() / "broker.out").open("ab")
-    process = subprocess.Popen(
-        _java("kafka.Kafka", str(properties)),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    _pid_file().write_text(str(process.pid))
-    try:
-        wait_ready(KafkaSettings.local_admin(), timeout)
-    except BrokerError:
-        stop()
-        raise
-    return status()
+        path = self.node_dir(node.node_id) / "server.properties"
+        write_private(path, text.encode())
+        return path
+
+    def _format(self, spec: ClusterSpec, nodes: list[Node]) -> None:
+        """Format the storage of ``nodes`` not yet formatted, all at once."""
+        quorum = (
+            ["--standalone"]
+            if len(spec.nodes) == 1
+            else ["--initial-controllers", spec.initial_controllers]
+        )
+        password = self._secret("kafka-admin.password")
+        running = []
+        for node in nodes:
+            if (self.node_dir(node.node_id) / "data" / "meta.properties").exists():
+                continue
+            properties = self._render(spec, node)
+            args = ["kafka.tools.StorageTool", "format", "-t", spec.cluster_id]
+            args += ["-c", str(properties), *quorum]
+            args += ["--add-scram", f"SCRAM-SHA-512=[name=admin,password={password}]"]
+            logs = self.node_dir(node.node_id) / "logs"
+            running.append(
+                subprocess.Popen(
+                    _java(logs, *args),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+            )
+        for process in running:
+            output, _ = process.communicate()
+            if process.returncode != 0:
+                # The command line carries the admin secret: report the tool's output only.
+                raise BrokerError(f"formatting KRaft storage failed: {output}")
+
+    def _launch(self, spec: ClusterSpec, node: Node) -> None:
+        deadline = time.monotonic() + 5.0  # a node killed a moment ago may still hold its ports
+        while time.monotonic() < deadline and (
+            _port_open(node.port) or _port_open(node.controller_port)
+        ):
+            time.sleep(0.2)
+        if _port_open(node.port) or _port_open(node.controller_port):
+            raise BrokerError(
+                f"ports {node.port}/{node.controller_port} of node {node.node_id} are taken by "
+                "another process; set BACKBONE_KAFKA_PORT and BACKBONE_KAFKA_CONTROLLER_PORT"
+            )
+        properties = self._render(spec, node)
+        folder = self.node_dir(node.node_id)
+        with (folder / "broker.out").open("ab") as log:
+            process = subprocess.Popen(
+                _java(folder / "logs", "kafka.Kafka", str(properties)),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self._pid_file(node.node_id).write_text(str(process.pid))
+
+    def _wait(self, node_ids: Collection[int], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            exited = [i for i in node_ids if self.pid(i) is None]
+            if exited:
+                raise BrokerError(
+                    f"node(s) {exited} exited during start; see "
+                    f"{self.kafka_dir}/node-<id>/broker.out and logs/"
+                )
+            try:
+                wait_ready(self.admin_settings(), 5.0, node_ids)
+                return
+            except BrokerError:
+                if time.monotonic() > deadline:
+                    raise
+
+    # -- the API -----------------------------------------------------------------------------
+
+    def start(self, nodes: int | None = None, timeout: float = 90.0) -> list[NodeStatus]:
+        """Start every node that is not running; return once all serve clients."""
+        spec = self._plan(nodes)
+        stopped = [n for n in spec.nodes if self.pid(n.node_id) is None]
+        self._format(spec, stopped)
+        for node in stopped:
+            self._launch(spec, node)
+        try:
+            self._wait([n.node_id for n in spec.nodes], timeout)
+        except BrokerError:
+            for node in stopped:
+                self.stop_node(node.node_id)
+            raise
+        return self.statuses()
+
+    def start_node(self, node_id: int, timeout: float = 90.0) -> NodeStatus:
+        """Start one stopped or killed node; return once the cluster lists it again."""
+        spec = self._require_spec()
+        node = spec.node(node_id)
+        if self.pid(node_id) is None:
+            self._format(spec, [node])
+            self._launch(spec, node)
+        self._wait([node_id], timeout)
+        return next(s for s in self.statuses() if s.node_id == node_id)
+
+    def stop_node(self, node_id: int, timeout: float = 30.0) -> None:
+        """Stop one node cleanly (SIGTERM), killing it only if it does not exit in time."""
+        self._require_spec().node(node_id)
+        self._stop_pids([node_id], timeout)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop every node at once: each shuts down while the others' controllers still answer."""
+        spec = self.spec()
+        self._stop_pids([n.node_id for n in spec.nodes] if spec else [], timeout)
+
+    def _stop_pids(self, node_ids: list[int], timeout: float) -> None:
+        pids = {i: self.pid(i) for i in node_ids}
+        for pid in filter(None, pids.values()):
+            os.kill(pid, signal.SIGCONT)  # a paused node cannot handle SIGTERM
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for pid in filter(None, pids.values()):
+            if not _wait_exit(pid, max(0.0, deadline - time.monotonic())):
+                os.kill(pid, signal.SIGKILL)
+                _wait_exit(pid, 10.0)
+        for node_id in node_ids:
+            self._pid_file(node_id).unlink(missing_ok=True)
+
+    def kill_node(self, node_id: int) -> None:
+        """SIGKILL one node (a crash: no controlled shutdown, nothing flushed)."""
+        pid = self.pid(node_id)
+        if pid is None:
+            raise BrokerError(f"node {node_id} is not running")
+        os.kill(pid, signal.SIGKILL)
+        _wait_exit(pid, 10.0)
+        self._pid_file(node_id).unlink(missing_ok=True)
+
+    def pause_node(self, node_id: int) -> None:
+        """SIGSTOP one node: it keeps its sockets but answers nothing until resumed."""
+        pid = self.pid(node_id)
+        if pid is None:
+            raise BrokerError(f"node {node_id} is not running")
+        os.kill(pid, signal.SIGSTOP)
+
+    def resume_node(self, node_id: int) -> None:
+        pid = self.pid(node_id)
+        if pid is None:
+            raise BrokerError(f"node {node_id} is not running")
+        os.kill(pid, signal.SIGCONT)
+
+
+def start(nodes: int | None = None, timeout: float = 90.0) -> list[NodeStatus]:
+    return LocalCluster.from_env().start(nodes, timeout)
 
 
 def stop(timeout: float = 30.0) -> None:
-    """Stop the local broker cleanly (SIGTERM), killing it only if it does not exit in time."""
-    pid = _read_pid()
-    if pid is None:
-        _pid_file().unlink(missing_ok=True)
-        return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _alive(pid):
-        time.sleep(0.2)
-    if _alive(pid):
-        os.kill(pid, signal.SIGKILL)
-    _pid_file().unlink(missing_ok=True)
+    LocalCluster.from_env().stop(timeout)
+
+
+def statuses() -> list[NodeStatus]:
+    return LocalCluster.from_env().statuses()
+
+
+def running() -> bool:
+    """Whether every node of the environment's cluster runs (False when there is none)."""
+    nodes = statuses()
+    return bool(nodes) and all(n.running for n in nodes)
+
+
+def start_node(node_id: int, timeout: float = 90.0) -> NodeStatus:
+    return LocalCluster.from_env().start_node(node_id, timeout)
+
+
+def stop_node(node_id: int, timeout: float = 30.0) -> None:
+    LocalCluster.from_env().stop_node(node_id, timeout)
+
+
+def kill_node(node_id: int) -> None:
+    LocalCluster.from_env().kill_node(node_id)
+
+
+def pause_node(node_id: int) -> None:
+    LocalCluster.from_env().pause_node(node_id)
+
+
+def resume_node(node_id: int) -> None:
+    LocalCluster.from_env().resume_node(node_id)

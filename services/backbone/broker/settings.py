@@ -1,6 +1,7 @@
 """How a process reaches the broker, read from the environment (never defaulted secrets).
 
-``KAFKA_BOOTSTRAP``            host:port list (default: the local broker of ``backbone broker``)
+``KAFKA_BOOTSTRAP``            host:port list (default: every node of the local cluster of
+                              ``backbone broker start``, as its ``cluster.json`` lists them)
 ``KAFKA_USERNAME``             SCRAM principal name
 ``KAFKA_PASSWORD`` or ``KAFKA_PASSWORD_FILE``
 ``KAFKA_SECURITY_PROTOCOL``    default ``SASL_PLAINTEXT`` (loopback); ``SASL_SSL`` elsewhere
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backbone.broker.cluster import read_spec
 from backbone.paths import run_dir
 
 DEFAULT_CLIENT_PORT = 19092
@@ -40,7 +42,7 @@ class KafkaSettings:
         if not username:
             raise MissingSecret("KAFKA_USERNAME is not set")
         return cls(
-            bootstrap=env.get("KAFKA_BOOTSTRAP", f"127.0.0.1:{DEFAULT_CLIENT_PORT}"),
+            bootstrap=env.get("KAFKA_BOOTSTRAP") or local_bootstrap(),
             username=username,
             password=_password(env),
             security_protocol=env.get("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT"),
@@ -54,7 +56,7 @@ class KafkaSettings:
         if not secret.exists():
             raise MissingSecret(f"no admin secret at {secret}: start the broker with `make broker`")
         return cls(
-            bootstrap=bootstrap or f"127.0.0.1:{local_client_port()}",
+            bootstrap=bootstrap or local_bootstrap(),
             username="admin",
             password=secret.read_text().strip(),
         )
@@ -102,3 +104,9 @@ def local_client_port() -> int:
 
 def local_controller_port() -> int:
     return int(os.environ.get("BACKBONE_KAFKA_CONTROLLER_PORT", DEFAULT_CONTROLLER_PORT))
+
+
+def local_bootstrap() -> str:
+    """Every node of the local cluster, or the one node the environment's ports name."""
+    spec = read_spec(run_dir() / "kafka")
+    return spec.bootstrap if spec else f"127.0.0.1:{local_client_port()}"
