@@ -82,7 +82,7 @@ def publish(
             envelopes.append((event.child_ref.encode(), context.codec.encode(event, sorted(extra))))
         except (EncodingRefused, EnvelopeRejected) as refused:
             raise PublishRefused(f"event {event.event_id}: {refused}") from None
-    producer = KafkaProducer(**context.kafka.kafka_python(), acks="all")
+    producer = KafkaProducer(**context.kafka.kafka_python(), acks="all", enable_idempotence=True)
     try:
         futures = [producer.send(EVENT_LOG, key=key, value=data) for key, data in envelopes]
         for future in futures:

@@ -22,6 +22,7 @@ from kafka.admin import (
 )
 from kafka.errors import TopicAlreadyExistsError
 
+from backbone.broker.replication import Replication, of_cluster
 from backbone.broker.settings import KafkaSettings
 
 
@@ -70,8 +71,12 @@ def admin_client(settings: KafkaSettings) -> Iterator[KafkaAdminClient]:
         client.close()
 
 
-def ensure_topics(settings: KafkaSettings, topics: Iterable[TopicSpec]) -> list[str]:
-    """Create the topics that do not exist yet; return the names created."""
+def ensure_topics(
+    settings: KafkaSettings, topics: Iterable[TopicSpec], rule: Replication | None = None
+) -> list[str]:
+    """Create the topics that do not exist yet, replicated as ``rule`` (by default the
+    replication rule for the cluster ``settings`` reach) says; return the names created."""
+    rule = rule or of_cluster(settings)
     created = []
     with admin_client(settings) as admin:
         for topic in topics:
@@ -80,8 +85,8 @@ def ensure_topics(settings: KafkaSettings, topics: Iterable[TopicSpec]) -> list[
                     {
                         topic.name: {
                             "num_partitions": topic.partitions,
-                            "replication_factor": 1,
-                            "configs": dict(topic.configs),
+                            "replication_factor": rule.factor,
+                            "configs": {**topic.configs, **rule.topic_configs()},
                         }
                     },
                     wait_for_metadata=True,
@@ -93,15 +98,15 @@ def ensure_topics(settings: KafkaSettings, topics: Iterable[TopicSpec]) -> list[
 
 
 def align_topic_configs(settings: KafkaSettings, topics: Iterable[TopicSpec]) -> None:
-    """Set each existing topic's configuration to exactly its spec (unlisted keys to defaults)."""
-    resources = [
-        ConfigResource(ConfigResourceType.TOPIC, topic.name, dict(topic.configs))
-        for topic in topics
-    ]
-    if not resources:
-        return
+    """Set each existing topic's listed configuration keys to its spec's values.
+
+    One topic per request: kafka-python checks the keys against a describe whose answers it pairs
+    with the resources by position, and a cluster may answer several topics in another order."""
     with admin_client(settings) as admin:
-        admin.alter_configs(resources)
+        for topic in topics:
+            admin.alter_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, topic.name, dict(topic.configs))]
+            )
 
 
 def upsert_scram_user(settings: KafkaSettings, username: str, password: str) -> None:

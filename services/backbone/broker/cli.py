@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from backbone.broker import local, strimzi, topology
+from backbone.broker import local, replicas, strimzi, topology
 from backbone.broker.cluster import ClusterError
 from backbone.broker.settings import admin_settings, local_bootstrap
 
@@ -103,11 +103,19 @@ def register_topology(subparsers: Any) -> None:
     actions = parser.add_subparsers(dest="action", required=True)
     for name, func, text in (
         ("apply", _topology_apply, "create missing topics, SCRAM users and ACLs"),
-        ("show", _topology_show, "print the expanded topology"),
+        ("show", _topology_show, "print the expanded topology and each topic's replication"),
     ):
         action = actions.add_parser(name, help=text)
         action.add_argument("--file", type=Path, default=topology.DEFAULT_FILE)
         action.set_defaults(func=func)
+    actions.choices["apply"].add_argument(
+        "--repair",
+        action="store_true",
+        help="raise topics replicated less than the cluster allows (else exit 3 naming them)",
+    )
+    actions.choices["show"].add_argument(
+        "--offline", action="store_true", help="the file only: no replication read from the broker"
+    )
     passwords = actions.add_parser(
         "passwords", help="write a random password for every principal without one (no broker)"
     )
@@ -124,19 +132,52 @@ def register_topology(subparsers: Any) -> None:
     export.set_defaults(func=_topology_export)
 
 
+EXIT_UNDER_REPLICATED = 3
+
+
 def _topology_apply(args: argparse.Namespace) -> int:
-    counts = topology.apply(admin_settings(), topology.load(args.file))
+    counts = topology.apply(admin_settings(), topology.load(args.file), repair=args.repair)
     print(json.dumps(counts))
+    if counts["under_replicated"]:
+        names = ", ".join(t["topic"] for t in counts["under_replicated"])
+        print(
+            f"under-replicated (fewer than {counts['replication_factor']} replicas or min ISR "
+            f"below {counts['min_insync_replicas']}): {names}; "
+            "run `backbone topology apply --repair` to raise them",
+            file=sys.stderr,
+        )
+        return EXIT_UNDER_REPLICATED
     return 0
 
 
 def _topology_show(args: argparse.Namespace) -> int:
     loaded = topology.load(args.file)
+    on_broker: dict[str, replicas.TopicReplication] = {}
+    if not args.offline:
+        names = [t.name for t in loaded.topics]
+        settings = admin_settings()
+        existing = set(replicas.existing_topics(settings))
+        read = replicas.read(settings, [n for n in names if n in existing])
+        on_broker = {t.name: t for t in read}
+
+    def replication(name: str) -> dict[str, Any]:
+        if args.offline:
+            return {}
+        found = on_broker.get(name)
+        if found is None:
+            return {"replication_factor": None, "min_insync_replicas": None}
+        return {"replication_factor": found.replicas, "min_insync_replicas": found.min_insync}
+
     print(
         json.dumps(
             {
                 "topics": [
-                    {"name": t.name, "partitions": t.partitions, "config": dict(t.configs)}
+                    {
+                        "name": t.name,
+                        "partitions": t.partitions,
+                        "config": dict(t.configs),
+                        **replication(t.name),
+                    }
                     for t in loaded.topics
                 ],
                 "acls": {

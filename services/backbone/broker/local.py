@@ -100,6 +100,12 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _listening(address: str) -> bool:
+    """False only for a loopback address on which nothing listens."""
+    host, _, port = address.rpartition(":")
+    return host not in ("127.0.0.1", "localhost") or _port_open(int(port))
+
+
 def _wait_exit(pid: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -120,6 +126,9 @@ def wait_ready(
     deadline = time.monotonic() + timeout
     last: Exception | str | None = None
     while time.monotonic() < deadline:
+        if not any(_listening(address) for address in settings.bootstrap.split(",")):
+            time.sleep(0.2)  # no node listens yet: a client would log every refused connection
+            continue
         try:
             admin = KafkaAdminClient(
                 **settings.kafka_python(), request_timeout_ms=5000, bootstrap_timeout_ms=5000
@@ -319,6 +328,12 @@ class LocalCluster:
                     f"node(s) {exited} exited during start; see "
                     f"{self.kafka_dir}/node-<id>/broker.out and logs/"
                 )
+            spec = self._require_spec()
+            if not all(_port_open(spec.node(i).port) for i in node_ids):
+                if time.monotonic() > deadline:
+                    raise BrokerError(f"node(s) {list(node_ids)} did not listen in {timeout:.0f}s")
+                time.sleep(0.2)
+                continue
             try:
                 wait_ready(self.admin_settings(), 5.0, node_ids)
                 return

@@ -48,10 +48,11 @@ class Replication:
 
 
 def broker_count(settings: KafkaSettings) -> int:
-    """Brokers the cluster reports registered now, as ``settings``' principal sees them."""
+    """Brokers registered with the cluster, as ``settings``' principal sees them. A broker that is
+    down stays registered (fenced), so one lost node does not lower the replication asked for."""
     admin = KafkaAdminClient(**settings.kafka_python(), request_timeout_ms=15000)
     try:
-        brokers = [b for b in admin.describe_cluster()["brokers"] if not b.get("is_fenced")]
+        brokers = admin.describe_cluster()["brokers"]
     finally:
         admin.close()
     return max(1, len(brokers))

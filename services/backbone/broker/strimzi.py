@@ -4,9 +4,9 @@ For a Kubernetes cluster run by the Strimzi operator (API ``kafka.strimzi.io/v1b
 Topic and User Operators, not ``backbone topology apply``, make the broker match the topology.
 Choices:
 
-* Replicas follow the backbone's replication rule, min(3, brokers), and each topic carries
-  ``min.insync.replicas`` (2 once there are 3 brokers, else 1), so a topic is safe whatever the
-  ``Kafka`` resource's defaults are.
+* Replicas follow the backbone's replication rule (``broker/replication.py``): min(3, brokers),
+  and each topic carries ``min.insync.replicas`` (2 once there are 3 brokers, else 1), so a topic
+  is safe whatever the ``Kafka`` resource's defaults are.
 * Users authenticate with ``scram-sha-512``; the User Operator generates each password into a
   Secret named after the user. Nothing here is a secret and no password is ever written.
 * ACLs use ``authorization.type: simple`` with one rule per resource and pattern, listing its
@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from backbone.broker.admin import Grant, TopicSpec
+from backbone.broker.replication import Replication
 from backbone.broker.topology import Topology, TopologyError
 
 API_VERSION = "kafka.strimzi.io/v1beta2"
@@ -51,17 +52,6 @@ RESOURCE_TYPES = {
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
-def replicas(brokers: int) -> int:
-    """Replication factor of every topic: min(3, brokers) (docs/platform.md)."""
-    if brokers < 1:
-        raise ValueError("a cluster has at least one broker")
-    return min(3, brokers)
-
-
-def min_insync_replicas(brokers: int) -> int:
-    return 2 if brokers >= 3 else 1
-
-
 def _valid_name(name: str) -> bool:
     return len(name) <= 253 and bool(_K8S_NAME.match(name))
 
@@ -71,10 +61,11 @@ def _metadata(name: str, cluster: str) -> dict[str, Any]:
 
 
 def kafka_topic(topic: TopicSpec, cluster: str, brokers: int) -> dict[str, Any]:
+    rule = Replication(brokers)
     spec: dict[str, Any] = {
         "partitions": topic.partitions,
-        "replicas": replicas(brokers),
-        "config": {**topic.configs, "min.insync.replicas": str(min_insync_replicas(brokers))},
+        "replicas": rule.factor,
+        "config": {**topic.configs, **rule.topic_configs()},
     }
     name = topic.name
     if not _valid_name(name):

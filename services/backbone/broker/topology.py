@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backbone.broker import admin
+from backbone.broker import admin, replicas
 from backbone.broker.admin import Grant, TopicSpec
+from backbone.broker.replication import Replication, of_cluster
 from backbone.broker.settings import KafkaSettings
 from backbone.domain.agencies import AgencyId, InvalidAgencyId
 from backbone.paths import PROJECT_ROOT, run_dir, write_private
@@ -137,10 +138,18 @@ def principal_settings(principal: str, base: KafkaSettings | None = None) -> Kaf
     return base.as_principal(principal, path.read_text().strip())
 
 
-def apply(settings: KafkaSettings, topology: Topology) -> dict[str, int]:
-    """Create missing topics, SCRAM users (new random passwords) and ACLs; return counts."""
-    created = admin.ensure_topics(settings, topology.topics)
-    admin.align_topic_configs(settings, topology.topics)
+def replicated(topic: TopicSpec, rule: Replication) -> TopicSpec:
+    """``topic`` with the configuration the replication rule adds (its min ISR)."""
+    return TopicSpec(topic.name, topic.partitions, {**topic.configs, **rule.topic_configs()})
+
+
+def apply(settings: KafkaSettings, topology: Topology, repair: bool = False) -> dict[str, Any]:
+    """Create missing topics (replicated as ``broker/replication.py`` says), SCRAM users (new
+    random passwords) and ACLs; list the topics replicated less than the cluster allows, after
+    raising them if ``repair``. Returns counts and those topics."""
+    rule = of_cluster(settings)
+    created = admin.ensure_topics(settings, topology.topics, rule)
+    admin.align_topic_configs(settings, [replicated(t, rule) for t in topology.topics])
     new_users = 0
     for principal in topology.principals:
         path = password_file(principal)
@@ -150,9 +159,22 @@ def apply(settings: KafkaSettings, topology: Topology) -> dict[str, int]:
         admin.upsert_scram_user(settings, principal, path.read_text().strip())
     all_grants = [g for grants in topology.grants.values() for g in grants]
     admin.grant(settings, all_grants)
+    below = replicas.find(settings, rule)
+    repaired: list[str] = []
+    if repair and below:
+        repaired = [t.name for t in below]
+        replicas.repair(settings, rule, repaired)
+        below = replicas.find(settings, rule)
     return {
         "topics_created": len(created),
         "principals": len(topology.principals),
         "new_principals": new_users,
         "acls": len(all_grants),
+        "replication_factor": rule.factor,
+        "min_insync_replicas": rule.min_insync,
+        "repaired": repaired,
+        "under_replicated": [
+            {"topic": t.name, "replicas": t.replicas, "min_insync_replicas": t.min_insync}
+            for t in below
+        ],
     }

@@ -32,7 +32,7 @@ def publish_directory(
     # A directory administrator without Create rights publishes to the existing topic.
     with suppress(TopicAuthorizationFailedError, ClusterAuthorizationFailedError):
         ensure_topics(settings, [TopicSpec(topic, 1, DIRECTORY_TOPIC_CONFIG)])
-    producer = KafkaProducer(**settings.kafka_python(), acks="all")
+    producer = KafkaProducer(**settings.kafka_python(), acks="all", enable_idempotence=True)
     try:
         subjects = directory.subjects()
         futures = [

@@ -157,7 +157,9 @@ class KafkaQuarantine:
 
     def put(self, rejection: Rejection) -> None:
         if self._producer is None:
-            self._producer = KafkaProducer(**self._settings.kafka_python(), acks="all")
+            self._producer = KafkaProducer(
+                **self._settings.kafka_python(), acks="all", enable_idempotence=True
+            )
         future = self._producer.send(
             self.topic, key=rejection.key, value=rejection.value, headers=rejection.headers()
         )

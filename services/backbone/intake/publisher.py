@@ -55,6 +55,7 @@ class KafkaPublisher:
                 self._producer = KafkaProducer(
                     **self._settings.kafka_python(),
                     acks="all",
+                    enable_idempotence=True,
                     linger_ms=0,
                     max_block_ms=millis,
                     request_timeout_ms=millis // 2,

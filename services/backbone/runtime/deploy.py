@@ -14,6 +14,7 @@ import os
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from backbone.broker import topology
 from backbone.broker.settings import KafkaSettings
@@ -65,7 +66,7 @@ def display_name(agency: str) -> str:
     return f"{_TYPE_NAMES.get(parsed.type, parsed.type)} ({place})"
 
 
-def provision(admin: KafkaSettings, store: Keystore | None = None) -> dict[str, int]:
+def provision(admin: KafkaSettings, store: Keystore | None = None) -> dict[str, Any]:
     """Topics, principals, ACLs, keys and the published directory; idempotent."""
     store = store or Keystore()
     loaded = topology.load()

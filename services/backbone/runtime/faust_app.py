@@ -4,6 +4,13 @@ Every service runs as its own SCRAM principal. Its app id is ``<principal>_svc``
 group and the changelog topics of its tables start with ``<principal>_``, the prefix its ACLs
 allow (deploy/kafka/topology.toml). Tables live in RocksDB under the run folder and are recovered
 from their changelogs after a restart.
+
+Changelog and repartition topics are replicated as ``broker/replication.py`` says for the cluster
+the app reaches (counted when the app is made); their ``min.insync.replicas`` is the brokers'
+default, which ``backbone broker start`` renders from the same rule. The producer waits for every
+in-sync replica (``producer_acks=-1``); faust has no public setting for an idempotent producer
+outside ``exactly_once``, so a retried send may be written twice and the consumers' event-id
+checks are what make that harmless.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from typing import Any
 import faust
 from faust.worker import Worker
 
+from backbone.broker.replication import of_cluster
 from backbone.broker.settings import KafkaSettings
 from backbone.logs import configure, get_logger
 from backbone.network import bind_host
@@ -59,7 +67,6 @@ def make_app(
         "datadir": str(state),
         "topic_allow_declare": True,
         "topic_disable_leader": True,
-        "topic_replication_factor": 1,
         # Tables are co-partitioned with their source topic; callers pass partitions= to match.
         "topic_partitions": 1,
         "processing_guarantee": "at_least_once",
@@ -85,6 +92,8 @@ def make_app(
         "producer_acks": -1,
     }
     options.update(overrides)
+    if "topic_replication_factor" not in options:
+        options["topic_replication_factor"] = of_cluster(settings).factor
     return faust.App(app_id(principal), **options)
 
 
