@@ -238,12 +238,15 @@ class LocalCluster:
         pid_file = self.kafka_dir / "broker.pid"
         with contextlib.suppress(FileNotFoundError, ValueError):
             if _alive(int(pid_file.read_text())):
-                raise BrokerError(f"a broker of the one-node layout runs ({pid_file}): stop it")
+                raise BrokerError(
+                    f"a broker of the one-node layout runs ({pid_file}): `backbone broker stop`"
+                )
         fields = dict(line.split("=", 1) for line in meta.read_text().splitlines() if "=" in line)
         port, controller = self.client_port, self.controller_port
         spec = ClusterSpec(fields["cluster.id"], (Node(1, port, controller, ""),))
         legacy.rename(self.node_dir(1) / "data")
         pid_file.unlink(missing_ok=True)
+        (self.kafka_dir / "server.properties").unlink(missing_ok=True)  # it held the secrets
         write_private(spec_file(self.kafka_dir), spec.to_json().encode())
         return spec
 
@@ -377,6 +380,18 @@ class LocalCluster:
         """Stop every node at once: each shuts down while the others' controllers still answer."""
         spec = self.spec()
         self._stop_pids([n.node_id for n in spec.nodes] if spec else [], timeout)
+        self._stop_single_node_layout(timeout)
+
+    def _stop_single_node_layout(self, timeout: float) -> None:
+        """Stop a broker still running from the former one-node layout (``kafka/broker.pid``)."""
+        pid_file = self.kafka_dir / "broker.pid"
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            pid = int(pid_file.read_text())
+            if _alive(pid):
+                os.kill(pid, signal.SIGTERM)
+                if not _wait_exit(pid, timeout):
+                    os.kill(pid, signal.SIGKILL)
+        pid_file.unlink(missing_ok=True)
 
     def _stop_pids(self, node_ids: list[int], timeout: float) -> None:
         pids = {i: self.pid(i) for i in node_ids}
