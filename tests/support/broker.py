@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from backbone.broker import admin, local
+from backbone.broker import admin, jvm, local
 from backbone.broker.settings import KafkaSettings
 
 DOCKER_IMAGE = "apache/kafka:4.0.2"
@@ -67,12 +67,12 @@ def _docker_broker() -> Iterator[Broker]:
         .with_env("KAFKA_ADVERTISED_HOST", "localhost")
         .with_bind_ports(9092, DOCKER_CLIENT_PORT)
         .with_volume_mapping(
-            str(local.DEPLOY_DIR / "server.properties.in"),
+            str(jvm.DEPLOY_DIR / "server.properties.in"),
             "/etc/backbone/server.properties.in",
             "ro",
         )
         .with_volume_mapping(
-            str(local.DEPLOY_DIR / "docker-entrypoint.sh"),
+            str(jvm.DEPLOY_DIR / "docker-entrypoint.sh"),
             "/etc/backbone/docker-entrypoint.sh",
             "ro",
         )

@@ -11,6 +11,7 @@ from typing import Any
 
 from backbone.broker import local, replicas, strimzi, topology
 from backbone.broker.cluster import ClusterError
+from backbone.broker.jvm import BrokerError
 from backbone.broker.settings import admin_settings, local_bootstrap
 
 
@@ -54,11 +55,11 @@ def _start(args: argparse.Namespace) -> int:
     try:
         if args.node is not None:
             if args.nodes is not None:
-                raise local.BrokerError("give --nodes or --node, not both")
+                raise BrokerError("give --nodes or --node, not both")
             statuses = [local.start_node(args.node, timeout=args.timeout)]
         else:
             statuses = local.start(args.nodes, timeout=args.timeout)
-    except (local.BrokerError, ClusterError) as error:
+    except (BrokerError, ClusterError) as error:
         print(json.dumps({"error": str(error)}), file=sys.stderr)
         return 2
     print(

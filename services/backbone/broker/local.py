@@ -16,7 +16,6 @@ import contextlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Collection
@@ -24,19 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
+from backbone.broker import jvm
 from backbone.broker.cluster import ClusterError, ClusterSpec, Node, read_spec, spec_file
+from backbone.broker.jvm import DEPLOY_DIR as DEPLOY_DIR
+from backbone.broker.jvm import BrokerError as BrokerError
 from backbone.broker.replication import Replication
 from backbone.broker.settings import KafkaSettings, local_client_port, local_controller_port
-from backbone.paths import PROJECT_ROOT, private_dir, run_dir, write_private
+from backbone.paths import private_dir, run_dir, write_private
 
-DEPLOY_DIR = PROJECT_ROOT / "deploy" / "kafka"
-JARS_DIR = DEPLOY_DIR / ".jars"
 READY_TOPIC = "backbone.broker-ready"
-HEAP_OPTS = os.environ.get("BACKBONE_KAFKA_HEAP", "-Xms256m -Xmx512m")
-
-
-class BrokerError(RuntimeError):
-    """The local cluster could not be prepared, started or stopped."""
 
 
 @dataclass(frozen=True)
@@ -46,73 +41,6 @@ class NodeStatus:
     port: int
     running: bool
     rss_mib: float | None
-
-
-def _classpath() -> str:
-    if not any(JARS_DIR.glob("kafka_2.13-*.jar")):
-        raise BrokerError(f"no broker jars in {JARS_DIR}: run `make broker-jars` first")
-    return str(JARS_DIR / "*")
-
-
-def _java(logs: Path, *args: str) -> list[str]:
-    return [
-        "java",
-        *HEAP_OPTS.split(),
-        "-XX:+UseG1GC",
-        "-Djava.awt.headless=true",
-        f"-Dkafka.logs.dir={logs}",
-        f"-Dlog4j2.configurationFile={DEPLOY_DIR / 'log4j2.properties'}",
-        "-cp",
-        _classpath(),
-        *args,
-    ]
-
-
-def _alive(pid: int) -> bool:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)  # reap a node this process started and that has exited
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        return stat.read_text().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def _rss_mib(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except FileNotFoundError:
-        return None
-    return None
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _listening(address: str) -> bool:
-    """False only for a loopback address on which nothing listens."""
-    host, _, port = address.rpartition(":")
-    return host not in ("127.0.0.1", "localhost") or _port_open(int(port))
-
-
-def _wait_exit(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return True
-        time.sleep(0.1)
-    return not _alive(pid)
 
 
 def wait_ready(
@@ -126,7 +54,7 @@ def wait_ready(
     deadline = time.monotonic() + timeout
     last: Exception | str | None = None
     while time.monotonic() < deadline:
-        if not any(_listening(address) for address in settings.bootstrap.split(",")):
+        if not any(jvm.listening(address) for address in settings.bootstrap.split(",")):
             time.sleep(0.2)  # no node listens yet: a client would log every refused connection
             continue
         try:
@@ -202,7 +130,7 @@ class LocalCluster:
             pid = int(self._pid_file(node_id).read_text())
         except (FileNotFoundError, ValueError):
             return None
-        return pid if _alive(pid) else None
+        return pid if jvm.alive(pid) else None
 
     def statuses(self) -> list[NodeStatus]:
         spec = self.spec()
@@ -211,7 +139,7 @@ class LocalCluster:
         result = []
         for node in spec.nodes:
             pid = self.pid(node.node_id)
-            rss = _rss_mib(pid) if pid else None
+            rss = jvm.rss_mib(pid) if pid else None
             result.append(NodeStatus(node.node_id, pid, node.port, pid is not None, rss))
         return result
 
@@ -237,7 +165,7 @@ class LocalCluster:
             return None
         pid_file = self.kafka_dir / "broker.pid"
         with contextlib.suppress(FileNotFoundError, ValueError):
-            if _alive(int(pid_file.read_text())):
+            if jvm.alive(int(pid_file.read_text())):
                 raise BrokerError(
                     f"a broker of the one-node layout runs ({pid_file}): `backbone broker stop`"
                 )
@@ -287,7 +215,7 @@ class LocalCluster:
             logs = self.node_dir(node.node_id) / "logs"
             running.append(
                 subprocess.Popen(
-                    _java(logs, *args),
+                    jvm.java(logs, *args),
                     stdout=subprocess.PIPE,
                     stderr=subprocess.STDOUT,
                     text=True,
@@ -302,10 +230,10 @@ class LocalCluster:
     def _launch(self, spec: ClusterSpec, node: Node) -> None:
         deadline = time.monotonic() + 5.0  # a node killed a moment ago may still hold its ports
         while time.monotonic() < deadline and (
-            _port_open(node.port) or _port_open(node.controller_port)
+            jvm.port_open(node.port) or jvm.port_open(node.controller_port)
         ):
             time.sleep(0.2)
-        if _port_open(node.port) or _port_open(node.controller_port):
+        if jvm.port_open(node.port) or jvm.port_open(node.controller_port):
             raise BrokerError(
                 f"ports {node.port}/{node.controller_port} of node {node.node_id} are taken by "
                 "another process; set BACKBONE_KAFKA_PORT and BACKBONE_KAFKA_CONTROLLER_PORT"
@@ -314,7 +242,7 @@ class LocalCluster:
         folder = self.node_dir(node.node_id)
         with (folder / "broker.out").open("ab") as log:
             process = subprocess.Popen(
-                _java(folder / "logs", "kafka.Kafka", str(properties)),
+                jvm.java(folder / "logs", "kafka.Kafka", str(properties)),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -332,7 +260,7 @@ class LocalCluster:
                     f"{self.kafka_dir}/node-<id>/broker.out and logs/"
                 )
             spec = self._require_spec()
-            if not all(_port_open(spec.node(i).port) for i in node_ids):
+            if not all(jvm.port_open(spec.node(i).port) for i in node_ids):
                 if time.monotonic() > deadline:
                     raise BrokerError(f"node(s) {list(node_ids)} did not listen in {timeout:.0f}s")
                 time.sleep(0.2)
@@ -387,9 +315,9 @@ class LocalCluster:
         pid_file = self.kafka_dir / "broker.pid"
         with contextlib.suppress(FileNotFoundError, ValueError):
             pid = int(pid_file.read_text())
-            if _alive(pid):
+            if jvm.alive(pid):
                 os.kill(pid, signal.SIGTERM)
-                if not _wait_exit(pid, timeout):
+                if not jvm.wait_exit(pid, timeout):
                     os.kill(pid, signal.SIGKILL)
         pid_file.unlink(missing_ok=True)
 
@@ -400,9 +328,9 @@ class LocalCluster:
             os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for pid in filter(None, pids.values()):
-            if not _wait_exit(pid, max(0.0, deadline - time.monotonic())):
+            if not jvm.wait_exit(pid, max(0.0, deadline - time.monotonic())):
                 os.kill(pid, signal.SIGKILL)
-                _wait_exit(pid, 10.0)
+                jvm.wait_exit(pid, 10.0)
         for node_id in node_ids:
             self._pid_file(node_id).unlink(missing_ok=True)
 
@@ -412,7 +340,7 @@ class LocalCluster:
         if pid is None:
             raise BrokerError(f"node {node_id} is not running")
         os.kill(pid, signal.SIGKILL)
-        _wait_exit(pid, 10.0)
+        jvm.wait_exit(pid, 10.0)
         self._pid_file(node_id).unlink(missing_ok=True)
 
     def pause_node(self, node_id: int) -> None:
