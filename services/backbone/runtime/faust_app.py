@@ -54,7 +54,9 @@ def make_app(
     state_dir: Path | None = None,
     **overrides: Any,
 ) -> faust.App:
-    """A faust app connected as ``settings``' principal; nothing connects until it starts."""
+    """A faust app connected as ``settings``' principal. Unless ``topic_replication_factor`` is
+    given, one metadata request counts the cluster's brokers (``broker/replication.py``);
+    nothing else connects until the app starts."""
     state = private_dir(state_dir or run_dir() / "state" / principal)
     options: dict[str, Any] = {
         "broker": [f"kafka://{host}" for host in settings.bootstrap.split(",")],
