@@ -32,6 +32,7 @@ from backbone.broker.settings import KafkaSettings
 from backbone.logs import configure, get_logger
 from backbone.network import bind_host
 from backbone.paths import private_dir, run_dir
+from backbone.runtime import watchdog
 from backbone.runtime.metrics import serve_from_env
 
 
@@ -78,6 +79,10 @@ def make_app(
         # its session expires: faust's default is 60 s, during which a restarted service gets
         # none of them. Heartbeats come from the consumer's own thread every 3 s.
         "broker_session_timeout": 10.0,
+        # aiokafka refreshes its metadata every 5 minutes by default: a consumer or producer that
+        # was talking to a broker that died learns the new leaders within seconds instead.
+        "consumer_metadata_max_age_ms": 3000,
+        "producer_metadata_max_age_ms": 3000,
         # Static membership: an instance restarted within the session timeout takes its own
         # partitions back without a rebalance. faust 0.15 can skip records delivered while a
         # rebalance suspends its flow (seen as events read again only at the next restart), so
@@ -102,6 +107,7 @@ def make_app(
 def run_worker(app: faust.App, service: str, agency: str | None = None) -> None:
     """Run ``app`` in this process until it is stopped, logging JSON lines like every service."""
     configure(service, agency)
+    watchdog.install(app, service)
     port = serve_from_env()
     if port is not None:
         get_logger().info("metrics_served", port=port)
