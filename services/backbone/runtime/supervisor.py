@@ -1,8 +1,9 @@
 """The local supervisor: starts, stops and lists the backbone's service processes on this host.
 
-Each service is a ``backbone ...`` process in its own session, with its log in
-``.run/logs/<name>.log`` and its pid in ``.run/pids/<name>.pid``. ``make demo`` uses it; in a
-real deployment each agency runs its own service on its own host (see the README).
+Each service is a ``backbone ...`` process in its own session, run by a keeper that starts it
+again when it exits on its own with a failure (``runtime.keepalive``), with its log in
+``.run/logs/<name>.log`` and the keeper's pid in ``.run/pids/<name>.pid``. ``make demo`` uses
+it; in a real deployment each agency runs its own service on its own host (see the README).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def start(spec: ServiceSpec, env: dict[str, str] | None = None) -> ServiceStatus
         return current
     log = log_file(spec.name).open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "backbone.cli", *spec.argv],
+        [sys.executable, "-m", "backbone.runtime.keepalive", *spec.argv],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -84,8 +85,8 @@ def stop(name: str, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and _alive(current.pid):
             time.sleep(0.2)
-        if _alive(current.pid):
-            os.kill(current.pid, signal.SIGKILL)
+        if _alive(current.pid):  # the keeper and the service it runs, in its own session
+            os.killpg(current.pid, signal.SIGKILL)
     _pid_file(name).unlink(missing_ok=True)
 
 
