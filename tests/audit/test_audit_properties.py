@@ -9,7 +9,8 @@ from audit_events import AUDIT, CENTRE, GUARDIANSHIP, HOTLINE, NGO, POLICE, SOCI
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backbone.domain.catalogue import CATALOGUE, FREE
+from backbone.domain.agencies import agency_type
+from backbone.domain.catalogue import CATALOGUE, FREE, may_emit
 from backbone.domain.events import Event, parse_event
 from backbone.domain.lifecycle import judge
 
@@ -144,3 +145,25 @@ def test_levels_match_statuses(story: list[Event], at: str) -> None:
         else:
             assert obligation.level == 0
         assert (obligation.closed_by_event_id is None) == (obligation.status in ("open", "pending"))
+
+
+@settings(max_examples=100, deadline=None)
+@given(story=_stories())
+def test_responsibility_is_held_by_the_holders_of_all_the_childs_referrals(
+    story: list[Event],
+) -> None:
+    """The per-child index of referrals answers as a scan of every referral would."""
+    ordered = sorted(story, key=lambda e: e.sort_key)
+    for cut in range(len(ordered) + 1):
+        before = judge(ordered[:cut])
+        for child in CHILDREN:
+            held = {a for r in before.referrals.values() if r.child_ref == child for a in r.holders}
+            if not held and child in before.first_agency:
+                held = {before.first_agency[child]}
+            assert before.responsible(child) == tuple(sorted(held))
+        closing = ordered[cut] if cut < len(ordered) else None
+        if closing is not None and closing.event_type == "CaseClosed":
+            verdict = judge(ordered[: cut + 1]).rejection(closing.event_id)
+            if may_emit(agency_type(closing.producer), "CaseClosed"):
+                holds = closing.producer in before.responsible(closing.child_ref)
+                assert (verdict is None) == holds

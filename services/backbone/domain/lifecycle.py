@@ -111,6 +111,7 @@ class Judgement:
     verdicts: Mapping[str, Rejection | None]
     referrals: Mapping[str, Referral]
     first_agency: Mapping[str, str]
+    child_referrals: Mapping[str, list[str]]  # child_ref -> its referral ids, in issue order
 
     def rejection(self, event_id: str) -> Rejection | None:
         return self.verdicts[event_id]
@@ -122,7 +123,7 @@ class Judgement:
 
     def responsible(self, child_ref: str) -> tuple[str, ...]:
         """The agencies holding responsibility for the child (sorted, no repeats)."""
-        return _responsible(child_ref, self.referrals, self.first_agency)
+        return _responsible(child_ref, self.referrals, self.child_referrals, self.first_agency)
 
 
 def distinct(events: Iterable[Event]) -> tuple[Event, ...]:
@@ -150,29 +151,37 @@ def judge(events: Iterable[Event], until: datetime | None = None) -> Judgement:
     """
     ordered = tuple(e for e in distinct(events) if until is None or e.occurred_at <= until)
     referrals: dict[str, Referral] = {}
+    child_referrals: dict[str, list[str]] = {}
     first_agency: dict[str, str] = {}
     verdicts: dict[str, Rejection | None] = {}
     for event in ordered:
-        rejection = _verdict(event, referrals, first_agency)
+        rejection = _verdict(event, referrals, child_referrals, first_agency)
         verdicts[event.event_id] = rejection
         if rejection is None:
-            _apply(event, referrals)
+            _apply(event, referrals, child_referrals)
             if may_emit(agency_type(event.producer), "CaseClosed"):
                 first_agency.setdefault(event.child_ref, event.producer)
-    return Judgement(ordered, verdicts, referrals, first_agency)
+    return Judgement(ordered, verdicts, referrals, first_agency, child_referrals)
 
 
 def _responsible(
-    child_ref: str, referrals: Mapping[str, Referral], first_agency: Mapping[str, str]
+    child_ref: str,
+    referrals: Mapping[str, Referral],
+    child_referrals: Mapping[str, list[str]],
+    first_agency: Mapping[str, str],
 ) -> tuple[str, ...]:
-    held = {a for r in referrals.values() if r.child_ref == child_ref for a in r.holders}
+    """The holders of the child's referrals (found by the per-child index, not by a scan)."""
+    held = {a for rid in child_referrals.get(child_ref, ()) for a in referrals[rid].holders}
     if not held and child_ref in first_agency:
         held.add(first_agency[child_ref])
     return tuple(sorted(held))
 
 
 def _verdict(
-    event: Event, referrals: Mapping[str, Referral], first_agency: Mapping[str, str]
+    event: Event,
+    referrals: Mapping[str, Referral],
+    child_referrals: Mapping[str, list[str]],
+    first_agency: Mapping[str, str],
 ) -> Rejection | None:
     producer_type = agency_type(event.producer)
     if not may_emit(producer_type, event.event_type):
@@ -181,7 +190,8 @@ def _verdict(
             f"an agency of type {producer_type} may not emit {event.event_type}",
         )
     if event.event_type == "CaseClosed":
-        if event.producer in _responsible(event.child_ref, referrals, first_agency):
+        holders = _responsible(event.child_ref, referrals, child_referrals, first_agency)
+        if event.producer in holders:
             return None
         return Rejection(
             Reason.NOT_RESPONSIBLE, f"{event.producer} does not hold responsibility for the child"
@@ -255,8 +265,10 @@ _NEXT_STATE = {
 }
 
 
-def _apply(event: Event, referrals: dict[str, Referral]) -> None:
-    """Change the state by one valid event."""
+def _apply(
+    event: Event, referrals: dict[str, Referral], child_referrals: dict[str, list[str]]
+) -> None:
+    """Change the state by one valid event (a referral's child never changes after its issue)."""
     if event.referral_id is None or not event.event_type.startswith("Referral"):
         return
     if event.event_type == "ReferralIssued":
@@ -268,6 +280,7 @@ def _apply(event: Event, referrals: dict[str, Referral]) -> None:
             issued_event_id=event.event_id,
             recipients=dict.fromkeys(event.recipients, RecipientState.ISSUED),
         )
+        child_referrals.setdefault(event.child_ref, []).append(event.referral_id)
         return
     referral = referrals[event.referral_id]
     if event.event_type == "ReferralWithdrawn":
