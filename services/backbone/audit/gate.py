@@ -22,10 +22,14 @@ from backbone.runtime.metrics import ServiceMetrics
 
 @dataclass(frozen=True)
 class Checked:
-    """A record whose envelope verified, and the table entry of its clear header."""
+    """A record whose envelope verified."""
 
     envelope: VerifiedEnvelope
-    entry: bytes
+
+    @property
+    def entry(self) -> bytes:
+        """The table entry of its clear header, built when asked (the replay never asks)."""
+        return table_entry(self.envelope.event, self.envelope.digest)
 
 
 Verified = Checked | EnvelopeRejected
@@ -62,7 +66,7 @@ class AuditGate:
             envelope = self._codec.decode(record.value, received_at=record.received_at)
         except EnvelopeRejected as error:
             return error
-        return Checked(envelope, table_entry(envelope.event, envelope.digest))
+        return Checked(envelope)
 
     def admit(self, record: Inbound, verified: Verified | None = None) -> Stored | None:
         """The record's event as stored if it is new; else ``None`` (repeated or quarantined).
