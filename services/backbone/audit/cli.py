@@ -1,11 +1,12 @@
 """``backbone audit ...``: replay (a file or the Kafka log), and the live service (``cli_live``).
 
 ``backbone audit replay --events FILE|- --as-of T [--rules F]... [--json]`` and
-``backbone audit replay --from-kafka --as-of T [--as AGENCY] [--topic T] [--json]`` print the same
-report. Exit status 0 with the report on stdout; 2, with nothing on stdout, when the input,
-``--as-of``, a rules file or the broker setup is unusable (each problem on stderr, bad event lines
-as ``LINE: reason``). From Kafka, records the live audit would quarantine are left out and listed
-on stderr as ``topic/partition/offset: reason``.
+``backbone audit replay --from-kafka --as-of T [--as AGENCY] [--topic T] [--progress] [--json]``
+print the same report. Exit status 0 with the report on stdout; 2, with nothing on stdout, when
+the input, ``--as-of``, a rules file or the broker setup is unusable (each problem on stderr, bad
+event lines as ``LINE: reason``). From Kafka, records the live audit would quarantine are left
+out and listed on stderr as ``topic/partition/offset: reason``; ``--progress`` adds a line on
+stderr every 10,000 records read.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ def register(subparsers: Any) -> None:
         "--as", dest="agency", default=None, help="--from-kafka: read as this principal"
     )
     command.add_argument("--topic", default=EVENT_LOG, help="--from-kafka: the event log")
+    command.add_argument(
+        "--progress", action="store_true", help="--from-kafka: records read so far, on stderr"
+    )
     command.add_argument("--directory-topic", default=DIRECTORY_TOPIC, help=argparse.SUPPRESS)
     command.set_defaults(func=run_replay)
     cli_live.register(actions)
@@ -103,11 +107,16 @@ def _from_kafka(args: argparse.Namespace, at: datetime, rules: RuleSet) -> Repla
     except (MissingSecret, TopologyError, KeystoreError) as error:
         _fail(f"--from-kafka: {error}")
         return None
-    report, left_out = replay_from_kafka(context, args.topic, at, rules, _calendar())
+    progress = _progress if args.progress else None
+    report, left_out = replay_from_kafka(context, args.topic, at, rules, _calendar(), progress)
     for rejection in left_out:
         where = f"{rejection.source_topic}/{rejection.source_partition}/{rejection.source_offset}"
         print(f"{where}: {rejection.reason}", file=sys.stderr)
     return report
+
+
+def _progress(read: int, total: int) -> None:
+    print(f"{_PROG}: read {read:,} of {total:,} records", file=sys.stderr, flush=True)
 
 
 def _calendar() -> WorkingCalendar:
