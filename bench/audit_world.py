@@ -177,6 +177,7 @@ class AuditWorld:
                 if t in self.topics.values() or t.startswith(f"{self.agency}_")
             ]
             client.delete_topics(mine)
+        admin.remove_principal(self.admin, self.agency)
 
 
 class SlaWatch:

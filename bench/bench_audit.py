@@ -16,8 +16,9 @@
 
 Everything is isolated from the shared deployment: a temporary keystore with its own root, its
 own directory, event, SLA and quarantine topics, and a principal ``audit.b<hex>`` of its own
-(deleted topics at the end). Run: ``.venv/bin/python bench/bench_audit.py`` (about 1-2 min;
-``--strict`` exits 1 when a target is missed). All data is synthetic.
+(its topics, ACLs and SCRAM credential deleted at the end). Run:
+``.venv/bin/python bench/bench_audit.py`` (about 1-2 min; ``--strict`` exits 1 when a target is
+missed). All data is synthetic.
 """
 
 from __future__ import annotations

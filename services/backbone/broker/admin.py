@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from kafka import KafkaConsumer
 from kafka.admin import (
     ACL,
+    ACLFilter,
     ACLOperation,
     ACLPermissionType,
     ACLResourcePatternType,
@@ -16,8 +17,10 @@ from kafka.admin import (
     ConfigResourceType,
     KafkaAdminClient,
     ResourcePattern,
+    ResourcePatternFilter,
     ResourceType,
     ScramMechanism,
+    UserScramCredentialDeletion,
     UserScramCredentialUpsertion,
 )
 from kafka.errors import TopicAlreadyExistsError
@@ -128,6 +131,23 @@ def grant(settings: KafkaSettings, grants: Iterable[Grant]) -> None:
         result = admin.create_acls(acls)
     if result.get("failed"):
         raise AdminError(f"ACL creation failed: {result['failed']}")
+
+
+def remove_principal(settings: KafkaSettings, username: str) -> int:
+    """Delete every ACL naming ``username`` and its SCRAM credential; the ACLs deleted.
+
+    For principals made for one run (benchmarks); a principal without a credential is no error.
+    """
+    everything = ResourcePatternFilter(ResourceType.ANY, None, ACLResourcePatternType.ANY)
+    mine = ACLFilter(f"User:{username}", None, ACLOperation.ANY, ACLPermissionType.ANY, everything)
+    with admin_client(settings) as admin:
+        [(_, deleted, error)] = admin.delete_acls([mine])
+        if error is not None and error.errno:
+            raise AdminError(f"ACL deletion for {username} refused: {error}")
+        admin.alter_user_scram_credentials(
+            [UserScramCredentialDeletion(username, ScramMechanism.SCRAM_SHA_512)]
+        )
+    return len(deleted)
 
 
 def partition_count(settings: KafkaSettings, topic: str) -> int:
