@@ -56,6 +56,7 @@ class AuditWorld:
         self._codecs: dict[str, EnvelopeCodec] = {}
         self._password = secrets.token_urlsafe(24)
         self.port = 0
+        self.kept: set[str] = set()  # topics of the world that outlive it (bench_rebuild's log)
         self._process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> AuditWorld:
@@ -107,15 +108,24 @@ class AuditWorld:
         finally:
             producer.close()
 
-    def start_audit(self) -> None:
-        self.port = free_port()
-        env = {
+    def environment(self) -> dict[str, str]:
+        """The environment of a ``backbone`` process run as this world's audit principal."""
+        return {
             **os.environ,
             "BACKBONE_KEYSTORE": str(self.keystore.path),
             "KAFKA_BOOTSTRAP": self.admin.bootstrap,
             "KAFKA_USERNAME": self.agency,
             "KAFKA_PASSWORD": self._password,
         }
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    def start_audit(self) -> None:
+        self.port = free_port()
+        env = self.environment()
         command = [sys.executable, "-m", "backbone.cli", "audit", "serve", "--as", self.agency]
         command += ["--port", str(self.port), "--state-dir", str(self.tmp / "state")]
         for name in ("events", "sla", "rejected", "directory"):
@@ -174,7 +184,8 @@ class AuditWorld:
             mine = [
                 t
                 for t in client.list_topics()
-                if t in self.topics.values() or t.startswith(f"{self.agency}_")
+                if (t in self.topics.values() and t not in self.kept)
+                or t.startswith(f"{self.agency}_")
             ]
             client.delete_topics(mine)
         admin.remove_principal(self.admin, self.agency)
