@@ -6,6 +6,7 @@ import json
 import re
 import socket
 import stat
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,7 @@ def test_record_refuses_another_producer_s_event_and_queues_nothing(
     field: Field, device: DeviceFolder
 ) -> None:
     foreign = field.event()
-    police = Event(**{**foreign.__dict__, "producer": "police.turkestan"})
+    police = replace(foreign, producer="police.turkestan")
 
     with pytest.raises(RecordRefused, match=f"is not {re.escape(GROUP)}"):
         record(device, [field.event(), police])

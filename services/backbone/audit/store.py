@@ -33,7 +33,7 @@ class Admission(StrEnum):
     CONFLICT = "conflict"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Stored:
     event: Event
     digest: bytes

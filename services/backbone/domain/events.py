@@ -12,9 +12,10 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 from backbone.domain.agencies import REGION, is_agency_id
@@ -57,7 +58,7 @@ class MalformedEvent(ValueError):
         self.problems = problems
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     event_id: str
     event_type: str
@@ -101,7 +102,7 @@ class Event:
         return obj
 
     def without_payload(self) -> Event:
-        return Event(**{**self.__dict__, "payload": None})
+        return replace(self, payload=None)
 
 
 def _uuid(value: Any) -> str | None:
@@ -253,18 +254,35 @@ def checked_event(
     assert child_token is not None
     return Event(
         event_id=canonical_id,
-        event_type=event_type,
+        event_type=intern(event_type),
         occurred_at=occurred,
-        producer=producer,
-        child_ref=child_token,
-        recipients=tuple(recipients),
-        region=region,
-        attributes=checked_attributes,
-        referral_id=referral_token,
+        producer=intern(producer),
+        child_ref=intern(child_token),
+        recipients=tuple(map(intern, recipients)),
+        region=intern(region),
+        attributes=_shared(checked_attributes),
+        referral_id=None if referral_token is None else intern(referral_token),
         causation_id=causation,
         correlation_id=correlation,
         payload=payload,
     )
+
+
+_SHARED_ATTRIBUTES: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+_SHARED_LIMIT = 50_000  # distinct attribute sets shared; free-text values make more of them
+
+
+def _shared(attributes: dict[str, str]) -> dict[str, str]:
+    """One object per distinct set of attributes, so that a million events do not each hold
+    their own copy of the same few; an event's attributes are never changed after it is made.
+    Agency ids, types, regions and refs are interned (``sys.intern``) for the same reason."""
+    key = tuple(attributes.items())
+    shared = _SHARED_ATTRIBUTES.get(key)
+    if shared is not None:
+        return shared
+    if len(_SHARED_ATTRIBUTES) < _SHARED_LIMIT:
+        _SHARED_ATTRIBUTES[key] = attributes
+    return attributes
 
 
 def read_events_file(path: Path) -> tuple[list[Event], list[str]]:
