@@ -28,16 +28,16 @@ from backbone.envelope.quarantine import Inbound, MemoryQuarantine, Rejection
 
 Progress = Callable[[int, int], None]  # (records read, records to read)
 
-_BUFFERED = 20_000  # records held per partition before it is paused
-
 
 def read_log(
     settings: KafkaSettings, topic: str, progress: Progress | None = None
 ) -> Iterator[Any]:
     """Every record of ``topic`` up to its current end, in arrival order, as they are read.
 
-    At most about ``_BUFFERED`` records per partition are held: a partition that runs ahead of
-    the others is paused until the merge catches up with it.
+    Only the records a partition has fetched ahead of the merge are held (the consumer fetches
+    every partition in the same requests). A partition is not paused when it runs ahead:
+    kafka-python then keeps the paused partition's fetched data aside and, with every partition
+    on one broker, sends that broker no further fetch (seen here: the read stopped for good).
     """
     consumer = KafkaConsumer(**settings.kafka_python(), enable_auto_commit=False)
     try:
@@ -60,9 +60,6 @@ def read_log(
                 read += 1
                 if progress is not None and read % 10_000 == 0:
                     progress(read, total)
-            full = [p for p in partitions if len(buffered[p]) >= _BUFFERED]
-            consumer.pause(*full)
-            consumer.resume(*[p for p in partitions if p not in full])
             for part, records in consumer.poll(timeout_ms=1000).items():
                 buffered[part].extend(r for r in records if r.offset < ends[part])
             for p in partitions:
