@@ -28,6 +28,7 @@ import asyncio
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -272,6 +273,8 @@ def main() -> int:
     if args.bare_worker:
         bare_worker(int(args.bare_worker[0]), [int(p) for p in args.bare_worker[1].split(",")])
         return 0
+    # A stopped run (SIGTERM) still deletes its audit principal and topics on the way out.
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
     small = int(os.environ.get("BENCH_REBUILD_SMALL", "20000"))
     large = int(os.environ.get("BENCH_REBUILD_EVENTS", "1000000"))
     with tempfile.TemporaryDirectory() as tmp:
