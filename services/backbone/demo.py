@@ -24,7 +24,6 @@ from itertools import groupby
 from typing import Any
 
 from backbone.agency.publish import publish, read_inbox
-from backbone.audit import settings as audit_settings
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.broker.settings import KafkaSettings
 from backbone.console.config import default_port as console_port
@@ -38,6 +37,8 @@ from backbone.logs import configure
 from backbone.paths import run_dir
 from backbone.runtime import deploy, supervisor
 from backbone.runtime.context import ServiceContext
+from backbone.runtime.instances import Instances, InstancesInvalid
+from backbone.runtime.instances import parse as parse_instances
 from backbone.scenario import (
     expected_breaches,
     scenario_as_of,
@@ -60,14 +61,29 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
     services = subparsers.add_parser("services", help="the local service processes")
     actions = services.add_subparsers(dest="action", required=True)
-    actions.add_parser("start", help="provision and start every service").set_defaults(func=_start)
+    start = actions.add_parser("start", help="provision and start every service")
+    start.set_defaults(func=_start)
+    for command in (parser, start):
+        command.add_argument(
+            "--instances",
+            type=_instances,
+            default=Instances(),
+            help="workers per service, e.g. router=2,audit=2,agency=2 (agency: each agency's)",
+        )
     actions.add_parser("stop", help="stop every service").set_defaults(func=_stop)
     actions.add_parser("status", help="list the services").set_defaults(func=_status)
 
 
+def _instances(spec: str) -> Instances:
+    try:
+        return parse_instances(spec)
+    except InstancesInvalid as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _start(args: argparse.Namespace) -> int:
     deploy.provision(KafkaSettings.local_admin())
-    _print_services(deploy.start_all())
+    _print_services(deploy.start_all(args.instances))
     return 0
 
 
@@ -156,12 +172,13 @@ def wait_for_intake(timeout: float = 60.0) -> None:
     wait_for_http(deploy.intake_port(), "/health", "the intake", timeout)
 
 
-def flagged(start: datetime, timeout: float = SETTLE_TIMEOUT) -> list[dict[str, Any]]:
-    """The live audit's answers for the story's expected breaches, once it has flagged them all.
+def flagged(start: datetime, url: str, timeout: float = SETTLE_TIMEOUT) -> list[dict[str, Any]]:
+    """The live audit's answers for the story's expected breaches, once it has flagged them all
+    (``url``: every audit instance, comma-separated; their answers are merged).
 
     A breach is the same when its rule, trigger event and owing agency are (its level and
     status are the audit's at this moment)."""
-    client = AuditClient(audit_settings.default_url(), timeout=10)
+    client = AuditClient(url, timeout=10)
     wanted = {(b["rule"], b["trigger_event_id"], b["owed_by"]) for b in expected_breaches(start)}
     deadline = time.monotonic() + timeout
     while True:
@@ -229,7 +246,7 @@ def run(args: argparse.Namespace) -> int:
     configure("demo")
     admin = KafkaSettings.local_admin()
     provisioned = deploy.provision(admin)
-    started = deploy.start_all()
+    started = deploy.start_all(args.instances)
     start = scenario_start_before(datetime.now(UTC))
     events = scenario_events(start)
     parties = parties_of(events)
@@ -238,7 +255,7 @@ def run(args: argparse.Namespace) -> int:
     field = play(events, parties)
     summaries = settle(expected_inboxes(events, parties))
     delivered = round(time.monotonic() - began, 1)
-    breaches = flagged(start)
+    breaches = flagged(start, ",".join(deploy.audit_urls(args.instances)))
     users = console_users()
     wait_for_http(console_port(), "/login/", "the console")
     console_url = f"http://127.0.0.1:{console_port()}/"

@@ -9,6 +9,8 @@ from backbone.audit.projection import Projection
 from backbone.audit.store import EventStore
 
 AS_OF = "2026-12-16T00:00:00+05:00"
+# A single audit owns every partition of the event log, and says so in every answer.
+ALL = {"partitions": [0, 1, 2], "partition_count": 3}
 
 
 def _ready() -> tuple[Projection, api.Health]:
@@ -31,7 +33,10 @@ def test_pathway_at_a_time_is_the_replays_pathway() -> None:
     status, body = api.pathway(projection, health, "c-0001", {"as_of": AS_OF})
     events = [e for _, e in projection.store.numbered()]
     expected = audit(events, AS_OF).pathways[0].to_json()
-    assert (status, body) == (200, {"as_of": AS_OF, "pathway": expected, "regions": ["turkestan"]})
+    assert (status, body) == (
+        200,
+        {**ALL, "as_of": AS_OF, "pathway": expected, "regions": ["turkestan"]},
+    )
     assert "payload" not in str(body)
 
 
@@ -65,6 +70,7 @@ def test_obligations_are_every_status_filtered_by_trigger_region_and_owner() -> 
     breaches = api.breaches(projection, health, {"as_of": AS_OF})[1]["breaches"]
     assert len(body["obligations"]) > len(breaches)
     assert api.obligations(projection, health, {"as_of": AS_OF, "region": "almaty"})[1] == {
+        **ALL,
         "as_of": AS_OF,
         "obligations": [],
     }
@@ -120,3 +126,14 @@ def test_queries_wait_for_recovery_and_health_says_so() -> None:
     health.ready = True
     status, body = health.answer(projection, quarantined=2, scheduled=1)
     assert status == 200 and (body["events"], body["children"], body["quarantined"]) == (1, 1, 2)
+
+
+def test_an_instance_names_the_partitions_it_answers_for_and_none_while_rebalancing() -> None:
+    projection, health = _ready()
+    health.partitions = frozenset({0, 2})
+    status, body = api.breaches(projection, health, {"as_of": AS_OF})
+    assert status == 200 and (body["partitions"], body["partition_count"]) == ([0, 2], 3)
+    assert health.answer(projection, quarantined=0, scheduled=0)[1]["partitions"] == [0, 2]
+    health.ready, health.partitions = False, frozenset()
+    status, body = api.obligations(projection, health, {})
+    assert (status, body["error"], body["partitions"]) == (503, "recovering", [])

@@ -7,12 +7,17 @@
 ``GET /children?region=R&as_of=T``              per child: its region (that of its first valid
                                                 event) and its valid events' types and clear
                                                 attributes (the funnel's input)
-``GET /health``                                 readiness and counts
+``GET /health``                                 readiness, counts and the partitions owned
 
 A region filter applies to an obligation's trigger event's region.
 
 *t* defaults to now; ``as_of`` must be RFC 3339 with an offset (400 otherwise). Until the tables
-are recovered after a start, pathway and breaches answer 503. Nothing served holds a payload.
+are recovered after a start or a rebalance, every answer is 503. Nothing served holds a payload.
+
+Several audit instances share the event log's partitions: each answers for the children of the
+partitions it owns, and every answer names them (``partitions``, of ``partition_count``), so that
+a client can merge the instances' answers and tell when a partition is not covered
+(``client.AuditClient``).
 """
 
 from __future__ import annotations
@@ -35,10 +40,19 @@ class Health:
     ready: bool = False
     evaluated: set[str] = field(default_factory=set)  # children evaluated since the start
     emitted: int = 0  # SLA events emitted since the start
+    # The event log's partitions this instance owns (None: all of them, a single audit).
+    partitions: frozenset[int] | None = None
+    partition_count: int = 3
+
+    def scope(self) -> dict[str, Any]:
+        """What every answer covers: the owned partitions of the event log."""
+        owned = range(self.partition_count) if self.partitions is None else self.partitions
+        return {"partitions": sorted(owned), "partition_count": self.partition_count}
 
     def answer(self, projection: Projection, quarantined: int, scheduled: int) -> Answer:
         body = {
             "status": "ready" if self.ready else "recovering",
+            **self.scope(),
             "agency": self.agency,
             "events": len(projection.store),
             "children": len(projection.store.children()),
@@ -64,8 +78,9 @@ def pathway(
         return at
     found = projection.pathway(child_ref, at)
     if found is None:
-        return 404, {"error": "no events for this child_ref"}
+        return 404, {"error": "no events for this child_ref", **health.scope()}
     return 200, {
+        **health.scope(),
         "as_of": at.isoformat(),
         "pathway": found.to_json(),
         "regions": regions(projection, child_ref),
@@ -94,7 +109,7 @@ def _obligations(
         return at
     region, agency = query.get("region") or None, query.get("agency") or None
     found = select(at, region=region, agency=agency)
-    return 200, {"as_of": at.isoformat(), name: [o.to_json() for o in found]}
+    return 200, {**health.scope(), "as_of": at.isoformat(), name: [o.to_json() for o in found]}
 
 
 def children(projection: Projection, health: Health, query: Mapping[str, str]) -> Answer:
@@ -109,7 +124,7 @@ def children(projection: Projection, health: Health, query: Mapping[str, str]) -
             continue
         events = [{"event_type": e.event_type, "attributes": dict(e.attributes)} for e in valid]
         found.append({"child_ref": pathway.child_ref, "region": valid[0].region, "events": events})
-    return 200, {"as_of": at.isoformat(), "children": found}
+    return 200, {**health.scope(), "as_of": at.isoformat(), "children": found}
 
 
 def regions(projection: Projection, child_ref: str) -> list[str]:
@@ -125,5 +140,5 @@ def _evaluation_time(health: Health, query: Mapping[str, str]) -> datetime | Ans
     if at is None:
         return 400, {"error": "as_of: must be an RFC 3339 time with an offset"}
     if not health.ready:
-        return 503, {"error": "recovering"}
+        return 503, {"error": "recovering", **health.scope()}
     return at

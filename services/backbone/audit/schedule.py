@@ -7,7 +7,7 @@ child's next instant (``notices.next_check``). Setting a child again replaces it
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Container, Hashable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -68,8 +68,16 @@ class Backlog:
         """The projection has read the record at ``offset`` of ``partition``."""
         self._read[partition] = offset
 
-    def behind(self, highwater: Callable[[Any], int | None]) -> bool:
-        """Whether the lag, given each partition's high watermark, exceeds the threshold."""
+    def forget(self, partitions: Iterable[Hashable]) -> None:
+        """Partitions this worker no longer owns (revoked in a rebalance) no longer count."""
+        for partition in partitions:
+            self._read.pop(partition, None)
+
+    def behind(self, highwater: Callable[[Any], int | None], owned: Container[Hashable]) -> bool:
+        """Whether the lag over the ``owned`` partitions, given each one's high watermark,
+        exceeds the threshold. A partition read before but not owned now is forgotten: its
+        high watermark can no longer be asked for (it belongs to another worker)."""
+        self.forget([partition for partition in self._read if partition not in owned])
         lag = sum(
             max(0, (highwater(partition) or 0) - offset - 1)
             for partition, offset in self._read.items()

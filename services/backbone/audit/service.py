@@ -12,6 +12,14 @@
   ``check`` consumes the ticks (a co-partitioned internal topic, so that table writes happen
   inside a stream) and runs the ``Emission`` of the child's due SLA events.
 * After recovery the in-memory store is reloaded from ``headers`` and every child is due.
+* Several instances (one consumer group) share the log's partitions; the ticks and tables are
+  co-partitioned with it, so a child's events, schedule, evaluation and ``emitted`` record live
+  on the instance that owns its partition. When partitions are revoked the instance stops
+  answering (503) and evaluating until its tables are recovered for the new assignment; then it
+  reloads the store from the ``headers`` of the partitions it owns now (faust iterates active
+  partitions only) and every owned child is due again. The ``emitted`` table moved with the
+  partition, so the new owner emits what the old one had not, under the same derived ids
+  (``sla.breach_event_id``), and nothing twice under another id.
 * The HTTP API (``web``, ``api``) answers from the store on 127.0.0.1; Prometheus metrics
   (records by outcome, quarantine reasons, end-to-end delay, lag, open breaches by level) on
   ``BACKBONE_METRICS_PORT``.
@@ -31,6 +39,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import faust
+from faust.types import TP
 
 from backbone.audit import api, web
 from backbone.audit.calendar import kazakhstan_calendar
@@ -118,7 +127,9 @@ def build(
     # Envelopes are checked on two threads (libsodium releases the GIL while it checks a
     # signature), while the event loop keeps fetching records.
     verifier = ThreadPoolExecutor(2, thread_name_prefix="audit-verify")
-    health = api.Health(settings.agency)
+    health = api.Health(
+        settings.agency, partitions=frozenset(), partition_count=EVENT_LOG_PARTITIONS
+    )
     raw: dict[str, Any] = {"schema": RawSchema()}
     source = app.topic(settings.events_topic, **raw)
     sla = app.topic(settings.sla_topic, **raw)
@@ -144,6 +155,20 @@ def build(
         settle_heap()
         health.ready = True
         log.info("audit_recovered", events=len(store), quarantined=gate.quarantined)
+
+    @app.on_partitions_revoked.connect
+    async def revoked(sender: Any, /, *partitions: Any, signal: Any, **_: Any) -> None:
+        health.ready = False
+        health.partitions = frozenset()
+        revoked: set[TP] = partitions[0]
+        backlog.forget(revoked)
+
+    @app.on_partitions_assigned.connect
+    async def assigned(sender: Any, /, *partitions: Any, signal: Any, **_: Any) -> None:
+        assigned: set[TP] = partitions[0]
+        owned = frozenset(tp.partition for tp in assigned if tp.topic == settings.events_topic)
+        health.partitions = owned
+        log.info("audit_partitions_assigned", partitions=sorted(owned))
 
     @app.agent(source)
     @exit_on_failure("audit")
@@ -183,7 +208,8 @@ def build(
 
     @app.timer(settings.wake_seconds)
     async def wake() -> None:
-        if backlog.behind(app.consumer.highwater):
+        # Only the partitions owned now: asking for another's high watermark fails.
+        if not health.ready or backlog.behind(app.consumer.highwater, app.consumer.assignment()):
             return
         for child_ref in schedule.pop_due(datetime.now(UTC)):
             await ticks.send(key=child_ref.encode(), value=b"")

@@ -51,17 +51,13 @@ class AuditApi:
     def obligations(
         self, *, region: str | None = None, as_of: datetime | None = None
     ) -> tuple[datetime, list[Obligation]]:
-        body = self._ask(
-            "/obligations", lambda c: c.get("/obligations", region=region, as_of=_text(as_of))
-        )
+        body = self._ask("/obligations", lambda c: c.obligations(region=region, as_of=_text(as_of)))
         return _obligations(body, "obligations")
 
     def children(
         self, *, region: str | None = None, as_of: datetime | None = None
     ) -> tuple[datetime, list[ChildSummary]]:
-        body = self._ask(
-            "/children", lambda c: c.get("/children", region=region, as_of=_text(as_of))
-        )
+        body = self._ask("/children", lambda c: c.children(region=region, as_of=_text(as_of)))
         return _parsed(
             lambda: (instant(body["as_of"]), [ChildSummary.from_json(c) for c in body["children"]])
         )
@@ -108,6 +104,9 @@ def _text(moment: datetime | None) -> str | None:
 
 
 def _ok(answer: Answer, name: str) -> dict[str, Any]:
+    if answer.status == 503 and answer.body.get("error") == "incomplete":
+        missing = answer.body.get("missing_partitions", "?")
+        raise AuditUnavailable(f"the audit instances do not cover partitions {missing}")
     if answer.status == 503:
         raise AuditUnavailable("the audit service is recovering its tables")
     if answer.status != 200:

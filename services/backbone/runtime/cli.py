@@ -21,12 +21,15 @@ from backbone.runtime.faust_app import run_worker
 def register(subparsers: Any) -> None:
     run = subparsers.add_parser("run", help="run one backbone service in this process")
     services = run.add_subparsers(dest="service", required=True)
-    services.add_parser(
-        "router", help="deliver the event log to the readers' inboxes"
-    ).set_defaults(func=_run_router)
+    router = services.add_parser("router", help="deliver the event log to the readers' inboxes")
+    router.set_defaults(func=_run_router)
     agency = services.add_parser("agency", help="an agency's service (inbox, receipts, view)")
     agency.add_argument("--as", dest="agency", required=True, help="the agency id")
     agency.set_defaults(func=_run_agency)
+    for command in (router, agency):
+        command.add_argument(
+            "--state-dir", type=Path, default=None, help="RocksDB folder (one per instance)"
+        )
 
     emit = subparsers.add_parser("emit", help="sign, encrypt and publish plain JSON events")
     emit.add_argument("--as", dest="agency", required=True, help="the producing agency")
@@ -41,14 +44,16 @@ def register(subparsers: Any) -> None:
 
 def _run_router(args: argparse.Namespace) -> int:
     configure("router")
-    app = router_service.build(ServiceContext.load("router", agency=False))
+    context = ServiceContext.load("router", agency=False)
+    app = router_service.build(context, state_dir=args.state_dir)
     run_worker(app, "router")
     return 0
 
 
 def _run_agency(args: argparse.Namespace) -> int:
     configure("agency", args.agency)
-    app = agency_service.build(ServiceContext.load(args.agency, agency=True))
+    context = ServiceContext.load(args.agency, agency=True)
+    app = agency_service.build(context, state_dir=args.state_dir)
     run_worker(app, "agency", args.agency)
     return 0
 

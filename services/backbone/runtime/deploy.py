@@ -4,7 +4,8 @@
 audit) its keys under the local keystore's root, and publishes the key directory; ``SERVICES``
 lists the processes that ``start_all`` starts: the router, one service per agency that runs one
 (mobile groups work through field devices and the intake instead), the intake, the audit and
-the console.
+the console. ``--instances`` (``runtime.instances``) runs several workers of the router, the
+audit and each agency service, each worker with its own state folder and ports.
 The raid's mobile group gets one enrolled field device.
 """
 
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from backbone.audit import settings as audit_settings
 from backbone.broker import topology
 from backbone.broker.settings import KafkaSettings
 from backbone.device.enrolment import enrol
@@ -25,6 +27,7 @@ from backbone.envelope.directory_topic import publish_directory
 from backbone.envelope.keys import Keystore
 from backbone.paths import run_dir
 from backbone.runtime import supervisor
+from backbone.runtime.instances import Instances, instance_name, state_dir
 from backbone.runtime.supervisor import ServiceSpec
 
 AUDIT = "audit.national"
@@ -96,26 +99,59 @@ def agency_services(agencies: tuple[str, ...]) -> list[ServiceSpec]:
     ]
 
 
-METRICS_BASE_PORT = 9100
+def metrics_base_port() -> int:
+    """``BACKBONE_METRICS_BASE_PORT``: the first service's Prometheus port (9100)."""
+    return int(os.environ.get("BACKBONE_METRICS_BASE_PORT", "9100"))
 
 
-def services() -> list[ServiceSpec]:
-    """Every local service, each with its own Prometheus port from ``METRICS_BASE_PORT`` up."""
+def audit_urls(instances: Instances) -> list[str]:
+    """The HTTP API of each audit instance: instance *k* on ``BACKBONE_AUDIT_PORT`` + *k* - 1."""
+    port = audit_settings.default_port()
+    return [f"http://127.0.0.1:{port + k}" for k in range(instances.of("audit"))]
+
+
+def _scaled(
+    spec: ServiceSpec, kind: str, principal: str, instances: Instances
+) -> list[ServiceSpec]:
+    """``spec`` as each of its instances: instance k ≥ 2 named ``<name>@<k>`` with its own
+    state folder (and, for the audit, its own HTTP port)."""
+    scaled = [spec]
+    for k in range(2, instances.of(kind) + 1):
+        argv = (*spec.argv, "--state-dir", str(state_dir(principal, k)))
+        if kind == "audit":
+            argv += ("--port", str(audit_settings.default_port() + k - 1))
+        scaled.append(replace(spec, name=instance_name(spec.name, k), argv=argv))
+    return scaled
+
+
+def services(instances: Instances | None = None) -> list[ServiceSpec]:
+    """Every local service (as many instances as ``instances`` says), each with its own
+    Prometheus port from ``BACKBONE_METRICS_BASE_PORT`` up; the console reads every audit."""
+    instances = instances or Instances()
     specs = [
-        ServiceSpec("router", ("run", "router")),
-        *agency_services(topology.load().agencies),
+        *_scaled(ServiceSpec("router", ("run", "router")), "router", "router", instances),
+        *(
+            scaled
+            for spec in agency_services(topology.load().agencies)
+            for scaled in _scaled(spec, "agency", spec.name, instances)
+        ),
         ServiceSpec("intake", ("intake", "serve")),
-        ServiceSpec("audit", ("audit", "serve")),
-        ServiceSpec("console", ("console", "serve")),
+        *_scaled(ServiceSpec("audit", ("audit", "serve")), "audit", AUDIT, instances),
+        ServiceSpec(
+            "console",
+            ("console", "serve"),
+            (("BACKBONE_AUDIT_URL", ",".join(audit_urls(instances))),),
+        ),
     ]
+    base = metrics_base_port()
     return [
-        replace(spec, env=(("BACKBONE_METRICS_PORT", str(METRICS_BASE_PORT + n)),))
+        replace(spec, env=(*spec.env, ("BACKBONE_METRICS_PORT", str(base + n))))
         for n, spec in enumerate(specs)
     ]
 
 
-def start_all() -> list[supervisor.ServiceStatus]:
-    return [supervisor.start(spec) for spec in services()]
+def start_all(instances: Instances | None = None) -> list[supervisor.ServiceStatus]:
+    return [supervisor.start(spec) for spec in services(instances)]
 
 
 def stop_all() -> list[str]:
