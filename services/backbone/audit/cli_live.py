@@ -27,7 +27,7 @@ from backbone.audit.settings import (
 from backbone.envelope.directory import DIRECTORY_TOPIC
 from backbone.envelope.quarantine import REJECTED_TOPIC
 from backbone.logs import configure
-from backbone.runtime.faust_app import run_worker
+from backbone.runtime.faust_app import run_worker, standby_option
 
 _STATUS = {200: 0, 404: 1, 400: 2}
 
@@ -37,6 +37,7 @@ def register(actions: Any) -> None:
     serve.add_argument("--as", dest="agency", default=None, help="audit agency and principal")
     serve.add_argument("--port", type=int, default=None, help="HTTP API port on 127.0.0.1")
     serve.add_argument("--state-dir", type=Path, default=None, help="RocksDB folder")
+    standby_option(serve)
     serve.add_argument(
         "--version", type=int, default=1, help="app version; a new one rebuilds from offset 0"
     )
@@ -64,6 +65,7 @@ def run_serve(args: argparse.Namespace) -> int:
         agency=args.agency or default_agency(),
         port=args.port or default_port(),
         state_dir=args.state_dir,
+        standby_replicas=args.standby_replicas,
         version=args.version,
         events_topic=args.events_topic,
         sla_topic=args.sla_topic,

@@ -103,6 +103,7 @@ def build(
         context.kafka,
         web_port=settings.port,
         state_dir=settings.state_dir,
+        standby_replicas=settings.standby_replicas,
         version=settings.version,
         broker_max_poll_records=BATCH_MAX,
         # faust pauses fetching when a stream buffers this many records; at its default (4096)

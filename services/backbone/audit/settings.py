@@ -41,6 +41,7 @@ class AuditSettings:
     agency: str = "audit.national"
     port: int = 6070
     state_dir: Path | None = None
+    standby_replicas: int | None = None  # None: runtime.faust_app.STANDBY_REPLICAS
     version: int = 1
     events_topic: str = EVENT_LOG
     sla_topic: str = SLA_TOPIC

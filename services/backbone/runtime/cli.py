@@ -15,7 +15,7 @@ from backbone.envelope.codec import VerifiedEnvelope
 from backbone.logs import configure
 from backbone.router import service as router_service
 from backbone.runtime.context import ServiceContext
-from backbone.runtime.faust_app import run_worker
+from backbone.runtime.faust_app import run_worker, standby_option
 
 
 def register(subparsers: Any) -> None:
@@ -30,6 +30,7 @@ def register(subparsers: Any) -> None:
         command.add_argument(
             "--state-dir", type=Path, default=None, help="RocksDB folder (one per instance)"
         )
+        standby_option(command)
 
     emit = subparsers.add_parser("emit", help="sign, encrypt and publish plain JSON events")
     emit.add_argument("--as", dest="agency", required=True, help="the producing agency")
@@ -45,7 +46,9 @@ def register(subparsers: Any) -> None:
 def _run_router(args: argparse.Namespace) -> int:
     configure("router")
     context = ServiceContext.load("router", agency=False)
-    app = router_service.build(context, state_dir=args.state_dir)
+    app = router_service.build(
+        context, state_dir=args.state_dir, standby_replicas=args.standby_replicas
+    )
     run_worker(app, "router")
     return 0
 
@@ -53,7 +56,9 @@ def _run_router(args: argparse.Namespace) -> int:
 def _run_agency(args: argparse.Namespace) -> int:
     configure("agency", args.agency)
     context = ServiceContext.load(args.agency, agency=True)
-    app = agency_service.build(context, state_dir=args.state_dir)
+    app = agency_service.build(
+        context, state_dir=args.state_dir, standby_replicas=args.standby_replicas
+    )
     run_worker(app, "agency", args.agency)
     return 0
 

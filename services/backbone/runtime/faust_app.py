@@ -15,6 +15,7 @@ checks are what make that harmless.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import functools
 import hashlib
@@ -35,6 +36,11 @@ from backbone.paths import private_dir, run_dir
 from backbone.runtime import watchdog
 from backbone.runtime.metrics import serve_from_env
 
+# Standby replicas of each table partition kept warm by the other instances of a service (faust's
+# ``table_standby_replicas``); with one instance there is nobody to keep them. The default is
+# chosen by measurement: bench/failover_audit.py, docs/operations.md "Scaling out".
+STANDBY_REPLICAS = 1
+
 
 def app_id(principal: str) -> str:
     return f"{principal}_svc"
@@ -53,6 +59,7 @@ def make_app(
     *,
     web_port: int | None = None,
     state_dir: Path | None = None,
+    standby_replicas: int | None = None,
     **overrides: Any,
 ) -> faust.App:
     """A faust app connected as ``settings``' principal. Unless ``topic_replication_factor`` is
@@ -95,13 +102,25 @@ def make_app(
         # Table contents are never served over faust's generic /table endpoint.
         "web_tables_enabled": False,
         "web_graph_enabled": False,
-        "table_standby_replicas": 0,
+        "table_standby_replicas": STANDBY_REPLICAS
+        if standby_replicas is None
+        else standby_replicas,
         "producer_acks": -1,
     }
     options.update(overrides)
     if "topic_replication_factor" not in options:
         options["topic_replication_factor"] = of_cluster(settings).factor
     return faust.App(app_id(principal), **options)
+
+
+def standby_option(parser: argparse.ArgumentParser) -> None:
+    """``--standby-replicas N`` on a service's run command."""
+    parser.add_argument(
+        "--standby-replicas",
+        type=int,
+        default=None,
+        help=f"warm copies of each table partition on other instances ({STANDBY_REPLICAS})",
+    )
 
 
 def run_worker(app: faust.App, service: str, agency: str | None = None) -> None:
