@@ -1,5 +1,7 @@
 # Everything a fresh machine needs, installed by the project itself and reused on the next run.
 #   make demo    set up, start the broker and the services, play the scenario
+#   make cluster set up, start 3 brokers and two instances of router, audit and each agency
+#                service, play the scenario (same printout as make demo)
 #   make test    set up, start the broker, lint, type-check and run the whole suite
 #   make bench   set up, start the broker, run the benchmarks (figures beside their bounds)
 #   make stop    stop the services and the local broker
@@ -14,7 +16,7 @@ CODE   := $(wildcard services tests bench)
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup broker stop test lint pytest demo bench clean
+.PHONY: setup broker stop test lint pytest demo cluster bench clean
 
 setup: $(STAMP) $(JARS) $(CHROMIUM)
 
@@ -53,6 +55,13 @@ test: lint pytest
 
 demo: broker
 	$(BIN)/backbone demo
+
+# Services scaled out: each instance of a service is a member of the service's consumer group.
+INSTANCES ?= router=2,audit=2,agency=2
+
+cluster: setup
+	$(BIN)/backbone broker start --nodes 3
+	$(BIN)/backbone demo --instances $(INSTANCES)
 
 bench: broker
 	@for script in $(wildcard bench/bench_*.py); do \

@@ -156,6 +156,5 @@ def start_all(instances: Instances | None = None) -> list[supervisor.ServiceStat
 
 def stop_all() -> list[str]:
     names = supervisor.known()
-    for name in names:
-        supervisor.stop(name)
+    supervisor.stop_many(names)
     return names

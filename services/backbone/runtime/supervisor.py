@@ -8,6 +8,7 @@ it; in a real deployment each agency runs its own service on its own host (see t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -79,15 +80,26 @@ def start(spec: ServiceSpec, env: dict[str, str] | None = None) -> ServiceStatus
 
 
 def stop(name: str, timeout: float = 30.0) -> None:
-    current = status(name)
-    if current.pid is not None:
-        os.kill(current.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _alive(current.pid):
-            time.sleep(0.2)
-        if _alive(current.pid):  # the keeper and the service it runs, in its own session
-            os.killpg(current.pid, signal.SIGKILL)
-    _pid_file(name).unlink(missing_ok=True)
+    stop_many([name], timeout)
+
+
+def stop_many(names: list[str], timeout: float = 30.0) -> None:
+    """SIGTERM every named service's keeper at once, then SIGKILL the session (the keeper and
+    the service it runs) of what still runs after ``timeout``: many instances stop in about the
+    time one does."""
+    pids = [pid for pid in (status(name).pid for name in names) if pid is not None]
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):  # it ended on its own meanwhile
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.2)
+    for pid in pids:
+        if _alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+    for name in names:
+        _pid_file(name).unlink(missing_ok=True)
 
 
 def known() -> list[str]:
