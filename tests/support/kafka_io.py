@@ -32,3 +32,20 @@ def read_all(settings: KafkaSettings, topic: str, group: str | None = None) -> l
         return values
     finally:
         consumer.close()
+
+
+def read_keyed(settings: KafkaSettings, topic: str) -> list[tuple[bytes | None, bytes | None]]:
+    """Every record's (key, value), every partition from the start to its end offset now."""
+    consumer = KafkaConsumer(**settings.kafka_python(), enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        records: list[tuple[bytes | None, bytes | None]] = []
+        while any(consumer.position(p) < ends[p] for p in partitions):
+            for batch in consumer.poll(timeout_ms=1000).values():
+                records.extend((record.key, record.value) for record in batch)
+        return records
+    finally:
+        consumer.close()

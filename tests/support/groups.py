@@ -1,0 +1,25 @@
+"""Consumer groups as the broker sees them (kafka-python's admin client, public API)."""
+
+from __future__ import annotations
+
+import logging
+
+from backbone.broker.admin import admin_client
+from backbone.broker.settings import KafkaSettings
+
+# kafka-python cannot decode faust's member metadata and warns about each member it describes.
+logging.getLogger("kafka.admin._groups").setLevel(logging.ERROR)
+
+
+def stable_members(settings: KafkaSettings, group: str) -> int:
+    """How many members ``group`` has once it is stable (0 while it rebalances or is empty)."""
+    with admin_client(settings) as client:
+        described = client.describe_groups([group]).get(group, {})
+    stable = described.get("group_state") == "Stable"
+    return len(described.get("members", [])) if stable else 0
+
+
+def group_of(principal: str, version: int = 1) -> str:
+    """The consumer group of a service's faust app (``runtime.faust_app.app_id``)."""
+    base = f"{principal}_svc"
+    return base if version == 1 else f"{base}-v{version}"
