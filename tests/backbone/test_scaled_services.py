@@ -103,9 +103,9 @@ def test_two_instances_share_the_work_and_a_killed_one_loses_and_repeats_nothing
     first = [_referral(scaled) for _ in range(BEFORE)]
     scaled.emit("police", first, tmp_path)
     issued = {r["event_id"] for r in first}
+    opened = ("ngo", "ngo@2")
     wait_for(
-        lambda: issued <= _logged(scaled, "ngo", "envelope_opened")
-        | _logged(scaled, "ngo@2", "envelope_opened"),
+        lambda: issued <= set().union(*(_logged(scaled, n, "envelope_opened") for n in opened)),
         timeout=60,
         what="the first referrals opened",
     )
