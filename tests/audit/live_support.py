@@ -64,10 +64,12 @@ class AuditProcess:
     version: int = field(default_factory=new_version)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    instance: int = 1  # instances of one version are members of one consumer group
 
     @property
     def log(self) -> Path:
-        return self.deployment.logs / f"audit-v{self.version}.log"
+        suffix = "" if self.instance == 1 else f"@{self.instance}"
+        return self.deployment.logs / f"audit-v{self.version}{suffix}.log"
 
     def start(self) -> AuditProcess:
         command = [*BACKBONE, "audit", "serve", "--as", AUDIT, "--port", str(self.port)]

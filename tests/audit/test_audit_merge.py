@@ -45,3 +45,9 @@ def test_a_single_audit_of_old_or_recovering_is_passed_through() -> None:
     recovering = (503, {"status": "recovering", "partitions": [], "partition_count": 3})
     assert merge([old], "breaches") == old
     assert merge([recovering], "health") == recovering
+
+
+def test_one_instance_of_several_answers_its_own_health_but_not_a_partial_list() -> None:
+    health = (200, {"status": "ready", "partitions": [0, 2], "partition_count": 3})
+    assert merge([health], "health") == health
+    assert merge([_list([0, 2], "c-1")], "breaches")[1]["missing_partitions"] == [1]

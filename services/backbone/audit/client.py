@@ -2,8 +2,9 @@
 
 ``url`` may name several audit instances, comma-separated: each is asked and their answers are
 merged (``merge``); if some partition of the event log is covered by none of them, the answer is
-503 ``incomplete`` with the ``missing_partitions``. A question without ``as_of`` is asked of
-every instance at the same instant.
+503 ``incomplete`` with the ``missing_partitions`` (also with one URL, if that instance owns only
+some partitions; its ``/health`` is then its own). A question without ``as_of`` is asked of every
+instance at the same instant.
 """
 
 from __future__ import annotations

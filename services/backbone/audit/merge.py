@@ -52,8 +52,10 @@ def incomplete(replies: Sequence[Reply], absent: list[int] | None) -> tuple[int,
 def merge(replies: Sequence[Reply], kind: str) -> tuple[int, dict[str, Any]]:
     """The merged answer of a list (``breaches``…), a ``pathway`` or ``health``."""
     only = replies[0] if len(replies) == 1 else None
-    if only is not None and ("partitions" not in only[1] or only[0] not in (200, 404)):
-        return only  # one audit of old, or one that is recovering: its own answer
+    if only is not None and (
+        kind == "health" or "partitions" not in only[1] or only[0] not in (200, 404)
+    ):
+        return only  # one instance's health, an audit of old, or one recovering: as it is
     absent = missing(replies)
     found = [r for r in replies if r is not None and r[0] == 200]
     if kind == "pathway" and found:
