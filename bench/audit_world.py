@@ -125,14 +125,19 @@ class AuditWorld:
 
     def start_audit(self) -> None:
         self.port = free_port()
-        env = self.environment()
+        self._process = self.spawn(self.port, self.tmp / "state", self.tmp / "audit.log")
+        self.wait(lambda health: True, timeout=120)
+
+    def spawn(self, port: int, state: Path, log: Path, *options: str) -> subprocess.Popen[bytes]:
+        """A ``backbone audit serve`` process of this world's audit (more ``options`` after)."""
         command = [sys.executable, "-m", "backbone.cli", "audit", "serve", "--as", self.agency]
-        command += ["--port", str(self.port), "--state-dir", str(self.tmp / "state")]
+        command += ["--port", str(port), "--state-dir", str(state)]
         for name in ("events", "sla", "rejected", "directory"):
             command += [f"--{name}-topic", self.topics[name]]
-        with (self.tmp / "audit.log").open("ab") as log:
-            self._process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
-        self.wait(lambda health: True, timeout=120)
+        with log.open("ab") as output:
+            return subprocess.Popen(
+                [*command, *options], env=self.environment(), stdout=output, stderr=output
+            )
 
     @contextmanager
     def paused(self) -> Iterator[None]:

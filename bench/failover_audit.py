@@ -1,0 +1,158 @@
+"""Failover of a scaled live audit, with 0 and with 1 standby replica of its tables.
+
+Two ``backbone audit serve`` instances of one app version (one consumer group) project N
+synthetic envelopes; the instance owning more partitions is SIGKILLed. Measured, per standby
+setting, on the real broker:
+
+* takeover: from the SIGKILL to the survivor answering ``/health`` 200 for every partition
+  (the broker's session timeout, 10 s, is most of it: the dead member is only noticed then);
+* restore: in the survivor's log, from ``audit_partitions_assigned`` with every partition to
+  ``audit_recovered`` (reading the victim's partitions of the tables, then reloading the store):
+  what a warm standby replica shortens.
+
+Each setting gets its own app version, so its own consumer group and changelogs, over the same
+published log. Isolated like ``bench_audit.py`` (``audit_world``). Not part of ``make bench``:
+``.venv/bin/python bench/failover_audit.py [--children N]`` (about 2-3 min). All data synthetic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from audit_world import AuditWorld, free_port
+
+from backbone.audit.client import AuditClient, AuditUnreachable
+from backbone.broker.settings import KafkaSettings
+from backbone.scenario import synthetic_events
+
+EVERY = 0.05  # how often /health is asked
+
+
+@dataclass
+class Instance:
+    port: int
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        try:
+            answer = AuditClient(f"http://127.0.0.1:{self.port}", timeout=5).health()
+        except AuditUnreachable:
+            return 0, {}
+        return answer.status, answer.body
+
+    def logged(self, event: str) -> list[dict[str, Any]]:
+        lines = self.log.read_text(errors="replace").splitlines()
+        parsed = [_json(line[line.index("{") :]) for line in lines if "{" in line]
+        return [line for line in parsed if line.get("event") == event]
+
+
+def _json(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def until(condition: Any, timeout: float, what: str) -> float:
+    """Seconds until ``condition()`` holds (polled every ``EVERY``)."""
+    began = time.monotonic()
+    while not condition():
+        if time.monotonic() - began > timeout:
+            raise TimeoutError(f"{what}: not within {timeout:.0f} s")
+        time.sleep(EVERY)
+    return time.monotonic() - began
+
+
+def failover(world: AuditWorld, version: int, standby: int, events: int) -> dict[str, float]:
+    folder = world.tmp / f"v{version}"
+    folder.mkdir()
+    instances = []
+    for k in (1, 2):
+        port, log = free_port(), folder / f"audit@{k}.log"
+        options = ("--version", str(version), "--standby-replicas", str(standby))
+        process = world.spawn(port, folder / f"state@{k}", log, *options)
+        instances.append(Instance(port, log, process))
+    try:
+        merged = AuditClient(",".join(f"http://127.0.0.1:{i.port}" for i in instances), 5)
+
+        def projected() -> bool:
+            try:
+                answer = merged.health()
+            except AuditUnreachable:
+                return False
+            return answer.status == 200 and answer.body["events"] >= events
+
+        try:
+            caught_up = until(projected, 60 + events / 200, "both instances projecting every event")
+        except TimeoutError:
+            print(merged.health(), [i.log.read_text()[-2000:] for i in instances], file=sys.stderr)
+            raise
+        # Standby replicas follow the changelogs behind the actives; give them a moment to
+        # catch up, as they would have in a service that ran for a while.
+        time.sleep(5)
+        owned = [len(i.health()[1].get("partitions", [])) for i in instances]
+        victim, survivor = (instances[0], instances[1]) if owned[0] >= owned[1] else instances[::-1]
+        victim.process.send_signal(signal.SIGKILL)
+        victim.process.wait()
+
+        def took_over() -> bool:
+            status, body = survivor.health()
+            return status == 200 and body.get("partitions") == [0, 1, 2]
+
+        takeover = until(took_over, 120, "the survivor owning every partition")
+        assigned = [
+            line
+            for line in survivor.logged("audit_partitions_assigned")
+            if line["partitions"] == [0, 1, 2]
+        ][-1]
+        recovered = survivor.logged("audit_recovered")[-1]
+        restore = _at(recovered) - _at(assigned)
+        return {"caught_up": caught_up, "takeover": takeover, "restore": restore}
+    finally:
+        for instance in instances:
+            if instance.process.poll() is None:
+                instance.process.send_signal(signal.SIGTERM)
+                instance.process.wait(timeout=60)
+
+
+def _at(line: dict[str, Any]) -> float:
+    return datetime.fromisoformat(line["timestamp"]).timestamp()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--children", type=int, default=3000, help="synthetic children")
+    args = parser.parse_args()
+    start = datetime.now(UTC) - timedelta(days=45)
+    events = list(synthetic_events(args.children, 7, start=start))
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        AuditWorld(KafkaSettings.local_admin(), Path(tmp), events) as world,
+    ):
+        world.publish(world.record(event) for event in events)
+        figures = {
+            standby: failover(world, 100 + standby, standby, len(events)) for standby in (0, 1)
+        }
+    print(f"audit failover: 2 instances, {len(events):,} events, one SIGKILLed")
+    print(f"{'standby replicas':<18}{'caught up':>12}{'takeover':>12}{'restore':>12}")
+    for standby, f in figures.items():
+        print(
+            f"{standby:<18}{f['caught_up']:>10.1f} s{f['takeover']:>10.1f} s{f['restore']:>10.2f} s"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
