@@ -123,9 +123,24 @@ def test_schedule_yields_each_due_child_once_at_its_latest_instant() -> None:
 
 def test_backlog_is_behind_only_while_the_lag_exceeds_its_threshold() -> None:
     backlog = Backlog(threshold=10)
-    assert not backlog.behind(lambda partition: 100)  # nothing read yet
+    owned = {"p0", "p1"}
+    assert not backlog.behind(lambda partition: 100, owned)  # nothing read yet
     backlog.read("p0", 49)
     backlog.read("p1", 9)
-    assert backlog.behind({"p0": 50, "p1": 30}.get)  # 0 + 20 records behind
-    assert not backlog.behind({"p0": 50, "p1": 12}.get)
-    assert not backlog.behind(lambda partition: None)  # high watermarks not known yet
+    assert backlog.behind({"p0": 50, "p1": 30}.get, owned)  # 0 + 20 records behind
+    assert not backlog.behind({"p0": 50, "p1": 12}.get, owned)
+    assert not backlog.behind(lambda partition: None, owned)  # high watermarks not known yet
+
+
+def test_backlog_never_asks_for_a_partition_this_worker_no_longer_owns() -> None:
+    def highwater(partition: str) -> int:
+        assert partition == "p0", "asked for a revoked partition"  # as aiokafka's consumer does
+        return 50
+
+    backlog = Backlog(threshold=10)
+    backlog.read("p0", 49)
+    backlog.read("p1", 9)
+    assert not backlog.behind(highwater, {"p0"})  # p1 went to another instance
+    backlog.read("p1", 9)
+    backlog.forget({"p1"})  # revoked in a rebalance
+    assert not backlog.behind(highwater, {"p0", "p1"} - {"p1"})
