@@ -165,7 +165,8 @@ async def consumer_lag(app: faust.App) -> dict[str, int]:
     lag: dict[str, int] = {}
     for tp in consumer.assignment():
         position = await consumer.position(tp)
-        if position is None:
+        # A rebalance may have revoked it meanwhile: its high watermark is another's to ask.
+        if position is None or tp not in consumer.assignment():
             continue
         highwater = consumer.highwater(tp)
         lag[tp.topic] = lag.get(tp.topic, 0) + max(0, (highwater or 0) - position)
