@@ -102,9 +102,10 @@ class AuditWorld:
     def publish(self, records: Iterable[tuple[bytes, bytes]]) -> None:
         producer = KafkaProducer(**self.admin.kafka_python(), linger_ms=5, acks="all")
         try:
-            for key, value in records:
-                producer.send(self.topics["events"], key=key, value=value)
+            sent = [producer.send(self.topics["events"], key=k, value=v) for k, v in records]
             producer.flush()
+            for future in sent:  # a record the broker did not take fails the run, loudly
+                future.get(timeout=60)
         finally:
             producer.close()
 

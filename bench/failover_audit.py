@@ -13,7 +13,8 @@ setting, on the real broker:
 
 Each setting gets its own app version, so its own consumer group and changelogs, over the same
 published log. Isolated like ``bench_audit.py`` (``audit_world``). Not part of ``make bench``:
-``.venv/bin/python bench/failover_audit.py [--children N]`` (about 2-3 min). All data synthetic.
+``.venv/bin/python bench/failover_audit.py [--children N]`` (about 2 min at 800 children on an idle
+host; results in docs/operations.md, "Scaling out"). All data synthetic.
 """
 
 from __future__ import annotations
@@ -95,7 +96,11 @@ def failover(world: AuditWorld, version: int, standby: int, events: int) -> dict
                 return False
             return answer.status == 200 and answer.body["events"] >= events
 
-        caught_up = until(projected, 60 + events / 100, "both instances projecting every event")
+        try:
+            caught_up = until(projected, 60 + events / 100, "both instances projecting all")
+        except TimeoutError:
+            print(merged.health(), file=sys.stderr)
+            raise
         # Standby replicas follow the changelogs behind the actives; give them a moment to
         # catch up, as they would have in a service that ran for a while.
         time.sleep(5)
