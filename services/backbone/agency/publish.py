@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
+from kafka.producer.future import FutureRecordMetadata
 
 from backbone.broker.topology import inbox_topic
 from backbone.domain.events import Event
@@ -20,8 +22,26 @@ from backbone.runtime.context import ServiceContext
 EVENT_LOG = "referral.events.v1"
 
 
+# How long the brokers have to acknowledge a batch: past it, what was not acknowledged is
+# reported as not published (the producer gives up on it too, so nothing arrives later unknown).
+ACK_TIMEOUT_SECONDS = 30.0
+
+
 class PublishRefused(ValueError):
     """An event the agency may not publish as given; nothing was sent."""
+
+
+class PublishFailed(RuntimeError):
+    """The brokers did not acknowledge every event in time (too few brokers in sync, none
+    reachable): ``acknowledged`` are published, ``unacknowledged`` must be published again (the
+    audit and the agency services drop a second copy of an event id they already have)."""
+
+    def __init__(self, acknowledged: list[str], unacknowledged: list[str], reason: str) -> None:
+        total = len(acknowledged) + len(unacknowledged)
+        super().__init__(
+            f"the brokers acknowledged {len(acknowledged)} of {total} events ({reason})"
+        )
+        self.acknowledged, self.unacknowledged, self.reason = acknowledged, unacknowledged, reason
 
 
 def read_inbox(context: ServiceContext) -> Iterator[VerifiedEnvelope | EnvelopeRejected]:
@@ -73,8 +93,9 @@ def publish(
             raise PublishRefused(
                 f"event {event.event_id}: producer {event.producer} is not {context.principal}"
             )
-    if parties is None:
-        parties = referral_parties(context) if any(e.referral_id for e in events) else {}
+    if parties is None:  # a ReferralIssued names its readers: only later events need the inbox
+        later = any(e.referral_id and e.event_type != "ReferralIssued" for e in events)
+        parties = referral_parties(context) if later else {}
     envelopes = []  # all or nothing: every event is enveloped before the first is sent
     for event in events:
         extra = {*readers, *parties.get(event.referral_id or "", set())}
@@ -82,11 +103,36 @@ def publish(
             envelopes.append((event.child_ref.encode(), context.codec.encode(event, sorted(extra))))
         except (EncodingRefused, EnvelopeRejected) as refused:
             raise PublishRefused(f"event {event.event_id}: {refused}") from None
-    producer = KafkaProducer(**context.kafka.kafka_python(), acks="all", enable_idempotence=True)
+    timeout_ms = int(ACK_TIMEOUT_SECONDS * 1000)
+    producer = KafkaProducer(
+        **context.kafka.kafka_python(),
+        acks="all",
+        enable_idempotence=True,
+        delivery_timeout_ms=timeout_ms,
+        request_timeout_ms=min(timeout_ms, 10_000),
+        max_block_ms=timeout_ms,
+    )
+    futures: list[FutureRecordMetadata] = []
+    stopped = ""
     try:
-        futures = [producer.send(EVENT_LOG, key=key, value=data) for key, data in envelopes]
-        for future in futures:
-            future.get(timeout=30)
+        for key, data in envelopes:
+            futures.append(producer.send(EVENT_LOG, key=key, value=data))
+        producer.flush(timeout=ACK_TIMEOUT_SECONDS + 5)
+    except KafkaError as failed:  # no metadata in time, or no answer in time: see each future
+        stopped = type(failed).__name__
     finally:
-        producer.close()
-    return [e.event_id for e in events]
+        producer.close(timeout=5)
+    acknowledged, unacknowledged, reasons = [], [], set()
+    for n, event in enumerate(events):
+        future = futures[n] if n < len(futures) else None
+        if future is not None and future.succeeded():
+            acknowledged.append(event.event_id)
+            continue
+        unacknowledged.append(event.event_id)
+        if future is not None and future.failed():
+            reasons.add(type(future.exception).__name__)
+        else:
+            reasons.add(stopped or "no answer")
+    if unacknowledged:
+        raise PublishFailed(acknowledged, unacknowledged, ", ".join(sorted(reasons)))
+    return acknowledged

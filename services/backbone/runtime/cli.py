@@ -75,6 +75,18 @@ def _emit(args: argparse.Namespace) -> int:
     except agency_publish.PublishRefused as refused:
         print(f"refused: {refused}", file=sys.stderr)
         return 2
+    except agency_publish.PublishFailed as failed:
+        print(f"not published: {failed}; publish the unacknowledged events again", file=sys.stderr)
+        print(
+            json.dumps(
+                {
+                    "published": len(failed.acknowledged),
+                    "event_ids": failed.acknowledged,
+                    "unacknowledged": failed.unacknowledged,
+                }
+            )
+        )
+        return 3
     print(json.dumps({"published": len(published), "event_ids": published}))
     return 0
 
