@@ -3,6 +3,8 @@
 #   make cluster set up, start 3 brokers and two instances of router, audit and each agency
 #                service, play the scenario (same printout as make demo)
 #   make test    set up, start the broker, lint, type-check and run the whole suite
+#   make faults  set up, run the fault suite on its own 3-broker cluster with two instances of
+#                each service (artifacts/faults.json, the table in docs/reliability.md)
 #   make bench   set up, start the broker, run the benchmarks (figures beside their bounds)
 #   make stop    stop the services and the local broker
 
@@ -16,7 +18,7 @@ CODE   := $(wildcard services tests bench)
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup broker stop test lint pytest demo cluster bench clean
+.PHONY: setup broker stop test lint pytest demo cluster faults bench clean
 
 setup: $(STAMP) $(JARS) $(CHROMIUM)
 
@@ -62,6 +64,10 @@ INSTANCES ?= router=2,audit=2,agency=2
 cluster: setup
 	$(BIN)/backbone broker start --nodes 3
 	$(BIN)/backbone demo --instances $(INSTANCES)
+
+# The fault suite starts and stops its own cluster (ports from BACKBONE_KAFKA_PORT + 200).
+faults: setup
+	$(BIN)/pytest -m faults tests/faults
 
 bench: broker
 	@for script in $(wildcard bench/bench_*.py); do \

@@ -83,11 +83,18 @@ def test_children_are_listed_with_their_region_and_clear_attributes_only() -> No
     projection, health = _ready()
     status, body = api.children(projection, health, {"as_of": AS_OF, "region": "turkestan"})
     assert status == 200
+    [issued] = projection.store.closure("c-0001")
     assert body["children"] == [
         {
             "child_ref": "c-0001",
             "region": "turkestan",
-            "events": [{"event_type": "ReferralIssued", "attributes": {"kind": "victim_services"}}],
+            "events": [
+                {
+                    "event_id": issued[1].event_id,
+                    "event_type": "ReferralIssued",
+                    "attributes": {"kind": "victim_services"},
+                }
+            ],
         }
     ]
     assert (

@@ -5,8 +5,8 @@
 ``GET /breaches?region=R&agency=A&as_of=T``     obligations open or late at *t* (level ≥ 1)
 ``GET /obligations?region=R&agency=A&as_of=T``  every obligation at *t*, any status
 ``GET /children?region=R&as_of=T``              per child: its region (that of its first valid
-                                                event) and its valid events' types and clear
-                                                attributes (the funnel's input)
+                                                event) and its valid events' ids, types and
+                                                clear attributes (the funnel's input)
 ``GET /health``                                 readiness, counts and the partitions owned
 
 A region filter applies to an obligation's trigger event's region.
@@ -122,7 +122,10 @@ def children(projection: Projection, health: Health, query: Mapping[str, str]) -
         valid = [step.event for step in pathway.timeline if step.rejection is None]
         if not valid or (region is not None and valid[0].region != region):
             continue
-        events = [{"event_type": e.event_type, "attributes": dict(e.attributes)} for e in valid]
+        events = [
+            {"event_id": e.event_id, "event_type": e.event_type, "attributes": dict(e.attributes)}
+            for e in valid
+        ]
         found.append({"child_ref": pathway.child_ref, "region": valid[0].region, "events": events})
     return 200, {**health.scope(), "as_of": at.isoformat(), "children": found}
 

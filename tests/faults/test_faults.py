@@ -1,0 +1,200 @@
+"""Faults on a three-broker cluster with two instances of the router, the NGO's service and the
+audit (``make faults``). Each scenario publishes 2,000 referrals through ``backbone emit`` and
+strikes mid-stream; then every acknowledged referral must reach the NGO's inbox and the audit
+(``lost`` 0), no receipt, referral view or audit timeline may hold an effect twice
+(``applied_twice`` 0), and a breach due during the fault must still be emitted, under its one id.
+
+``recovery_seconds``: from the end of the fault (the node restarted or resumed; the instance
+killed, its partner left to take over) until every referral acknowledged so far is delivered and
+projected. ``breach_delay_ms``: from the probe's deadline, which falls a few seconds after the
+fault struck, to the breach's record on ``audit.sla.v1``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from faults_support import RESULTS, Count, Faulty, Probe, Workload, probe, wait_until
+
+from backbone.audit.client import AuditClient
+from backbone.broker import partitions, topology
+
+pytestmark = pytest.mark.faults
+
+EVENT_LOG = "referral.events.v1"
+# How long a paused broker stays stopped (the scenario's definition, not a wait for anything).
+PAUSE_SECONDS = 30
+# A breach whose deadline falls this long after the fault struck.
+PROBE_DUE = timedelta(seconds=5)
+CATCH_UP_SECONDS = 420
+
+
+def _leader(faulty: Faulty) -> int:
+    return partitions.leader_of(faulty.deployment.broker.admin, EVENT_LOG, 0)
+
+
+def _full_isr(faulty: Faulty) -> None:
+    admin = faulty.deployment.broker.admin
+    names = [t.name for t in topology.load().topics]
+    partitions.wait_full_isr(admin, names, timeout=180)
+
+
+def _run(
+    faulty: Faulty,
+    scenario: str,
+    strike: Callable[[], None],
+    heal: Callable[[], None],
+    during: Callable[[Workload], None] | None = None,
+) -> tuple[dict[str, Any], Workload, Probe]:
+    """Publish, strike once a third is acknowledged, heal, and count what became of it."""
+    folder = faulty.tmp / scenario
+    folder.mkdir()
+    work = Workload(faulty.deployment, faulty.region, folder).start()
+    wait_until(lambda: work.batches_done >= 3, timeout=300, what="a third of the referrals")
+    alert = probe(faulty.deployment, faulty.region, PROBE_DUE)
+    faulty.publisher.publish([alert.event])
+    strike()
+    if during is not None:
+        during(work)
+    work.join()
+    heal()
+    healed = time.monotonic()
+    work.republish_refused()
+    ledger = faulty.ledger
+
+    def caught_up() -> Count | None:
+        count = ledger.count(work.published)
+        return count if count is not None and count.complete else None
+
+    try:
+        count, _ = wait_until(caught_up, CATCH_UP_SECONDS, "every referral delivered and projected")
+    except AssertionError:  # record what was lost before failing
+        count = ledger.count(work.published)
+        raise
+    finally:
+        recovery = time.monotonic() - healed
+    delay, _ = wait_until(
+        lambda: ledger.breach_delay_ms(alert), timeout=120, what="the probe's breach"
+    )
+    result = {
+        "scenario": scenario,
+        "published": count.published,
+        "delivered": count.delivered,
+        "projected": count.projected,
+        "lost": count.lost,
+        "applied_twice": count.applied_twice
+        + ledger.views_repeated()
+        + ledger.breach_ids_per_key([alert]),
+        "recovery_seconds": round(recovery, 1),
+        "breach_delay_ms": round(delay),
+    }
+    RESULTS.append(result)
+    return result, work, alert
+
+
+def _nothing_lost(result: dict[str, Any]) -> None:
+    assert result["published"] >= 2000
+    assert (result["lost"], result["applied_twice"]) == (0, 0), result
+    assert result["delivered"] == result["projected"] == result["published"]
+
+
+def test_broker_leader_killed(faulty: Faulty) -> None:
+    victim: list[int] = []
+
+    def strike() -> None:
+        victim.append(_leader(faulty))
+        faulty.cluster.kill_node(victim[0])
+
+    def heal() -> None:
+        faulty.cluster.start_node(victim[0])
+        _full_isr(faulty)
+
+    result, work, _ = _run(faulty, "broker-leader-killed", strike, heal)
+    _nothing_lost(result)
+    assert not work.refusals, "one broker of three down must not refuse a publish"
+
+
+def test_broker_paused(faulty: Faulty) -> None:
+    victim: list[int] = []
+
+    def strike() -> None:
+        victim.append(_leader(faulty))
+        faulty.cluster.pause_node(victim[0])
+
+    def during(work: Workload) -> None:
+        time.sleep(PAUSE_SECONDS)
+        faulty.cluster.resume_node(victim[0])
+
+    result, work, _ = _run(faulty, "broker-paused", strike, lambda: _full_isr(faulty), during)
+    _nothing_lost(result)
+    assert not work.refusals
+
+
+def test_two_brokers_lost(faulty: Faulty) -> None:
+    lost: list[int] = []
+
+    def strike() -> None:
+        leader = _leader(faulty)
+        other = next(n.node_id for n in faulty.cluster.statuses() if n.node_id != leader)
+        lost.extend([leader, other])
+        for node in lost:
+            faulty.cluster.kill_node(node)
+
+    def heal() -> None:
+        for node in lost:
+            faulty.cluster.start_node(node)
+        _full_isr(faulty)
+
+    result, work, _ = _run(faulty, "two-brokers-lost", strike, heal)
+    # Publishing failed loudly: emit exited 3 and said how much was not acknowledged; what it
+    # reported was published again after the restart, and then nothing was missing.
+    assert work.refusals, "publishing with two of three brokers down must fail"
+    for refusal in work.refusals:
+        assert refusal.status == 3
+        assert "not published: the brokers acknowledged" in refusal.message
+    _nothing_lost(result)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "instance"),
+    [("router-killed", "router@2"), ("audit-killed", "audit@2"), ("agency-killed", "ngo@2")],
+)
+def test_service_instance_killed(faulty: Faulty, scenario: str, instance: str) -> None:
+    result, work, _ = _run(faulty, scenario, lambda: faulty.kill(instance), lambda: None)
+    _nothing_lost(result)
+    assert not work.refusals
+    faulty.start(instance)  # back to two instances for the next scenario
+    faulty.wait_stable()
+
+
+def test_replay_with_a_broker_down_equals_the_live_obligations(faulty: Faulty) -> None:
+    """With one broker killed, ``audit replay --from-kafka`` judges as the live audit does."""
+    client = AuditClient(",".join(faulty.ledger.audit_urls), timeout=60)
+    node = _leader(faulty)
+    faulty.cluster.kill_node(node)
+    try:
+        live = client.obligations(region=faulty.region)
+        assert live.status == 200, live.body
+        as_of = live.body["as_of"]
+        children = client.children(region=faulty.region, as_of=as_of)
+        assert children.status == 200, children.body
+        replayed = faulty.deployment.cli(
+            "audit", "replay", "--from-kafka", "--as-of", as_of, "--json"
+        )
+    finally:
+        faulty.cluster.start_node(node)
+    ours = {child["child_ref"] for child in children.body["children"]}
+    report = json.loads(replayed.stdout)
+    from_kafka = [o for o in report["obligations"] if o["child_ref"] in ours]
+
+    def key(o: dict[str, Any]) -> tuple[str, ...]:
+        return (o["trigger_event_id"], o["rule"], o["owed_by"], str(o["level"]))
+
+    assert live.body["obligations"], "the scenarios left obligations to compare"
+    assert sorted(from_kafka, key=key) == sorted(live.body["obligations"], key=key)
+    _full_isr(faulty)
