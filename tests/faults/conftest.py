@@ -30,7 +30,7 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faulty]:
     saved = {k: os.environ.get(k) for k in ("BACKBONE_RUN_DIR", "BACKBONE_KEYSTORE")}
     os.environ["BACKBONE_RUN_DIR"] = str(root)  # principals' passwords and keys stay in here
     try:
-        with throwaway_cluster(root / "kafka-root", nodes=3) as cluster:
+        with throwaway_cluster(root, nodes=3) as cluster:
             yield from _deployed(cluster, root)
     finally:
         for key, value in saved.items():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from kafka.errors import CoordinatorNotAvailableError, NotCoordinatorError
+
 from backbone.broker.admin import admin_client
 from backbone.broker.settings import KafkaSettings
 
@@ -13,8 +15,11 @@ logging.getLogger("kafka.admin._groups").setLevel(logging.ERROR)
 
 def stable_members(settings: KafkaSettings, group: str) -> int:
     """How many members ``group`` has once it is stable (0 while it rebalances or is empty)."""
-    with admin_client(settings) as client:
-        described = client.describe_groups([group]).get(group, {})
+    try:
+        with admin_client(settings) as client:
+            described = client.describe_groups([group]).get(group, {})
+    except (CoordinatorNotAvailableError, NotCoordinatorError):
+        return 0  # the group's coordinator is being elected (a new or changed cluster)
     stable = described.get("group_state") == "Stable"
     return len(described.get("members", [])) if stable else 0
 
