@@ -24,7 +24,8 @@ from faults_support import RESULTS, Count, Faulty, Probe, Workload, probe, wait_
 from backbone.audit.client import AuditClient
 from backbone.broker import partitions, topology
 
-pytestmark = pytest.mark.faults
+# A scenario publishes 2,000 referrals through emit and waits for a cluster to heal: minutes.
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(1800)]
 
 EVENT_LOG = "referral.events.v1"
 # How long a paused broker stays stopped (the scenario's definition, not a wait for anything).
