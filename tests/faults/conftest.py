@@ -67,8 +67,10 @@ def _deployed(cluster: LocalCluster, root: Path) -> Iterator[Faulty]:
             audit.start()
         try:
             faulty.wait_stable()
+            faulty.supervise()
             yield faulty
         finally:
+            faulty.stop_supervising()
             faulty.publisher.close()
             for audit in audits:
                 if audit.process is not None:

@@ -314,6 +314,8 @@ FIELDS = (
     "breach_delay_ms",
 )
 RESULTS: list[dict[str, Any]] = []
+# Instances the supervisor started again during each scenario (a watchdog's exit, a crash).
+RESTARTS: dict[str, dict[str, int]] = {}
 
 
 @dataclass
@@ -327,6 +329,10 @@ class Faulty:
     region: str
     tmp: Path
     instances: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    restarts: dict[str, int] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _done: threading.Event = field(default_factory=threading.Event)
+    _supervisor: threading.Thread | None = None
 
     @property
     def ledger(self) -> Ledger:
@@ -335,16 +341,52 @@ class Faulty:
 
     def start(self, name: str) -> None:
         """(Re)start the instance ``name`` (``router@2``, ``ngo@2``, ``audit@2`` ...)."""
+        with self._lock:
+            self._start(name)
+
+    def _start(self, name: str) -> None:
         if name.startswith("audit"):
             self.audits[_index(name)].start()
             return
         self.deployment.start(name, *self.instances[name])
 
     def kill(self, name: str) -> None:
-        if name.startswith("audit"):
-            self.audits[_index(name)].stop(signal.SIGKILL)
-            return
-        self.deployment.stop(name, signal.SIGKILL)
+        with self._lock:
+            if name.startswith("audit"):
+                self.audits[_index(name)].stop(signal.SIGKILL)
+                return
+            self.deployment.stop(name, signal.SIGKILL)
+
+    def exited(self) -> list[str]:
+        """Instances that exited on their own (a watchdog's exit, a crash), not killed here."""
+        gone = [n for n, p in self.deployment.processes.items() if p.poll() is not None]
+        for k, audit in enumerate(self.audits, start=1):
+            if audit.process is not None and audit.process.poll() is not None:
+                gone.append("audit" if k == 1 else f"audit@{k}")
+        return gone
+
+    def supervise(self) -> None:
+        """Start again what exited on its own, as ``backbone services start`` or a container's
+        restart policy would, counting each restart (``restarts``), until ``stop_supervising``."""
+
+        def run() -> None:
+            while not self._done.wait(1.0):
+                with self._lock:
+                    for name in self.exited():
+                        self.restarts[name] = self.restarts.get(name, 0) + 1
+                        if name.startswith("audit"):
+                            self.audits[_index(name)].process = None
+                        else:
+                            self.deployment.processes.pop(name)
+                        self._start(name)
+
+        self._supervisor = threading.Thread(target=run, name="supervisor", daemon=True)
+        self._supervisor.start()
+
+    def stop_supervising(self) -> None:
+        self._done.set()
+        if self._supervisor is not None:
+            self._supervisor.join(10)
 
     def wait_stable(self) -> None:
         """Both members of every group are in and the group is stable."""
@@ -373,9 +415,13 @@ def write_report() -> None:
         return
     ARTIFACT.parent.mkdir(exist_ok=True)
     ARTIFACT.write_text(json.dumps({"scenarios": RESULTS}, indent=2) + "\n")
-    rows = ["| " + " | ".join(FIELDS) + " |", "|" + "---|" * len(FIELDS)]
+    heads = [*FIELDS, "restarted (watchdog, crash)"]
+    rows = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     for result in RESULTS:
-        rows.append("| " + " | ".join(_cell(result[f]) for f in FIELDS) + " |")
+        again = RESTARTS.get(result["scenario"], {})
+        restarted = ", ".join(f"{n}: {k}" for n, k in sorted(again.items())) or "none"
+        cells = [_cell(result[f]) for f in FIELDS]
+        rows.append("| " + " | ".join([*cells, restarted]) + " |")
     text = REPORT.read_text()
     if BEGIN in text and END in text:
         head, _, rest = text.partition(BEGIN)

@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from faults_support import RESULTS, Count, Faulty, Probe, Workload, probe, wait_until
+from faults_support import RESTARTS, RESULTS, Count, Faulty, Probe, Workload, probe, wait_until
 
 from backbone.audit.client import AuditClient
 from backbone.broker import partitions, topology
@@ -55,6 +55,7 @@ def _run(
     """Publish, strike once a third is acknowledged, heal, and count what became of it."""
     folder = faulty.tmp / scenario
     folder.mkdir()
+    before = dict(faulty.restarts)
     work = Workload(faulty.deployment, faulty.region, folder).start()
     wait_until(lambda: work.batches_done >= 3, timeout=300, what="a third of the referrals")
     alert = probe(faulty.deployment, faulty.region, PROBE_DUE)
@@ -95,6 +96,9 @@ def _run(
         "breach_delay_ms": round(delay),
     }
     RESULTS.append(result)
+    RESTARTS[scenario] = {
+        n: k - before.get(n, 0) for n, k in faulty.restarts.items() if k > before.get(n, 0)
+    }
     return result, work, alert
 
 
