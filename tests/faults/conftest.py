@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,7 +58,8 @@ def _deployed(cluster: LocalCluster, root: Path) -> Iterator[Faulty]:
             AuditProcess(deployed, root / f"audit-state-{k}", version=version, instance=k)
             for k in (1, 2)
         ]
-        region = f"f{uuid.uuid4().hex[:6]}"
+        # The audit addresses breaches to supervisor.<region>: the region is the supervisor's.
+        region = deployed.agencies["supervisor"].split(".")[1]
         faulty = Faulty(cluster, deployed, Publisher(deployed), audits, region, root, instances)
         for name in instances:
             faulty.start(name)
