@@ -184,6 +184,7 @@ class Ledger:
     publisher: Publisher
     region: str
     audit_urls: list[str]
+    last_problem: str = ""  # why the last count could not be made, or what it found missing
 
     def _opened(self, role: str, topic: str) -> list[Event]:
         codec = self.publisher.codec(self.deployment.agencies[role])
@@ -219,9 +220,11 @@ class Ledger:
         client = AuditClient(",".join(self.audit_urls), timeout=30)
         try:
             answer = client.children(region=self.region)
-        except AuditUnreachable:
+        except AuditUnreachable as unreachable:
+            self.last_problem = f"audit unreachable: {unreachable}"
             return None
         if answer.status != 200:
+            self.last_problem = f"audit answered {answer.status}: {str(answer.body)[:300]}"
             return None
         ids: set[str] = set()
         repeated = 0
@@ -254,6 +257,10 @@ class Ledger:
         delivered = self.delivered() & published
         receipts = self.receipts()
         missing = (published - delivered) | (published - in_audit)
+        self.last_problem = (
+            f"{len(published - delivered)} not delivered, {len(published - in_audit)} not"
+            f" projected, e.g. {sorted(missing)[:3]}"
+        )
         twice = audit_repeats + sum(n - 1 for n in receipts.values() if n > 1)
         return Count(
             published=len(published),

@@ -75,11 +75,9 @@ def _run(
 
     try:
         count, _ = wait_until(caught_up, CATCH_UP_SECONDS, "every referral delivered and projected")
-    except AssertionError:  # record what was lost before failing
-        count = ledger.count(work.published)
-        raise
-    finally:
-        recovery = time.monotonic() - healed
+    except AssertionError as failed:
+        raise AssertionError(f"{failed}: {ledger.last_problem}") from None
+    recovery = time.monotonic() - healed
     delay, _ = wait_until(
         lambda: ledger.breach_delay_ms(alert), timeout=120, what="the probe's breach"
     )
