@@ -24,7 +24,10 @@ from support.deployment import Deployment, deployment, wait_for
 from support.groups import group_of, stable_members
 from support.kafka_io import read_keyed
 
-pytestmark = pytest.mark.broker
+# In make faults, not make test: it catches a loss that is still open (docs/operations.md,
+# "Scaling out"): around the rebalance after one agency instance is killed, faust 0.15 can commit
+# records its stream never handled, so the survivor never opens them.
+pytestmark = [pytest.mark.faults, pytest.mark.broker, pytest.mark.timeout(600)]
 
 ALMATY = ZoneInfo("Asia/Almaty")
 # Referrals published before the kill, and while the survivors take over.
