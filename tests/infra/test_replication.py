@@ -85,8 +85,9 @@ def test_an_unknown_node_is_named_in_the_error() -> None:
         spec.node(4)
 
 
-def test_kafka_ids_are_22_url_safe_characters() -> None:
-    ids = {kafka_uuid() for _ in range(50)}
+def test_kafka_ids_are_22_url_safe_characters_never_starting_with_a_dash() -> None:
+    ids = {kafka_uuid() for _ in range(2000)}  # about 31 would start with "-" if allowed
 
-    assert len(ids) == 50
+    assert len(ids) == 2000
     assert all(len(i) == 22 and "=" not in i and "+" not in i and "/" not in i for i in ids)
+    assert not any(i.startswith("-") for i in ids)

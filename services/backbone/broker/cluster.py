@@ -25,8 +25,13 @@ class ClusterError(RuntimeError):
 
 
 def kafka_uuid() -> str:
-    """A random id in Kafka's text form (URL-safe base64 of 16 bytes, unpadded)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A random id in Kafka's form (URL-safe base64 of 16 bytes, no padding). Like Kafka's own
+    ``Uuid.randomUuid``, never one that starts with ``-``: the storage tool would read such a
+    cluster id as an option (a 1-in-64 failure of every cluster start)."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not text.startswith("-"):
+            return text
 
 
 def node_ports(client_port: int, controller_port: int, node_id: int) -> tuple[int, int]:
