@@ -69,6 +69,9 @@ def configure(service: str, agency: str | None = None, level: str = "INFO") -> A
     root.setLevel(level)
     for name in _QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
+    # kafka-python 3 warns whenever one of its network tasks ran over 0.1 s ("It is blocking the
+    # event loop"): on a loaded host, hundreds of lines that say nothing about the backbone.
+    logging.getLogger("kafka.net.selector").setLevel(logging.ERROR)
     return structlog.get_logger()
 
 
