@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kafka.errors import KafkaError
+
 from backbone.agency import publish as agency_publish
 from backbone.agency import service as agency_service
 from backbone.domain.events import read_events_file
@@ -68,9 +70,9 @@ def _emit(args: argparse.Namespace) -> int:
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 2
-    context = ServiceContext.load(args.agency, agency=True)
     readers = [r for r in args.readers.split(",") if r]
     try:
+        context = ServiceContext.load(args.agency, agency=True)
         published = agency_publish.publish(context, events, readers)
     except agency_publish.PublishRefused as refused:
         print(f"refused: {refused}", file=sys.stderr)
@@ -86,6 +88,15 @@ def _emit(args: argparse.Namespace) -> int:
                 }
             )
         )
+        return 3
+    except KafkaError as unreachable:  # before anything was sent: the key directory, the cluster
+        print(
+            f"not published: the brokers could not be reached ({type(unreachable).__name__});"
+            f" none of the {len(events)} events was sent, publish them again",
+            file=sys.stderr,
+        )
+        ids = [e.event_id for e in events]
+        print(json.dumps({"published": 0, "event_ids": [], "unacknowledged": ids}))
         return 3
     print(json.dumps({"published": len(published), "event_ids": published}))
     return 0
