@@ -7,15 +7,38 @@ from typing import Any
 from backbone.audit.merge import merge
 
 
+def _breach(child_ref: str, deadline: str, rule: str = "referral-receipt") -> dict[str, Any]:
+    return {
+        "child_ref": child_ref,
+        "deadline": deadline,
+        "rule": rule,
+        "trigger_event_id": f"e-{child_ref}",
+        "owed_by": "ngo.example",
+    }
+
+
+BREACHES = {
+    "c-1": _breach("c-1", "2026-12-01T09:00:00+05:00"),
+    "c-2": _breach("c-2", "2026-12-01T03:30:00+00:00"),  # 08:30 in Almaty: the earliest
+    "c-3": _breach("c-3", "2026-12-02T09:00:00+05:00", rule="guardianship-notification"),
+}
+
+
 def _list(partitions: list[int], *items: str) -> tuple[int, dict[str, Any]]:
     body = {"partitions": partitions, "partition_count": 3, "as_of": "t"}
-    return 200, {**body, "breaches": [{"child_ref": i} for i in items]}
+    return 200, {**body, "breaches": [BREACHES[i] for i in items]}
 
 
-def test_answers_covering_every_partition_are_joined_once() -> None:
+def test_answers_covering_every_partition_are_joined_once_in_deadline_order() -> None:
     status, body = merge([_list([0, 2], "c-1", "c-3"), _list([1], "c-2", "c-1")], "breaches")
     assert status == 200 and body["partitions"] == [0, 1, 2]
-    assert [b["child_ref"] for b in body["breaches"]] == ["c-1", "c-2", "c-3"]
+    assert [b["child_ref"] for b in body["breaches"]] == ["c-2", "c-1", "c-3"]
+
+
+def test_one_instance_owning_every_partition_keeps_the_servers_order() -> None:
+    status, body = merge([_list([0, 1, 2], "c-2", "c-1", "c-3")], "breaches")
+    assert status == 200
+    assert [b["child_ref"] for b in body["breaches"]] == ["c-2", "c-1", "c-3"]
 
 
 def test_a_partition_nobody_answers_for_makes_the_answer_incomplete() -> None:

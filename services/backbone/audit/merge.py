@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 Reply = tuple[int, dict[str, Any]] | None  # None: the instance did not answer
@@ -71,8 +72,17 @@ def merge(replies: Sequence[Reply], kind: str) -> tuple[int, dict[str, Any]]:
         return 200, {**merged, **_health(bodies)}
     # Two instances may both still answer for a partition while it moves: same items, once.
     items = {json.dumps(item, sort_keys=True): item for b in bodies for item in b.get(kind, [])}
-    ordered = [items[key] for key in sorted(items)]
+    ordered = list(items.values())  # each instance's own order, instance after instance
+    if kind in ("breaches", "obligations"):  # the server's order: Obligation.sort_key
+        ordered.sort(key=_obligation_order)
+    elif kind == "children":  # the server lists children by child_ref
+        ordered.sort(key=lambda child: str(child.get("child_ref")))
     return 200, {**merged, "as_of": bodies[0].get("as_of"), kind: ordered}
+
+
+def _obligation_order(item: dict[str, Any]) -> tuple[datetime, str, str, str]:
+    deadline = datetime.fromisoformat(item["deadline"]).astimezone(UTC)
+    return (deadline, item["rule"], item["trigger_event_id"], item["owed_by"])
 
 
 def _health(bodies: list[dict[str, Any]]) -> dict[str, Any]:

@@ -88,10 +88,6 @@ def make_app(
         # its session expires: faust's default is 60 s, during which a restarted service gets
         # none of them. Heartbeats come from the consumer's own thread every 3 s.
         "broker_session_timeout": 10.0,
-        # aiokafka refreshes its metadata every 5 minutes by default: a consumer or producer that
-        # was talking to a broker that died learns the new leaders within seconds instead.
-        "consumer_metadata_max_age_ms": 3000,
-        "producer_metadata_max_age_ms": 3000,
         # Static membership: an instance restarted within the session timeout takes its own
         # partitions back without a rebalance. faust 0.15 can skip records delivered while a
         # rebalance suspends its flow (seen as events read again only at the next restart), so
