@@ -88,7 +88,7 @@ def run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    run_worker(service.build(context, settings), "audit", settings.agency)
+    run_worker(service.build(context, settings), "audit", settings.agency, settings=context.kafka)
     return 0
 
 

@@ -51,7 +51,7 @@ def _run_router(args: argparse.Namespace) -> int:
     app = router_service.build(
         context, state_dir=args.state_dir, standby_replicas=args.standby_replicas
     )
-    run_worker(app, "router")
+    run_worker(app, "router", settings=context.kafka)
     return 0
 
 
@@ -61,7 +61,7 @@ def _run_agency(args: argparse.Namespace) -> int:
     app = agency_service.build(
         context, state_dir=args.state_dir, standby_replicas=args.standby_replicas
     )
-    run_worker(app, "agency", args.agency)
+    run_worker(app, "agency", args.agency, settings=context.kafka)
     return 0
 
 

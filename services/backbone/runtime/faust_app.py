@@ -28,6 +28,7 @@ from typing import Any
 import faust
 from faust.worker import Worker
 
+from backbone.broker import admin
 from backbone.broker.replication import of_cluster
 from backbone.broker.settings import KafkaSettings
 from backbone.logs import configure, get_logger
@@ -121,9 +122,30 @@ def standby_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run_worker(app: faust.App, service: str, agency: str | None = None) -> None:
+def declare_changelogs(app: faust.App, settings: KafkaSettings) -> list[str]:
+    """Create the changelog topics of ``app``'s tables (compacted, replicated by the rule) and
+    wait until the brokers' metadata has their partitions, before the worker joins its group.
+    faust creates them itself while it starts; a member that joins at once (a static member
+    does) could then take its group's metadata snapshot while a new changelog showed 0
+    partitions, and its first table write failed with ``PartitionsMismatch``."""
+    specs = [
+        admin.TopicSpec(
+            table.changelog_topic_name,
+            table.partitions or app.conf.topic_partitions,
+            {"cleanup.policy": "compact"},
+        )
+        for table in app.tables.values()
+    ]
+    return admin.ensure_topics(settings, specs)
+
+
+def run_worker(
+    app: faust.App, service: str, agency: str | None = None, settings: KafkaSettings | None = None
+) -> None:
     """Run ``app`` in this process until it is stopped, logging JSON lines like every service."""
     configure(service, agency)
+    if settings is not None:
+        declare_changelogs(app, settings)
     watchdog.install(app, service)
     port = serve_from_env()
     if port is not None:
