@@ -18,6 +18,7 @@ from backbone.broker.local import LocalCluster
 from backbone.broker.replication import Replication
 from backbone.broker.settings import KafkaSettings
 from support.cluster import throwaway_cluster
+from support.deployment import wait_for
 from support.kafka_io import read_all
 
 pytestmark = pytest.mark.cluster
@@ -86,7 +87,14 @@ def test_a_topic_replicated_below_the_rule_is_reported_then_repaired(
 
     assert [t["topic"] for t in reported["under_replicated"]] == ["test.thin"]
     assert repaired["repaired"] == ["test.thin"] and repaired["under_replicated"] == []
-    assert [(t.replicas, t.min_insync) for t in replicas.read(settings, ["test.thin"])] == [(3, 2)]
+    # Any broker may answer a read, and each applies the new min ISR a moment after the others.
+    wait_for(
+        lambda: (
+            [(t.replicas, t.min_insync) for t in replicas.read(settings, ["test.thin"])] == [(3, 2)]
+        ),
+        timeout=30,
+        what="every broker reporting 3 replicas and min ISR 2",
+    )
 
 
 def _publish(

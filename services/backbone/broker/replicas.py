@@ -83,9 +83,11 @@ def repair(
                 ConfigResourceType.TOPIC, name, {MIN_ISR: str(rule.min_insync)}
             )
             admin.alter_configs([resource])
-    # The controller commits the change; each broker applies it a moment later.
-    deadline = time.monotonic() + timeout
-    while any(t.below(rule) for t in read(settings, topics)):
+    # The controller commits the change; each broker applies it a moment later, and a read is
+    # answered by any one broker: the rule must hold in several reads in a row.
+    deadline, agreeing = time.monotonic() + timeout, 0
+    while agreeing < 2 * len(brokers):
+        agreeing = 0 if any(t.below(rule) for t in read(settings, topics)) else agreeing + 1
         if time.monotonic() > deadline:
             raise AdminError(f"{topics} still replicated below the rule after {timeout:.0f}s")
         time.sleep(0.3)
