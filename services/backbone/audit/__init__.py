@@ -7,6 +7,6 @@ when SLA events are due and what they contain; ``store``, ``projection`` and ``s
 the live audit's working set and its queries; ``api`` shapes the HTTP answers.
 
 Edge: ``gate`` (verify and admit envelopes), ``emitter`` and ``emission`` (sign and send SLA
-events), ``service`` (the faust app), ``web``, ``transport``, ``context``, ``settings``,
+events), ``service`` (the faust app), ``web``, ``context``, ``settings``,
 ``kafka_log`` (replay from the log), ``client`` and the ``cli`` modules.
 """

@@ -23,8 +23,8 @@
 * The HTTP API (``web``, ``api``) answers from the store on 127.0.0.1; Prometheus metrics
   (records by outcome, quarantine reasons, end-to-end delay, lag, open breaches by level) on
   ``BACKBONE_METRICS_PORT``.
-* The consumer long-polls for 100 ms, not faust's 1.5 s, and hands records on inline
-  (``transport``); records are decoded as raw bytes and faust keeps no statistics per record
+* faust's own consumer transport (public settings only); records are decoded as raw bytes and
+  faust keeps no statistics per record
   (``RawSchema``, ``QuietMonitor``); after recovery the heap is settled (``settle_heap``).
 """
 
@@ -53,7 +53,6 @@ from backbone.audit.rules import load_rules
 from backbone.audit.schedule import Backlog, Schedule
 from backbone.audit.settings import EVENT_LOG_PARTITIONS, AuditSettings
 from backbone.audit.store import EventStore, chunk
-from backbone.audit.transport import fast_fetch_transport
 from backbone.envelope.quarantine import Inbound, KafkaQuarantine, Quarantine
 from backbone.logs import get_logger
 from backbone.runtime.faust_app import consumer_lag, exit_on_failure, make_app
@@ -111,7 +110,6 @@ def build(
         stream_buffer_maxsize=16 * BATCH_MAX,
         Monitor=QuietMonitor,
     )
-    app.transport = fast_fetch_transport(app)
     log = get_logger().bind(service="audit")
     store = EventStore()
     projection = Projection(store, load_rules(), kazakhstan_calendar())
