@@ -143,6 +143,12 @@ def test_killing_the_event_logs_leader_mid_stream_loses_no_acknowledged_event(
     assert len(acknowledged) == EVENTS  # the producer retried through the election
     assert acknowledged <= set(stored)
     assert len(stored) == len(set(stored))  # idempotent: no retried batch written twice
-    assert all(
-        s.fully_in_sync and len(s.replicas) == 3 for s in partitions.describe(settings, [EVENT_LOG])
+    # Any broker may answer the describe, and its metadata may be a moment behind the others'.
+    wait_for(
+        lambda: all(
+            s.fully_in_sync and len(s.replicas) == 3
+            for s in partitions.describe(settings, [EVENT_LOG])
+        ),
+        timeout=30,
+        what="every broker reporting the event log fully in sync",
     )
