@@ -11,7 +11,7 @@ from kafka.admin import ConfigResource, ConfigResourceType
 from kafka.errors import KafkaError, TopicAuthorizationFailedError
 
 from backbone.broker import topology
-from backbone.broker.admin import admin_client
+from backbone.broker.admin import AdminError, TopicSpec, admin_client, align_topic_configs
 from backbone.broker.settings import KafkaSettings
 from support.broker import Broker
 from support.kafka_io import produce, read_all
@@ -111,3 +111,17 @@ def test_event_log_and_inboxes_are_stamped_by_the_broker(
 
     for topic in (EVENT_LOG, topology.inbox_topic(NGO)):
         assert described["topic"][topic]["message.timestamp.type"]["value"] == "LogAppendTime"
+
+
+def test_a_topic_setting_the_broker_refuses_is_reported_with_the_topic(
+    broker: Broker, applied: topology.Topology
+) -> None:
+    inbox = topology.inbox_topic(SCHOOL)
+
+    with pytest.raises(AdminError, match=inbox) as refused:
+        align_topic_configs(broker.admin, [TopicSpec(inbox, configs={"retention.ms": "often"})])
+
+    assert "retention.ms" in str(refused.value)
+    with admin_client(broker.admin) as client:
+        described = client.describe_configs([ConfigResource(ConfigResourceType.TOPIC, inbox)])
+    assert described["topic"][inbox]["retention.ms"]["value"] == "-1"

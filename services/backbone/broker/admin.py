@@ -103,13 +103,22 @@ def ensure_topics(
 def align_topic_configs(settings: KafkaSettings, topics: Iterable[TopicSpec]) -> None:
     """Set each existing topic's listed configuration keys to its spec's values.
 
-    One topic per request: kafka-python checks the keys against a describe whose answers it pairs
-    with the resources by position, and a cluster may answer several topics in another order."""
+    The keys are the project's own and the broker refuses one it does not know, so kafka-python's
+    own check of them is off: it compares them with a describe of the topic's dynamic configs,
+    which a broker of a cluster that has not yet applied the topic's creation answers empty.
+    A refusal is raised with the topic and the broker's reason."""
+    refused = {}
     with admin_client(settings) as admin:
         for topic in topics:
-            admin.alter_configs(
-                [ConfigResource(ConfigResourceType.TOPIC, topic.name, dict(topic.configs))]
+            result = admin.alter_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, topic.name, dict(topic.configs))],
+                raise_on_unknown=False,
             )
+            for name, outcome in result.get("topic", {}).items():
+                if outcome != "OK":
+                    refused[name] = outcome
+    if refused:
+        raise AdminError(f"topic configuration refused: {refused}")
 
 
 def upsert_scram_user(settings: KafkaSettings, username: str, password: str) -> None:
