@@ -18,10 +18,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.broker import admin, topology
+from backbone.broker.reader import read_to_end
 from backbone.broker.settings import KafkaSettings
 from backbone.domain.events import Event
 from backbone.envelope import administration
@@ -189,16 +190,4 @@ def read_sla(
 
 def read_records(settings: KafkaSettings, topic: str) -> list[Any]:
     """Every record of every partition of ``topic``, from the start to its end now."""
-    consumer = KafkaConsumer(**settings.kafka_python(), enable_auto_commit=False)
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        records: list[Any] = []
-        while any(consumer.position(p) < ends[p] for p in partitions):
-            for batch in consumer.poll(timeout_ms=1000).values():
-                records.extend(batch)
-        return records
-    finally:
-        consumer.close()
+    return list(read_to_end(settings, topic))

@@ -13,6 +13,7 @@ import pytest
 from kafka import KafkaProducer
 from kafka.producer.future import RecordMetadata
 
+from backbone.audit.kafka_log import read_log
 from backbone.broker import admin, partitions, replicas, topology
 from backbone.broker.local import LocalCluster
 from backbone.broker.replication import Replication
@@ -152,3 +153,22 @@ def test_killing_the_event_logs_leader_mid_stream_loses_no_acknowledged_event(
         timeout=30,
         what="every broker reporting the event log fully in sync",
     )
+
+
+def test_the_event_log_is_read_whole_right_after_its_leader_is_killed(
+    cluster: LocalCluster,
+) -> None:
+    """What ``audit replay --from-kafka`` reads: a broker that just died (still in the clients'
+    metadata, its partitions not yet moved) is waited out, not an error."""
+    settings = cluster.admin_settings()
+    stored = sorted(read_all(settings, EVENT_LOG))
+    killed = partitions.leader_of(settings, EVENT_LOG, 0)
+
+    cluster.kill_node(killed)
+    try:
+        read = sorted(record.value for record in read_log(settings, EVENT_LOG))
+    finally:
+        cluster.start_node(killed)
+        partitions.wait_full_isr(settings, [EVENT_LOG], timeout=90)
+
+    assert stored and read == stored

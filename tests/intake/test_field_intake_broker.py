@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
+from backbone.broker.reader import read_to_end
 from backbone.broker.settings import KafkaSettings
 from backbone.device.queue import EnvelopeQueue
 from backbone.envelope.codec import EnvelopeCodec
@@ -130,21 +130,7 @@ def _intake(d: Deployment, port: int) -> Iterator[str]:
 
 def _log_records(settings: KafkaSettings, keys: set[bytes]) -> list[bytes]:
     """The values of every record in the event log whose key is one of ``keys``."""
-    consumer = KafkaConsumer(**settings.kafka_python(), enable_auto_commit=False)
-    try:
-        partitions = [
-            TopicPartition(EVENT_LOG, p) for p in consumer.partitions_for_topic(EVENT_LOG) or ()
-        ]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        values: list[bytes] = []
-        while any(consumer.position(p) < ends[p] for p in partitions):
-            for records in consumer.poll(timeout_ms=1000).values():
-                values.extend(r.value for r in records if r.key in keys)
-        return values
-    finally:
-        consumer.close()
+    return [r.value for r in read_to_end(settings, EVENT_LOG) if r.key in keys]
 
 
 def _event_ids(d: Deployment, values: list[bytes]) -> Counter[str]:

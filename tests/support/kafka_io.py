@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
+from backbone.broker.reader import TopicReader, read_to_end
 from backbone.broker.settings import KafkaSettings
 
 
@@ -17,35 +18,10 @@ def produce(settings: KafkaSettings, topic: str, value: bytes, key: bytes = b"c-
 
 def read_all(settings: KafkaSettings, topic: str, group: str | None = None) -> list[bytes]:
     """Read every partition from the start to its end offset (the broker authorises each call)."""
-    consumer = KafkaConsumer(**settings.kafka_python(), group_id=group, enable_auto_commit=False)
-    try:
-        partitions = [
-            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or {0})
-        ]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        values: list[bytes] = []
-        while any(consumer.position(p) < ends[p] for p in partitions):
-            for records in consumer.poll(timeout_ms=1000).values():
-                values.extend(record.value for record in records)
-        return values
-    finally:
-        consumer.close()
+    with TopicReader(settings, topic, group=group) as reader:
+        return [record.value for record in reader.records()]
 
 
 def read_keyed(settings: KafkaSettings, topic: str) -> list[tuple[bytes | None, bytes | None]]:
     """Every record's (key, value), every partition from the start to its end offset now."""
-    consumer = KafkaConsumer(**settings.kafka_python(), enable_auto_commit=False)
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        records: list[tuple[bytes | None, bytes | None]] = []
-        while any(consumer.position(p) < ends[p] for p in partitions):
-            for batch in consumer.poll(timeout_ms=1000).values():
-                records.extend((record.key, record.value) for record in batch)
-        return records
-    finally:
-        consumer.close()
+    return [(record.key, record.value) for record in read_to_end(settings, topic)]

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from kafka.producer.future import FutureRecordMetadata
 
+from backbone.broker.reader import read_to_end
 from backbone.broker.topology import inbox_topic
 from backbone.domain.events import Event
 from backbone.envelope.codec import VerifiedEnvelope
@@ -47,21 +48,11 @@ class PublishFailed(RuntimeError):
 def read_inbox(context: ServiceContext) -> Iterator[VerifiedEnvelope | EnvelopeRejected]:
     """Every record of the agency's inbox from the start, opened, or the reason it is refused."""
     topic = inbox_topic(context.principal)
-    consumer = KafkaConsumer(**context.kafka.kafka_python(), enable_auto_commit=False)
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or {0}]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        while any(consumer.position(p) < ends[p] for p in partitions):
-            for records in consumer.poll(timeout_ms=1000).values():
-                for record in records:
-                    try:
-                        yield context.codec.decode(record.value, require_body=True)
-                    except EnvelopeRejected as refused:
-                        yield refused
-    finally:
-        consumer.close()
+    for record in read_to_end(context.kafka, topic):
+        try:
+            yield context.codec.decode(record.value, require_body=True)
+        except EnvelopeRejected as refused:
+            yield refused
 
 
 def referral_parties(context: ServiceContext) -> dict[str, set[str]]:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
 from backbone.audit.calendar import WorkingCalendar
 from backbone.audit.context import AuditContext
@@ -22,6 +22,7 @@ from backbone.audit.gate import AuditGate
 from backbone.audit.replay import Replay, replay_events
 from backbone.audit.rules import RuleSet
 from backbone.audit.store import EventStore
+from backbone.broker.reader import TopicReader
 from backbone.broker.settings import KafkaSettings
 from backbone.domain.events import Event
 from backbone.envelope.quarantine import Inbound, MemoryQuarantine, Rejection
@@ -39,17 +40,12 @@ def read_log(
     kafka-python then keeps the paused partition's fetched data aside and, with every partition
     on one broker, sends that broker no further fetch (seen here: the read stopped for good).
     """
-    consumer = KafkaConsumer(**settings.kafka_python(), enable_auto_commit=False)
-    try:
-        partitions = [
-            TopicPartition(topic, n) for n in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        total = sum(max(0, ends[p] - consumer.position(p)) for p in partitions)
+    with TopicReader(settings, topic) as reader:
+        ends = reader.mark_end()
+        partitions = reader.partitions
+        total = sum(max(0, ends[p] - reader.position(p)) for p in partitions)
         buffered: dict[TopicPartition, deque[Any]] = {p: deque() for p in partitions}
-        done = {p: consumer.position(p) >= ends[p] for p in partitions}
+        done = {p: reader.done(p) for p in partitions}
         read = 0
         while True:
             while buffered and all(buffered[p] or done[p] for p in partitions):
@@ -60,12 +56,12 @@ def read_log(
                 read += 1
                 if progress is not None and read % 10_000 == 0:
                     progress(read, total)
-            for part, records in consumer.poll(timeout_ms=1000).items():
-                buffered[part].extend(r for r in records if r.offset < ends[part])
+            if not partitions:
+                return
+            for part, records in reader.poll().items():
+                buffered[part].extend(records)
             for p in partitions:
-                done[p] = done[p] or consumer.position(p) >= ends[p]
-    finally:
-        consumer.close()
+                done[p] = done[p] or reader.done(p)
 
 
 def replay_from_kafka(

@@ -10,10 +10,11 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 from kafka.errors import ClusterAuthorizationFailedError, TopicAuthorizationFailedError
 
 from backbone.broker.admin import TopicSpec, ensure_topics
+from backbone.broker.reader import TopicReader, read_to_end
 from backbone.broker.settings import KafkaSettings
 from backbone.envelope.directory import DIRECTORY_TOPIC, KeyDirectory
 from backbone.envelope.errors import CertificateInvalid
@@ -60,21 +61,10 @@ def load_directory(
     not stop a service from starting. Nothing is logged here; the caller reports new refusals.
     """
     directory = into or KeyDirectory(root_public_key)
-    consumer = KafkaConsumer(**settings.kafka_python(), enable_auto_commit=False)
-    try:
-        numbers = consumer.partitions_for_topic(topic) or set()
-        partitions = [TopicPartition(topic, number) for number in sorted(numbers)]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        while any(consumer.position(p) < ends[p] for p in partitions):
-            for records in consumer.poll(timeout_ms=1000).values():
-                for record in records:
-                    if record.value is not None:  # a tombstone removes nothing we trust
-                        _admit(directory, record)
-        return directory
-    finally:
-        consumer.close()
+    for record in read_to_end(settings, topic):
+        if record.value is not None:  # a tombstone removes nothing we trust
+            _admit(directory, record)
+    return directory
 
 
 def _admit(directory: KeyDirectory, record: Any) -> None:
@@ -95,22 +85,15 @@ class DirectoryFollower:
         self, settings: KafkaSettings, directory: KeyDirectory, topic: str = DIRECTORY_TOPIC
     ) -> None:
         self.directory = directory
-        self._consumer = KafkaConsumer(**settings.kafka_python(), enable_auto_commit=False)
-        numbers = self._consumer.partitions_for_topic(topic) or set()
-        self._partitions = [TopicPartition(topic, number) for number in sorted(numbers)]
-        self._consumer.assign(self._partitions)
-        self._consumer.seek_to_beginning(*self._partitions)
+        self._reader = TopicReader(settings, topic)
 
     def refresh(self) -> list[str]:
         """Admit every record up to the topic's current end; return newly refused positions."""
         before = set(self.directory.refused)
-        ends = self._consumer.end_offsets(self._partitions)
-        while any(self._consumer.position(p) < ends[p] for p in self._partitions):
-            for records in self._consumer.poll(timeout_ms=1000).values():
-                for record in records:
-                    if record.value is not None:
-                        _admit(self.directory, record)
+        for record in self._reader.records():
+            if record.value is not None:
+                _admit(self.directory, record)
         return sorted(set(self.directory.refused) - before)
 
     def close(self) -> None:
-        self._consumer.close()
+        self._reader.close()

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Protocol
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
+from backbone.broker.reader import TopicReader
 from backbone.broker.settings import KafkaSettings
 from backbone.envelope.errors import EnvelopeRejected
 
@@ -192,28 +193,16 @@ class QuarantineFollower:
     def __init__(self, settings: KafkaSettings, topic: str = REJECTED_TOPIC) -> None:
         self.topic = topic
         self.rejections: list[Rejection] = []
-        self._consumer = KafkaConsumer(**settings.kafka_python(), enable_auto_commit=False)
-        self._partitions: list[TopicPartition] = []
+        self._reader = TopicReader(settings, topic, allow_missing=True)
 
     def refresh(self) -> list[Rejection]:
         """Read up to the topic's current end; return the rejections read by this call."""
-        if not self._partitions:
-            known = self._consumer.partitions_for_topic(self.topic) or ()
-            self._partitions = [TopicPartition(self.topic, p) for p in sorted(known)]
-            if not self._partitions:
-                return []
-            self._consumer.assign(self._partitions)
-            self._consumer.seek_to_beginning(*self._partitions)
-        ends = self._consumer.end_offsets(self._partitions)
-        new: list[Rejection] = []
-        while any(self._consumer.position(p) < ends[p] for p in self._partitions):
-            for records in self._consumer.poll(timeout_ms=1000).values():
-                new.extend(Rejection.from_kafka(r.key, r.value, r.headers) for r in records)
+        new = [Rejection.from_kafka(r.key, r.value, r.headers) for r in self._reader.records()]
         self.rejections.extend(new)
         return new
 
     def close(self) -> None:
-        self._consumer.close()
+        self._reader.close()
 
 
 def read_quarantine(settings: KafkaSettings, topic: str = REJECTED_TOPIC) -> list[Rejection]:

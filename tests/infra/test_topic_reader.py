@@ -1,0 +1,58 @@
+"""The topic reader waits out brokers that cannot answer (and only those) and names a topic that
+does not exist."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from kafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
+
+from backbone.broker.reader import TopicMissing, TopicReader, read_to_end, retrying
+from support.broker import Broker
+
+
+class Flaky:
+    """Fails with ``error`` the first ``failures`` calls, then answers 42."""
+
+    def __init__(self, error: Exception, failures: int) -> None:
+        self.error, self.failures, self.calls = error, failures, 0
+
+    def __call__(self) -> int:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise self.error
+        return 42
+
+
+def test_a_broker_that_refuses_connections_is_asked_again_until_it_answers() -> None:
+    call = Flaky(KafkaConnectionError("111 ECONNREFUSED"), failures=2)
+
+    assert retrying(call, patience=30) == 42
+    assert call.calls == 3
+
+
+def test_an_error_that_is_not_retriable_is_raised_at_once() -> None:
+    call = Flaky(TopicAuthorizationFailedError(), failures=5)
+
+    with pytest.raises(TopicAuthorizationFailedError):
+        retrying(call, patience=30)
+    assert call.calls == 1
+
+
+def test_past_its_patience_the_last_error_is_raised() -> None:
+    call = Flaky(KafkaConnectionError("111 ECONNREFUSED"), failures=1000)
+
+    with pytest.raises(KafkaConnectionError):
+        retrying(call, patience=0)
+    assert call.calls == 1
+
+
+@pytest.mark.broker
+def test_a_topic_that_does_not_exist_is_named_not_read_as_empty(broker: Broker) -> None:
+    missing = f"no-such-topic-{uuid.uuid4().hex[:8]}"
+
+    with pytest.raises(TopicMissing, match=missing):
+        list(read_to_end(broker.admin, missing))
+    with TopicReader(broker.admin, missing, allow_missing=True) as waiting:
+        assert list(waiting.records()) == []
