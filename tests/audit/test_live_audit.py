@@ -22,6 +22,7 @@ from live_support import AUDIT, AuditProcess, Publisher, ensure_audit_keys, read
 
 from backbone.audit.calendar import render
 from backbone.audit.sla import breach_event_id, resolution_event_id
+from backbone.broker.reader import TopicReader
 from backbone.domain.agencies import agency_type
 from backbone.domain.events import Event, parse_event
 from backbone.envelope.quarantine import Rejection, read_quarantine
@@ -29,12 +30,14 @@ from backbone.scenario import scenario_as_of, scenario_events, scenario_start_be
 from backbone.scenario.payloads import referral_issued, referral_received
 from support.broker import Broker
 from support.deployment import Deployment, deployment, wait_for
+from support.groups import commit_offsets, group_of, group_state
 
 pytestmark = pytest.mark.broker
 
 TYPES = ("police", "mobile", "guardianship", "ngo", "phc", "school", "social", "centre", "hotline")
 # The contract allows 2 s; the audit wakes every 0.1 s, so anything near 1 s is a regression.
 BREACH_DELAY_BOUND = timedelta(seconds=1)
+EVENT_LOG = "referral.events.v1"
 
 
 @dataclass
@@ -297,3 +300,44 @@ def test_restarted_audit_emits_no_sla_event_twice(audited: Audited) -> None:
         what="every child evaluated after the restart",
     )
     assert not emitted & set(audited.live.emitted_ids(since))
+
+
+def test_records_committed_but_never_handed_to_the_audit_are_read_again(
+    audited: Audited,
+) -> None:
+    """faust may commit records its stream skipped (around a rebalance). Here the audit's group
+    is moved past records it never saw while it is stopped, as such a commit would; restarted,
+    it finds them as holes below its own frontier: mid-partition, revealed by a later record,
+    and at the end of partitions no later record reaches."""
+    settings = audited.deployment.broker.admin
+    seen, skipped, later = (
+        [_hotline_alert(audited, timedelta(minutes=30)) for _ in range(n)] for n in (3, 12, 1)
+    )
+    as_of = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    audited.publisher.publish(seen)
+    ones = {e.child_ref: 1 for e in seen}
+    wait_for(lambda: audited.live.timeline_sizes(list(ones), as_of) == ones, what="the first")
+
+    group = group_of(AUDIT, audited.live.version)
+    audited.live.stop(signal.SIGTERM)
+    audited.publisher.publish(skipped)
+    # A static member's session outlives its process (10 s); only an empty group's offsets move.
+    wait_for(lambda: group_state(settings, group) == "Empty", timeout=60, what="no member left")
+    with TopicReader(settings, EVENT_LOG) as reader:
+        commit_offsets(settings, group, reader.mark_end())
+    since = audited.live.log.stat().st_size
+    audited.live.start()
+    wait_for(audited.live.health, timeout=90, what="the audit to recover")
+    audited.publisher.publish(later)
+
+    every = {e.child_ref: 1 for e in (*seen, *skipped, *later)}
+    wait_for(
+        lambda: audited.live.timeline_sizes(list(every), as_of) == every,
+        timeout=150,
+        what="every event, the skipped ones included",
+        explain=audited.live.log_tail,
+    )
+    with audited.live.log.open("rb") as log:
+        log.seek(since)
+        refills = [json.loads(line) for line in log if b'"audit_hole_refilled"' in line]
+    assert refills and sum(r["admitted"] for r in refills) >= len(skipped)

@@ -3,8 +3,14 @@
 * ``project`` reads the event log (raw bytes) in batches through the ``AuditGate`` and writes
   the new clear headers of each partition's share of a batch as one chunk to the ``headers``
   table (changelog-backed RocksDB, co-partitioned with the log), then asks for their children
-  to be evaluated now. The batch's records are acknowledged only after that, and faust flushes
-  the changelog before it commits their offsets, so a crash re-reads what was not recorded.
+  to be evaluated now, and the partition's frontier (``continuity``: the offset after the last
+  record seen without a hole). The batch's records are acknowledged only once the broker has
+  acknowledged those writes (the frontier is sent a second time straight to the changelog, and
+  its acknowledgement comes after the chunk's), so a crash re-reads what was not recorded.
+* Records faust skipped (and acknowledged) around a rebalance are holes below the offsets the
+  agent is handed: they are read again from Kafka (``read_range``) and recorded with the batch.
+  Holes at a partition's end show as a frontier that stays below the high watermark
+  (``watch_ends``, every 10 s); a ``REFILL`` tick of that partition has ``check`` record them.
   (One table write per event capped a bare faust agent at ~3.5k events/s on the reference
   host; one per partition and batch, at ~15k.)
 * ``wake`` (a timer, every 0.1 s) sends a tick, keyed by ``child_ref``, for every child whose
@@ -44,6 +50,7 @@ from faust.types import TP
 from backbone.audit import api, web
 from backbone.audit.calendar import kazakhstan_calendar
 from backbone.audit.context import AuditContext
+from backbone.audit.continuity import Continuity, cursor_key, parse_cursor
 from backbone.audit.emission import Emission
 from backbone.audit.emitter import SlaEmitter
 from backbone.audit.gate import AuditGate, Checked
@@ -53,6 +60,7 @@ from backbone.audit.rules import load_rules
 from backbone.audit.schedule import Backlog, Schedule
 from backbone.audit.settings import EVENT_LOG_PARTITIONS, AuditSettings
 from backbone.audit.store import EventStore, chunk
+from backbone.broker.reader import read_range
 from backbone.envelope.quarantine import Inbound, KafkaQuarantine, Quarantine
 from backbone.logs import get_logger
 from backbone.runtime.faust_app import consumer_lag, exit_on_failure, make_app
@@ -65,6 +73,11 @@ TICKS_RETENTION = timedelta(hours=1)
 LAG_SECONDS = 5.0
 # Records per projection batch, and the longest a record waits for its batch to fill.
 BATCH_MAX, BATCH_WITHIN = 1000, 0.05
+# How often each owned partition's frontier is compared with the log's end (two looks in a
+# row without progress start a refill of the records skipped at its end).
+CONTINUITY_SECONDS = 10.0
+# The key of a tick that asks the owner of its partition to refill that partition's end.
+REFILL = b"\x00refill"
 # Allocations between collections of the youngest generation (Python's default is 700).
 YOUNG_OBJECTS = 10_000
 
@@ -143,11 +156,25 @@ def build(
     headers = app.Table("headers", default=None, value_type=bytes, **tables)
     emitted = app.Table("emitted", default=None, **tables)
 
+    continuity = Continuity()
+    # One batch or refill at a time records chunks and moves frontiers.
+    recording = asyncio.Lock()
+
     @headers.on_recover
     async def reload() -> None:
         store.clear()
         schedule.clear()
-        store.load(headers.values())
+        continuity.clear()
+
+        def chunks() -> Iterator[bytes]:
+            for key, value in headers.items():
+                cursor = parse_cursor(key, value)
+                if cursor is None:
+                    yield value
+                else:
+                    continuity.load(*cursor)
+
+        store.load(chunks())
         now = datetime.now(UTC)
         for child_ref in store.children():
             schedule.set(child_ref, now)
@@ -161,6 +188,7 @@ def build(
         health.partitions = frozenset()
         revoked: set[TP] = partitions[0]
         backlog.forget(revoked)
+        continuity.forget(tp.partition for tp in revoked if tp.topic == settings.events_topic)
 
     @app.on_partitions_assigned.connect
     async def assigned(sender: Any, /, *partitions: Any, signal: Any, **_: Any) -> None:
@@ -169,27 +197,83 @@ def build(
         health.partitions = owned
         log.info("audit_partitions_assigned", partitions=sorted(owned))
 
+    async def admit(records: list[Inbound]) -> tuple[list[tuple[int, bytes]], set[str]]:
+        """Check and admit ``records`` through the gate (on two threads); return the table
+        entries of the events admitted, each with its record's index, and their children."""
+        loop = asyncio.get_running_loop()
+        halves = (records[: len(records) // 2], records[len(records) // 2 :])
+        checked = [loop.run_in_executor(verifier, gate.verify, half) for half in halves]
+        outcomes = [o for part in await asyncio.gather(*checked) for o in part]
+        entries, children = [], set()
+        for index, (record, outcome) in enumerate(zip(records, outcomes, strict=True)):
+            stored = gate.admit(record, outcome)
+            if stored is not None and isinstance(outcome, Checked):
+                entries.append((index, outcome.entry))
+                children.add(stored.event.child_ref)
+        return entries, children
+
+    async def refill(partition: int, holes: list[range]) -> tuple[list[bytes], set[str]]:
+        """Read the records at ``holes`` of ``partition`` from Kafka and admit them."""
+        loop = asyncio.get_running_loop()
+        entries: list[bytes] = []
+        children: set[str] = set()
+        for hole in holes:
+            read = await loop.run_in_executor(
+                None, read_range, context.kafka, settings.events_topic, partition, hole
+            )
+            admitted, whose = await admit([Inbound.from_record(r) for r in read])
+            entries += [entry for _, entry in admitted]
+            children |= whose
+            log.warning(
+                "audit_hole_refilled",
+                partition=partition,
+                offsets=f"{hole.start}-{hole.stop - 1}",
+                records=len(read),
+                admitted=len(admitted),
+            )
+        return entries, children
+
+    def record(partition: int, first_offset: int, entries: list[bytes]) -> asyncio.Future[Any]:
+        """Write a chunk (if any) and the partition's frontier to ``headers``, in the partition
+        of the current event; return a future that is done once the broker has acknowledged
+        them. The frontier is written a second time straight to the changelog for that future:
+        the producer keeps a partition's order, so its acknowledgement says the chunk's."""
+        if entries:
+            headers[f"{partition}:{first_offset}".encode()] = chunk(entries)
+        frontier = str(continuity.next(partition)).encode()
+        headers[cursor_key(partition)] = frontier
+        return headers.send_changelog(partition, cursor_key(partition), frontier)
+
     @app.agent(source)
     @exit_on_failure("audit")
     async def project(stream: faust.Stream[bytes]) -> None:
-        loop = asyncio.get_running_loop()
         async for batch in stream.take_events(BATCH_MAX, BATCH_WITHIN):
-            records = [Inbound.from_record(event.message) for event in batch]
-            halves = (records[: len(records) // 2], records[len(records) // 2 :])
-            checked = [loop.run_in_executor(verifier, gate.verify, half) for half in halves]
-            outcomes = [o for part in await asyncio.gather(*checked) for o in part]
-            chunks: dict[int, tuple[faust.types.EventT[bytes], list[bytes]]] = {}
-            children = set()
-            for event, record, outcome in zip(batch, records, outcomes, strict=True):
-                backlog.read(event.message.tp, event.message.offset)
-                stored = gate.admit(record, outcome)
-                if stored is not None and isinstance(outcome, Checked):
-                    chunks.setdefault(event.message.partition, (event, []))[1].append(outcome.entry)
-                    children.add(stored.event.child_ref)
-            for first, entries in chunks.values():
-                position = f"{first.message.partition}:{first.message.offset}"
-                with partition_of(stream, first):
-                    headers[position.encode()] = chunk(entries)
+            async with recording:
+                records = [Inbound.from_record(event.message) for event in batch]
+                entries, children = await admit(records)
+                # Admitted entries stay in order; each goes to its record's partition.
+                by_partition: dict[int, tuple[faust.types.EventT[bytes], list[int]]] = {}
+                for event in batch:
+                    backlog.read(event.message.tp, event.message.offset)
+                    first, offsets = by_partition.setdefault(event.message.partition, (event, []))
+                    offsets.append(event.message.offset)
+                mine: dict[int, list[bytes]] = {p: [] for p in by_partition}
+                for index, entry in entries:
+                    mine[batch[index].message.partition].append(entry)
+                marks = []
+                for partition, (first, offsets) in by_partition.items():
+                    holes = continuity.see(partition, offsets)
+                    if holes:
+                        more, whose = await refill(partition, holes)
+                        mine[partition] = more + mine[partition]
+                        children |= whose
+                    with partition_of(stream, first):
+                        marks.append(record(partition, first.message.offset, mine[partition]))
+                # The batch is acknowledged (its offsets become committable) when this returns.
+                # faust's commit does not wait for table writes still in its producer's buffer
+                # (it gives up after 0.1 s without a send), so a kill after a commit could lose
+                # the chunks of committed records.
+                await asyncio.gather(*marks)
             now = datetime.now(UTC)
             for child_ref in children:
                 schedule.sooner(child_ref, now)
@@ -203,7 +287,39 @@ def build(
     @exit_on_failure("audit")
     async def check(stream: faust.StreamT[bytes]) -> None:
         async for message in stream.events():
-            await emit_due(message.key)
+            if message.key == REFILL:
+                await refill_end(message.message.partition)
+            else:
+                await emit_due(message.key)
+
+    async def refill_end(partition: int) -> None:
+        """Record the records of ``partition`` below its high watermark not seen yet (a tick of
+        that partition is the current event, so the table writes land in it)."""
+        tp = TP(settings.events_topic, partition)
+        async with recording:
+            end = app.consumer.highwater(tp) if tp in app.consumer.assignment() else None
+            hole = range(continuity.next(partition), end or 0)
+            if not hole:
+                return
+            entries, children = await refill(partition, [hole])
+            continuity.refilled(partition, hole.stop)
+            backlog.read(tp, hole.stop - 1)
+            await record(partition, hole.start, entries)
+        now = datetime.now(UTC)
+        for child_ref in children:
+            schedule.sooner(child_ref, now)
+
+    @app.timer(CONTINUITY_SECONDS)
+    async def watch_ends() -> None:
+        """Ask for a refill of each owned partition whose frontier stays below its end."""
+        if not health.ready:
+            return
+        for tp in app.consumer.assignment():
+            if tp.topic != settings.events_topic:
+                continue
+            end = app.consumer.highwater(tp)
+            if end and continuity.stalled(tp.partition, end):
+                await ticks.send(key=REFILL, value=b"", partition=tp.partition)
 
     @app.timer(settings.wake_seconds)
     async def wake() -> None:
