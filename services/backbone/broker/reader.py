@@ -19,8 +19,9 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError, KafkaTimeoutError, UnknownTopicOrPartitionError
+from kafka.errors import KafkaError, UnknownTopicOrPartitionError, for_code
 
+from backbone.broker.admin import admin_client
 from backbone.broker.settings import KafkaSettings
 
 # How long a read waits out brokers that cannot answer (a killed broker is fenced, and its
@@ -29,8 +30,6 @@ PATIENCE_SECONDS = 60.0
 # Between two attempts of a request that failed with a retriable error.
 RETRY_BACKOFF_SECONDS = 0.5
 POLL_MS = 1000
-# How long a topic missing from the metadata is looked for before it counts as not existing.
-PROBE_MS = 5000
 
 T = TypeVar("T")
 
@@ -71,6 +70,7 @@ class TopicReader:
         principal for it too); nothing is committed. ``allow_missing``: a topic that does not
         exist yet reads as empty (and is looked for again at the next read)."""
         self.topic, self._patience, self._allow_missing = topic, patience, allow_missing
+        self._settings = settings
         self._consumer = KafkaConsumer(
             **settings.kafka_python(), group_id=group, enable_auto_commit=False
         )
@@ -103,14 +103,18 @@ class TopicReader:
 
     def _unseen(self) -> None:
         """The topic is not in this principal's metadata: it does not exist, or the principal may
-        not see it. Asking for its first partition's end tells which: the broker refuses an
-        unauthorised principal (``TopicAuthorizationFailedError``, raised); a topic that does not
-        exist is ``TopicMissing``, unless the reader was made to wait for it."""
-        try:
-            self._consumer.end_offsets([TopicPartition(self.topic, 0)], timeout_ms=PROBE_MS)
-        except (KafkaTimeoutError, UnknownTopicOrPartitionError):
+        not see it. The broker's answer to a describe of the topic by name tells which: an
+        unauthorised principal's refusal is raised (``TopicAuthorizationFailedError``); a topic
+        that does not exist is ``TopicMissing``, unless the reader was made to wait for it.
+        (Asking the consumer for the partition's end instead hung kafka-python once.)"""
+        with admin_client(self._settings) as admin:
+            described = retrying(lambda: admin.describe_topics([self.topic]), self._patience)
+        code = next((t["error_code"] for t in described if t["name"] == self.topic), 0)
+        if code == UnknownTopicOrPartitionError.errno:
             if not self._allow_missing:
-                raise TopicMissing(self.topic) from None
+                raise TopicMissing(self.topic)
+        elif code:
+            raise for_code(code)(f"describing {self.topic}")
 
     def mark_end(self) -> dict[TopicPartition, int]:
         """Take each partition's end offset now as where the following reads stop."""
