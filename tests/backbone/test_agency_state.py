@@ -110,3 +110,11 @@ def test_deferred_seen_records_nothing_durable_until_commit() -> None:
     assert seen["e-1"] == b"digest" and durable == {}
     seen.commit("e-1")
     assert durable == {"e-1": b"digest"}
+
+
+def test_an_event_already_in_the_view_changes_nothing() -> None:
+    issued = view.apply(None, _event("ReferralIssued", POLICE, 1))
+    received = view.apply(issued, _event("ReferralReceived", NGO, 2))
+
+    assert view.apply(received, _event("ReferralReceived", NGO, 2)) is None
+    assert view.apply(received, _event("ReferralIssued", POLICE, 1)) is None

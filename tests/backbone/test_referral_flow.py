@@ -13,9 +13,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from backbone.broker.reader import TopicReader
+from backbone.broker.topology import inbox_topic
 from backbone.envelope.quarantine import read_quarantine
 from support.broker import Broker
 from support.deployment import Deployment, deployment, free_port, wait_for
+from support.groups import commit_offsets, group_of, group_state
 
 pytestmark = pytest.mark.broker
 
@@ -199,3 +202,44 @@ def test_router_metrics_count_deliveries_and_carry_no_child_data(
     text = wait_for(scrape, what="the router's metrics")
     assert 'backbone_end_to_end_seconds_count{agency="",service="router"}' in text
     assert referral["child_ref"] not in text and referral["referral_id"] not in text
+
+
+def test_inbox_records_committed_but_never_handed_to_the_agency_are_read_again(
+    backbone: Deployment, tmp_path: Path
+) -> None:
+    """faust may commit records its stream skipped (around a rebalance). Here the NGO service's
+    group is moved past inbox records it never saw while it is stopped, as such a commit would;
+    restarted, it finds them below its own frontier and sends every receipt."""
+    admin, ngo = backbone.broker.admin, backbone.agencies["ngo"]
+    backbone.stop("ngo", signal.SIGTERM)
+    skipped = [_referral(backbone, "police", ["ngo"], "victim_services") for _ in range(9)]
+    backbone.emit("police", skipped, tmp_path)
+    ids = {r["event_id"] for r in skipped}
+    wait_for(
+        lambda: ids <= {e.get("event_id") for e in backbone.inbox("ngo")},
+        what="the router's delivery to the stopped NGO",
+    )
+    # A static member's session outlives its process (10 s); only an empty group's offsets move.
+    group = group_of(ngo)
+    wait_for(lambda: group_state(admin, group) == "Empty", timeout=60, what="no member left")
+    with TopicReader(admin, inbox_topic(ngo)) as inbox:
+        commit_offsets(admin, group, inbox.mark_end())
+    log = backbone.logs / "ngo.log"
+    since = log.stat().st_size if log.exists() else 0
+    backbone.start_agency("ngo")
+    later = _referral(backbone, "police", ["ngo"], "victim_services")
+    backbone.emit("police", [later], tmp_path)
+
+    def receipts() -> dict[str, list[dict[str, Any]]] | None:
+        inbox = backbone.inbox("police")
+        found = {
+            r["referral_id"]: _of(inbox, "ReferralReceived", r["referral_id"])
+            for r in [*skipped, later]
+        }
+        return found if all(found.values()) else None
+
+    found = wait_for(receipts, timeout=120, what="a receipt for every referral, skipped or not")
+    assert all(len(lines) == 1 for lines in found.values())
+    with log.open("rb") as lines:
+        lines.seek(since)
+        assert any(b'"agency_hole_refilled"' in line for line in lines)

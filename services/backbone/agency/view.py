@@ -20,10 +20,14 @@ _STATES = {
 
 
 def apply(view: Mapping[str, Any] | None, event: Event) -> dict[str, Any] | None:
-    """The referral's view after ``event``; ``None`` if the event is not about a referral."""
+    """The referral's view after ``event``; ``None`` if the event is not about a referral, or
+    is in the view already (a record handled again after a failover or a refill changes
+    nothing)."""
     if event.referral_id is None or not event.event_type.startswith("Referral"):
         return None
     current: dict[str, Any] = dict(view or {})
+    if any(line["event_id"] == event.event_id for line in current.get("history", [])):
+        return None
     history = [*current.get("history", []), _line(event)]
     if event.event_type == "ReferralIssued":
         current.update(

@@ -50,7 +50,6 @@ from faust.types import TP
 from backbone.audit import api, web
 from backbone.audit.calendar import kazakhstan_calendar
 from backbone.audit.context import AuditContext
-from backbone.audit.continuity import Continuity, cursor_key, parse_cursor
 from backbone.audit.emission import Emission
 from backbone.audit.emitter import SlaEmitter
 from backbone.audit.gate import AuditGate, Checked
@@ -63,6 +62,7 @@ from backbone.audit.store import EventStore, chunk
 from backbone.broker.reader import read_range
 from backbone.envelope.quarantine import Inbound, KafkaQuarantine, Quarantine
 from backbone.logs import get_logger
+from backbone.runtime.continuity import Continuity, cursor_key, parse_cursor
 from backbone.runtime.faust_app import consumer_lag, exit_on_failure, make_app
 from backbone.runtime.lean import QuietMonitor, RawSchema
 from backbone.runtime.metrics import OpenBreaches, ServiceMetrics
@@ -241,8 +241,9 @@ def build(
         if entries:
             headers[f"{partition}:{first_offset}".encode()] = chunk(entries)
         frontier = str(continuity.next(partition)).encode()
-        headers[cursor_key(partition)] = frontier
-        return headers.send_changelog(partition, cursor_key(partition), frontier)
+        key = cursor_key(partition).encode()
+        headers[key] = frontier
+        return headers.send_changelog(partition, key, frontier)
 
     @app.agent(source)
     @exit_on_failure("audit")

@@ -1,8 +1,8 @@
-"""The audit's frontier per partition: records faust never handed over are found as holes."""
+"""A service's frontier per partition: records faust never handed over are found as holes."""
 
 from __future__ import annotations
 
-from backbone.audit.continuity import Continuity, cursor_key, parse_cursor
+from backbone.runtime.continuity import Continuity, cursor_key, parse_cursor
 
 
 def test_records_handed_over_without_a_hole_move_the_frontier_past_them() -> None:
@@ -48,8 +48,10 @@ def test_a_frontier_below_the_end_is_stalled_only_if_it_has_not_moved_since_the_
 
 
 def test_a_frontier_is_recorded_under_a_key_of_its_own_that_no_chunk_key_matches() -> None:
-    assert parse_cursor(cursor_key(2), b"1234") == (2, 1234)
+    assert parse_cursor(cursor_key(2).encode(), b"1234") == (2, 1234)
+    assert parse_cursor(cursor_key(0), 17) == (0, 17)
     assert parse_cursor(b"2:1234", b"[]") is None
+    assert parse_cursor("r-0123456789ab", {"history": []}) is None
 
 
 def test_frontiers_of_partitions_no_longer_owned_are_forgotten() -> None:

@@ -1,45 +1,50 @@
-"""Which records of the event log the audit has recorded, and which it was never handed.
+"""Which records of a consumed topic a service has handled, and which it was never handed.
 
 faust acknowledges, and so lets its consumer commit, records its stream never gave the agent:
 a record read while flow control is stopped for a rebalance, or of an older consumer
 generation, is skipped and acknowledged (faust 0.15, ``Stream.__aiter__``; faust-streaming
-#216, #223). After such a commit nothing reads those records again, and the audit would neither
-show their events nor judge their deadlines.
+#216, #223). After such a commit nothing reads those records again.
 
-So the audit keeps its own frontier per partition of the event log: the offset after the last
-record it has seen without a hole from the partition's start. It is recorded with the audit's
-state (in the ``headers`` table, after the chunks of the same batch), so it survives a restart
-and moves with the partition to another instance. Every record handed to the agent is checked
-against it: the offsets it skipped over are holes, read again from Kafka and recorded before
-the frontier moves past them. Records skipped at the end of a partition leave no later record
-to reveal them; a partition whose frontier stays below the log's end for two looks in a row
-(``stalled``) is refilled up to that end.
+So a service (the audit on the event log, an agency service on its inbox) keeps its own
+frontier per partition: the offset after the last record it has seen without a hole from the
+partition's start. It is recorded with the service's state (a table written in that partition,
+after the effects of the records before it), so it survives a restart and moves with the
+partition to another instance. Every record handed to the agent is checked against it: the
+offsets it skipped over are holes, read again from Kafka and handled before the frontier moves
+past them. Records skipped at the end of a partition leave no later record to reveal them; a
+partition whose frontier stays below the partition's end for two looks in a row (``stalled``)
+is refilled up to that end.
 
-Offsets only, no I/O: the live service (``service.py``) reads the holes and records them.
+Offsets only, no I/O: the services read the holes and record the frontiers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
+
+PREFIX = "next:"
 
 
-def cursor_key(partition: int) -> bytes:
-    """The table key of a partition's frontier (written in that partition)."""
-    return b"next:%d" % partition
+def cursor_key(partition: int) -> str:
+    """The table key of a partition's frontier (written in that partition); no ref, event id or
+    position key of the services' tables starts like it."""
+    return f"{PREFIX}{partition}"
 
 
-def parse_cursor(key: bytes, value: bytes) -> tuple[int, int] | None:
-    """(partition, next offset) of a frontier entry of the table; None for any other entry."""
-    if not key.startswith(b"next:"):
+def parse_cursor(key: bytes | str, value: Any) -> tuple[int, int] | None:
+    """(partition, next offset) of a frontier entry of a table; None for any other entry."""
+    text = key.decode() if isinstance(key, bytes) else key
+    if not text.startswith(PREFIX):
         return None
-    return int(key[len(b"next:") :]), int(value)
+    return int(text[len(PREFIX) :]), int(value)
 
 
 class Continuity:
     """The frontier of each partition: the offset after the last record seen without a hole.
 
-    A partition with no frontier yet starts at offset 0: the event log keeps every record
-    (retention -1), so any record the audit has not seen from 0 on is a hole."""
+    A partition with no frontier yet starts at offset 0: the event log and the inboxes keep
+    every record (retention -1), so any record not seen from 0 on is a hole."""
 
     def __init__(self) -> None:
         self._next: dict[int, int] = {}
