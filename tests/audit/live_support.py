@@ -116,12 +116,16 @@ class AuditProcess:
         text = self.log.read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
 
-    def emitted_ids(self, since: int = 0) -> list[str]:
-        """Ids of the SLA events this process logged as emitted, from byte ``since`` of its log."""
+    def logged(self, event: str, since: int = 0) -> list[dict[str, Any]]:
+        """This process's log lines of ``event`` (structlog's JSON), from byte ``since``."""
         with self.log.open("rb") as log:
             log.seek(since)
             lines = [_json(line) for line in log]
-        return [line["event_id"] for line in lines if line.get("event") == "sla_event_emitted"]
+        return [line for line in lines if line.get("event") == event]
+
+    def emitted_ids(self, since: int = 0) -> list[str]:
+        """Ids of the SLA events this process logged as emitted, from byte ``since`` of its log."""
+        return [line["event_id"] for line in self.logged("sla_event_emitted", since)]
 
     def drop_internal_topics(self, admin_settings: KafkaSettings) -> None:
         prefix = f"{AUDIT}_svc-v{self.version}-"
@@ -132,8 +136,9 @@ class AuditProcess:
 
 
 def _json(line: bytes) -> dict[str, Any]:
+    """A JSON log line, after any terminal codes faust's console wrote before it."""
     try:
-        value = json.loads(line)
+        value = json.loads(line[line.index(b"{") :])
     except ValueError:  # a library's plain line, or a line still being written
         return {}
     return value if isinstance(value, dict) else {}

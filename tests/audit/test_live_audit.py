@@ -24,13 +24,14 @@ from backbone.audit.calendar import render
 from backbone.audit.sla import breach_event_id, resolution_event_id
 from backbone.broker.reader import TopicReader
 from backbone.domain.agencies import agency_type
-from backbone.domain.events import Event, parse_event
+from backbone.domain.events import Event
 from backbone.envelope.quarantine import Rejection, read_quarantine
 from backbone.scenario import scenario_as_of, scenario_events, scenario_start_before
-from backbone.scenario.payloads import referral_issued, referral_received
+from backbone.scenario.payloads import referral_received
 from support.broker import Broker
 from support.deployment import Deployment, deployment, wait_for
 from support.groups import commit_offsets, group_of, group_state
+from support.referrals import hotline_alert
 
 pytestmark = pytest.mark.broker
 
@@ -181,23 +182,8 @@ def test_live_rebuild_and_replays_agree_after_the_audit_was_killed_mid_stream(
 
 
 def _hotline_alert(audited: Audited, deadline_in: timedelta) -> Event:
-    at = datetime.now(UTC) - timedelta(hours=1) + deadline_in
-    return parse_event(
-        {
-            "event_id": str(uuid.uuid4()),
-            "event_type": "ReferralIssued",
-            "occurred_at": at.isoformat(),
-            "producer": audited.agency("hotline"),
-            "child_ref": f"c-{uuid.uuid4().hex[:12]}",
-            "referral_id": f"r-{uuid.uuid4().hex[:12]}",
-            "recipients": [audited.agency("police")],
-            "region": audited.region,
-            "attributes": {"kind": "hotline_alert"},
-            "payload": referral_issued(
-                summary="Synthetic alert", urgency="immediate", contact_name="Synthetic Operator"
-            ),
-        }
-    )
+    hotline, police = audited.agency("hotline"), audited.agency("police")
+    return hotline_alert(hotline, police, audited.region, deadline_in)
 
 
 def test_breach_is_emitted_when_the_deadline_passes_and_resolved_by_a_late_receipt(
@@ -337,7 +323,5 @@ def test_records_committed_but_never_handed_to_the_audit_are_read_again(
         what="every event, the skipped ones included",
         explain=audited.live.log_tail,
     )
-    with audited.live.log.open("rb") as log:
-        log.seek(since)
-        refills = [json.loads(line) for line in log if b'"audit_hole_refilled"' in line]
+    refills = audited.live.logged("audit_hole_refilled", since)
     assert refills and sum(r["admitted"] for r in refills) >= len(skipped)

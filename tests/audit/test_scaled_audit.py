@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import json
 import signal
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from live_support import AUDIT, AuditProcess, Publisher, ensure_audit_keys, new_version, read_sla
 
 from backbone.audit.client import AuditClient
 from backbone.audit.sla import breach_event_id
-from backbone.domain.events import Event, parse_event
-from backbone.scenario.payloads import referral_issued
+from backbone.domain.events import Event
 from support.broker import Broker
 from support.deployment import Deployment, deployment, wait_for
 from support.groups import group_of, stable_members
+from support.referrals import hotline_alert
 
 pytestmark = pytest.mark.broker
 
@@ -81,23 +80,7 @@ def pair(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
 
 
 def _alert(pair: Pair, deadline_in: timedelta) -> Event:
-    at = datetime.now(UTC) - timedelta(hours=1) + deadline_in
-    return parse_event(
-        {
-            "event_id": str(uuid.uuid4()),
-            "event_type": "ReferralIssued",
-            "occurred_at": at.isoformat(),
-            "producer": pair.agency("hotline"),
-            "child_ref": f"c-{uuid.uuid4().hex[:12]}",
-            "referral_id": f"r-{uuid.uuid4().hex[:12]}",
-            "recipients": [pair.agency("police")],
-            "region": pair.region,
-            "attributes": {"kind": "hotline_alert"},
-            "payload": referral_issued(
-                summary="Synthetic alert", urgency="immediate", contact_name="Synthetic Operator"
-            ),
-        }
-    )
+    return hotline_alert(pair.agency("hotline"), pair.agency("police"), pair.region, deadline_in)
 
 
 def test_a_killed_audit_instance_misses_and_repeats_no_breach_and_the_survivor_answers_all(

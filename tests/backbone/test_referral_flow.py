@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import http.client
 import signal
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,11 +16,12 @@ from backbone.envelope.quarantine import read_quarantine
 from support.broker import Broker
 from support.deployment import Deployment, deployment, free_port, wait_for
 from support.groups import commit_offsets, group_of, group_state
+from support.referrals import referral
 
 pytestmark = pytest.mark.broker
 
-ALMATY = ZoneInfo("Asia/Almaty")
 ROUTER_METRICS = free_port()
+EVENT_LOG = "referral.events.v1"
 
 
 @pytest.fixture(scope="module")
@@ -36,30 +34,8 @@ def backbone(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield deployed
 
 
-def _now() -> str:
-    return datetime.now(UTC).astimezone(ALMATY).replace(microsecond=0).isoformat()
-
-
 def _referral(d: Deployment, issuer: str, to: list[str], kind: str) -> dict[str, Any]:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "event_type": "ReferralIssued",
-        "occurred_at": _now(),
-        "producer": d.agencies[issuer],
-        "child_ref": f"c-{uuid.uuid4().hex[:12]}",
-        "recipients": [d.agencies[r] for r in to],
-        "region": "turkestan",
-        "attributes": {"kind": kind},
-        "referral_id": f"r-{uuid.uuid4().hex[:12]}",
-        "payload": {
-            "summary": "Synthetic test referral",
-            "urgency": "urgent",
-            "requested_services": ["psychological"],
-            "contact_name": "Test Officer",
-            "contact_phone": None,
-            "documents": [],
-        },
-    }
+    return referral(d.agencies[issuer], [d.agencies[r] for r in to], "turkestan", kind)
 
 
 def _of(inbox: list[dict[str, Any]], event_type: str, referral_id: str) -> list[dict[str, Any]]:
@@ -243,3 +219,37 @@ def test_inbox_records_committed_but_never_handed_to_the_agency_are_read_again(
     with log.open("rb") as lines:
         lines.seek(since)
         assert any(b'"agency_hole_refilled"' in line for line in lines)
+
+
+def test_event_log_records_committed_but_never_handed_to_the_router_are_read_again(
+    backbone: Deployment, tmp_path: Path
+) -> None:
+    """As above, for the router: its group is moved past events it never saw while it is
+    stopped; restarted, it delivers them all (and the NGO sends every receipt)."""
+    admin = backbone.broker.admin
+    backbone.stop("router", signal.SIGTERM)
+    skipped = [_referral(backbone, "police", ["ngo"], "victim_services") for _ in range(9)]
+    backbone.emit("police", skipped, tmp_path)
+    group = group_of("router")
+    wait_for(lambda: group_state(admin, group) == "Empty", timeout=60, what="no member left")
+    with TopicReader(admin, EVENT_LOG) as log:
+        commit_offsets(admin, group, log.mark_end())
+    log_file = backbone.logs / "router.log"
+    since = log_file.stat().st_size
+    backbone.start("router", "router", env={"BACKBONE_METRICS_PORT": str(ROUTER_METRICS)})
+    later = _referral(backbone, "police", ["ngo"], "victim_services")
+    backbone.emit("police", [later], tmp_path)
+
+    def receipts() -> dict[str, list[dict[str, Any]]] | None:
+        inbox = backbone.inbox("police")
+        found = {
+            r["referral_id"]: _of(inbox, "ReferralReceived", r["referral_id"])
+            for r in [*skipped, later]
+        }
+        return found if all(found.values()) else None
+
+    found = wait_for(receipts, timeout=120, what="a receipt for every referral, skipped or not")
+    assert all(len(lines) == 1 for lines in found.values())
+    with log_file.open("rb") as lines:
+        lines.seek(since)
+        assert any(b'"router_hole_refilled"' in line for line in lines)

@@ -22,47 +22,28 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from audit.live_support import AUDIT, AuditProcess, Publisher, read_records, read_sla
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.audit.sla import breach_event_id
 from backbone.broker.local import LocalCluster
 from backbone.broker.topology import inbox_topic
-from backbone.domain.events import Event, parse_event
+from backbone.domain.events import Event
 from backbone.envelope.errors import EnvelopeRejected
-from backbone.scenario.payloads import referral_issued
+from support import referrals
 from support.deployment import BACKBONE, Deployment, wait_for
 from support.groups import group_of, stable_members
 
-ALMATY = ZoneInfo("Asia/Almaty")
 REFERRALS, BATCH = 2000, 200
 
 
 def referral(d: Deployment, region: str) -> dict[str, Any]:
     """A synthetic referral of a new child from the police to the NGO (no real-looking data)."""
-    return {
-        "event_id": str(uuid.uuid4()),
-        "event_type": "ReferralIssued",
-        "occurred_at": datetime.now(UTC).astimezone(ALMATY).replace(microsecond=0).isoformat(),
-        "producer": d.agencies["police"],
-        "child_ref": f"c-{uuid.uuid4().hex[:12]}",
-        "recipients": [d.agencies["ngo"]],
-        "region": region,
-        "attributes": {"kind": "victim_services"},
-        "referral_id": f"r-{uuid.uuid4().hex[:12]}",
-        "payload": {
-            "summary": "Synthetic fault-suite referral",
-            "urgency": "urgent",
-            "requested_services": ["psychological"],
-            "contact_name": "Test Officer",
-            "contact_phone": None,
-            "documents": [],
-        },
-    }
+    police, ngo = d.agencies["police"], d.agencies["ngo"]
+    return referrals.referral(police, [ngo], region, summary="Synthetic fault-suite referral")
 
 
 @dataclass
@@ -142,25 +123,8 @@ class Probe:
 
 
 def probe(d: Deployment, region: str, due_in: timedelta) -> Probe:
-    at = datetime.now(UTC) - timedelta(hours=1) + due_in
     police = d.agencies["police"]
-    event = parse_event(
-        {
-            "event_id": str(uuid.uuid4()),
-            "event_type": "ReferralIssued",
-            "occurred_at": at.isoformat(),
-            "producer": d.agencies["hotline"],
-            "child_ref": f"c-{uuid.uuid4().hex[:12]}",
-            "referral_id": f"r-{uuid.uuid4().hex[:12]}",
-            "recipients": [police],
-            "region": region,
-            "attributes": {"kind": "hotline_alert"},
-            "payload": referral_issued(
-                summary="Synthetic alert", urgency="immediate", contact_name="Synthetic Operator"
-            ),
-        }
-    )
-    return Probe(event, police)
+    return Probe(referrals.hotline_alert(d.agencies["hotline"], police, region, due_in), police)
 
 
 @dataclass
@@ -243,6 +207,7 @@ class Ledger:
         for key, value in read_keyed(self.deployment.broker.admin, topic):
             if key is not None and value is not None:
                 views[json.loads(key)] = json.loads(value)
+        views = {k: v for k, v in views.items() if isinstance(v, dict)}  # not the frontiers
         repeated = 0
         for view in views.values():
             history = [line["event_id"] for line in view.get("history", [])]

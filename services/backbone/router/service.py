@@ -5,6 +5,8 @@ authorisation by content over the child's history), then writes the record's byt
 ``inbox.<agency>.v1`` of every reader the envelope lists, waits for the broker's acknowledgements,
 and only then records the event id as delivered. A redelivered event (same id, same content) is
 recognised and not delivered again; one with the same id and other content is quarantined.
+Records are handed over through a ``Frontier`` (``runtime/frontier.py``, kept in the
+``delivered`` table), so records faust skipped around a rebalance are read again and delivered.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from backbone.envelope.reader import EnvelopeReader, Outcome
 from backbone.logs import get_logger
 from backbone.runtime.context import ServiceContext
 from backbone.runtime.faust_app import consumer_lag, exit_on_failure, make_app
+from backbone.runtime.frontier import Frontier
 from backbone.runtime.metrics import ServiceMetrics
 from backbone.runtime.tables import DeferredSeen, digest_view, history_view
 
@@ -56,32 +59,37 @@ def build(
             )
         return inboxes[agency]
 
+    async def route(record: Inbound) -> None:
+        delivery = reader.read(record)
+        if delivery.outcome is not Outcome.ACCEPTED or delivery.envelope is None:
+            reason = delivery.rejection.reason if delivery.rejection else None
+            metrics.handled(delivery.outcome.value, record.received_at, reason)
+            return
+        envelope = delivery.envelope
+        pending = [
+            await inbox(agency).send(key=record.key, value=record.value)
+            for agency in envelope.readers
+        ]
+        for future in pending:
+            await future
+        seen.commit(envelope.event.event_id)
+        metrics.handled(delivery.outcome.value, record.received_at)
+        log.info(
+            "envelope_delivered",
+            event_id=envelope.event.event_id,
+            referral_id=envelope.event.referral_id,
+            producer=envelope.event.producer,
+            readers=list(envelope.readers),
+        )
+
+    frontier = Frontier(app, context.kafka, EVENT_LOG, delivered, partitions, route, "router")
+
     @app.agent(source)
     @exit_on_failure("router")
-    async def route(stream: faust.StreamT[bytes]) -> None:
+    async def receive(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             record = Inbound.from_record(event.message)
-            delivery = reader.read(record)
-            if delivery.outcome is not Outcome.ACCEPTED or delivery.envelope is None:
-                reason = delivery.rejection.reason if delivery.rejection else None
-                metrics.handled(delivery.outcome.value, record.received_at, reason)
-                continue
-            envelope = delivery.envelope
-            pending = [
-                await inbox(agency).send(key=record.key, value=record.value)
-                for agency in envelope.readers
-            ]
-            for future in pending:
-                await future
-            seen.commit(envelope.event.event_id)
-            metrics.handled(delivery.outcome.value, record.received_at)
-            log.info(
-                "envelope_delivered",
-                event_id=envelope.event.event_id,
-                referral_id=envelope.event.referral_id,
-                producer=envelope.event.producer,
-                readers=list(envelope.readers),
-            )
+            await frontier.handed(event.message.partition, event.message.offset, record)
 
     @app.timer(METRICS_SECONDS)
     async def measure_lag() -> None:
