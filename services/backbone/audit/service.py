@@ -315,12 +315,17 @@ def build(
         """Ask for a refill of each owned partition whose frontier stays below its end."""
         if not health.ready:
             return
-        for tp in app.consumer.assignment():
-            if tp.topic != settings.events_topic:
-                continue
-            end = app.consumer.highwater(tp)
-            if end and continuity.stalled(tp.partition, end):
-                await ticks.send(key=REFILL, value=b"", partition=tp.partition)
+        # All ends first: a rebalance during a send below may revoke a partition, and asking
+        # for a partition's high watermark is only allowed while it is assigned.
+        consumer, topic = app.consumer, settings.events_topic
+        ends = {
+            tp.partition: consumer.highwater(tp)
+            for tp in consumer.assignment()
+            if tp.topic == topic
+        }
+        for partition, end in ends.items():
+            if end and continuity.stalled(partition, end):
+                await ticks.send(key=REFILL, value=b"", partition=partition)
 
     @app.timer(settings.wake_seconds)
     async def wake() -> None:

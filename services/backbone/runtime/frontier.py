@@ -122,12 +122,16 @@ class Frontier:
 
     async def _watch(self) -> None:
         consumer = self._app.consumer
-        for tp in consumer.assignment():
-            if tp.topic != self._topic:
-                continue
-            end = consumer.highwater(tp)
-            if end and self.continuity.stalled(tp.partition, end):
-                await self._refills.send(key=b"refill", value=b"", partition=tp.partition)
+        # All ends first: a rebalance during a send below may revoke a partition, and asking
+        # for a partition's high watermark is only allowed while it is assigned.
+        ends = {
+            tp.partition: consumer.highwater(tp)
+            for tp in consumer.assignment()
+            if tp.topic == self._topic
+        }
+        for partition, end in ends.items():
+            if end and self.continuity.stalled(partition, end):
+                await self._refills.send(key=b"refill", value=b"", partition=partition)
 
 
 def own_values(table: MutableMapping[Any, Any]) -> list[Any]:
