@@ -13,6 +13,7 @@ fault struck, to the breach's record on ``audit.sla.v1``.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -24,6 +25,7 @@ from kafka.errors import KafkaError
 
 from backbone.audit.client import AuditClient
 from backbone.broker import partitions, topology
+from support.deployment import wait_for
 
 # A scenario publishes 2,000 referrals through emit and waits for a cluster to heal: minutes.
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(1800)]
@@ -159,12 +161,16 @@ def test_two_brokers_lost(faulty: Faulty) -> None:
         _full_isr(faulty)
 
     result, work, _ = _run(faulty, "two-brokers-lost", strike, heal)
-    # Publishing failed loudly: emit exited 3 and said how much was not acknowledged; what it
-    # reported was published again after the restart, and then nothing was missing.
+    # Publishing failed loudly: emit exited 3 and said what was not acknowledged (some of a
+    # batch, or none when it could not reach the brokers at all); what it reported was
+    # published again after the restart, and then nothing was missing.
     assert work.refusals, "publishing with two of three brokers down must fail"
     for refusal in work.refusals:
         assert refusal.status == 3
-        assert "not published: the brokers acknowledged" in refusal.message
+        assert re.search(
+            r"not published: the brokers (acknowledged \d+ of \d+|could not be reached)",
+            refusal.message,
+        ), refusal.message[-500:]
     _nothing_lost(result)
 
 
@@ -183,28 +189,58 @@ def test_service_instance_killed(faulty: Faulty, scenario: str, instance: str) -
 
 
 def test_replay_with_a_broker_down_equals_the_live_obligations(faulty: Faulty) -> None:
-    """With one broker killed, ``audit replay --from-kafka`` judges as the live audit does."""
+    """With one broker killed, ``audit replay --from-kafka`` judges as the live audit does.
+
+    Both judge the same log at the same instant. The live audit may still be reading the last
+    records: after `two-brokers-lost` its instances restart, recover and catch up for minutes on
+    two cores (a run's live answer still lacked one receipt after 120 s; the instance owning its
+    partition held it by the end of the run). So its answer is asked again until it equals the
+    replay's, for up to five minutes; a lasting difference is reported with its direction."""
     client = AuditClient(",".join(faulty.ledger.audit_urls), timeout=60)
     node = _leader(faulty)
     faulty.cluster.kill_node(node)
     try:
-        live = client.obligations(region=faulty.region)
-        assert live.status == 200, live.body
-        as_of = live.body["as_of"]
-        children = client.children(region=faulty.region, as_of=as_of)
-        assert children.status == 200, children.body
+        first = client.obligations(region=faulty.region)
+        assert first.status == 200, first.body
+        as_of = first.body["as_of"]
         replayed = faulty.deployment.cli(
             "audit", "replay", "--from-kafka", "--as-of", as_of, "--json"
         )
     finally:
         faulty.cluster.start_node(node)
-    ours = {child["child_ref"] for child in children.body["children"]}
     report = json.loads(replayed.stdout)
-    from_kafka = [o for o in report["obligations"] if o["child_ref"] in ours]
 
-    def key(o: dict[str, Any]) -> tuple[str, ...]:
-        return (o["trigger_event_id"], o["rule"], o["owed_by"], str(o["level"]))
+    def key(o: dict[str, Any]) -> str:
+        return json.dumps(o, sort_keys=True)
 
-    assert live.body["obligations"], "the scenarios left obligations to compare"
-    assert sorted(from_kafka, key=key) == sorted(live.body["obligations"], key=key)
+    def compared() -> tuple[set[str], set[str]] | None:
+        live = client.obligations(region=faulty.region, as_of=as_of)
+        children = client.children(region=faulty.region, as_of=as_of)
+        if live.status != 200 or children.status != 200:
+            return None
+        ours = {child["child_ref"] for child in children.body["children"]}
+        from_kafka = {key(o) for o in report["obligations"] if o["child_ref"] in ours}
+        return {key(o) for o in live.body["obligations"]}, from_kafka
+
+    def agreed() -> bool:
+        both = compared()
+        return both is not None and both[0] == both[1]
+
+    def difference() -> str:
+        both = compared()
+        if both is None:
+            return "the live audit did not answer"
+        live, from_kafka = both
+        return (
+            f"{len(live - from_kafka)} live only, e.g. {sorted(live - from_kafka)[:2]}; "
+            f"{len(from_kafka - live)} replay only, e.g. {sorted(from_kafka - live)[:2]}"
+        )
+
+    assert first.body["obligations"], "the scenarios left obligations to compare"
+    wait_for(
+        agreed,
+        timeout=300,
+        what="the live audit's answer to equal the replay's",
+        explain=difference,
+    )
     _full_isr(faulty)
