@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -107,6 +108,20 @@ def test_breach_is_signed_for_the_owing_agency_and_the_regions_supervisor(world:
     assert opened.event == breach and opened.event.producer == AUDIT
     assert world.codec(NGO).decode(data).event.payload == breach.payload
     assert plan.next_check is not None and plan.next_check > now
+
+
+def test_an_emitted_breach_whose_trigger_is_not_held_is_neither_resolved_nor_a_crash(
+    world: World,
+) -> None:
+    emitter, _ = _emitter(world)
+    now = datetime(2026, 12, 15, 9, tzinfo=UTC)
+    [(notice, _breach)] = emitter.plan("c-test-0001", Emitted(), now).events
+    elsewhere = (notice.key[0], "00000000-0000-4000-8000-00000000dead", *notice.key[2:])
+    emitted = Emitted().with_notice(replace(notice, key=elsewhere))
+
+    plan = emitter.plan("c-test-0001", emitted, now)
+
+    assert [n.key for n, _ in plan.events] == [notice.key]  # its own breach, no resolution
 
 
 def test_readers_without_a_current_key_are_left_out(world: World) -> None:

@@ -42,7 +42,16 @@ class SlaEmitter:
         planned = []
         for notice in notices(obligations, emitted):
             trigger = store.event(notice.key[1])
-            assert trigger is not None  # obligations and emitted keys come from stored triggers
+            if trigger is None:
+                # An emitted breach whose trigger this instance does not hold: written while an
+                # instance owned both the child's tick partition and the partition its events
+                # were keyed into (a record key other than its child_ref, which v1.1 refuses),
+                # or a state that lost the trigger. Nothing is said about what is not seen: no
+                # resolution of a breach because its obligation is out of view.
+                self._log.warning(
+                    "sla_trigger_not_held", trigger_event_id=notice.key[1], rule=notice.key[0]
+                )
+                continue
             closed_by = None if notice.obligation is None else notice.obligation.closed_by_event_id
             closing = None if closed_by is None else store.event(closed_by)
             event = breach_event(
