@@ -83,9 +83,16 @@ class Deployment:
         )
 
     def stop(self, name: str, sig: int = signal.SIGTERM) -> int:
+        """Signal the process and return its exit status; one that has not exited 60 s after
+        the signal is killed, as ``backbone services stop`` does (faust's shutdown was seen
+        hanging after a fault suite's broker restarts)."""
         process = self.processes.pop(name)
         process.send_signal(sig)
-        return process.wait(timeout=60)
+        try:
+            return process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return process.wait(timeout=30)
 
     def start_agency(self, role: str, env: dict[str, str] | None = None) -> None:
         self.start(role, "agency", "--as", self.agencies[role], env=env)
