@@ -186,7 +186,7 @@ def test_inbox_records_committed_but_never_handed_to_the_agency_are_read_again(
     """faust may commit records its stream skipped (around a rebalance). Here the NGO service's
     group is moved past inbox records it never saw while it is stopped, as such a commit would;
     restarted, it finds them below its own frontier and sends every receipt."""
-    admin, ngo = backbone.broker.admin, backbone.agencies["ngo"]
+    ngo = backbone.agencies["ngo"]
     backbone.stop("ngo", signal.SIGTERM)
     skipped = [_referral(backbone, "police", ["ngo"], "victim_services") for _ in range(9)]
     backbone.emit("police", skipped, tmp_path)
@@ -195,27 +195,14 @@ def test_inbox_records_committed_but_never_handed_to_the_agency_are_read_again(
         lambda: ids <= {e.get("event_id") for e in backbone.inbox("ngo")},
         what="the router's delivery to the stopped NGO",
     )
-    # A static member's session outlives its process (10 s); only an empty group's offsets move.
-    group = group_of(ngo)
-    wait_for(lambda: group_state(admin, group) == "Empty", timeout=60, what="no member left")
-    with TopicReader(admin, inbox_topic(ngo)) as inbox:
-        commit_offsets(admin, group, inbox.mark_end())
+    _commit_to_the_end(backbone, group_of(ngo), inbox_topic(ngo))
     log = backbone.logs / "ngo.log"
     since = log.stat().st_size if log.exists() else 0
     backbone.start_agency("ngo")
     later = _referral(backbone, "police", ["ngo"], "victim_services")
     backbone.emit("police", [later], tmp_path)
 
-    def receipts() -> dict[str, list[dict[str, Any]]] | None:
-        inbox = backbone.inbox("police")
-        found = {
-            r["referral_id"]: _of(inbox, "ReferralReceived", r["referral_id"])
-            for r in [*skipped, later]
-        }
-        return found if all(found.values()) else None
-
-    found = wait_for(receipts, timeout=120, what="a receipt for every referral, skipped or not")
-    assert all(len(lines) == 1 for lines in found.values())
+    _one_receipt_each(backbone, [*skipped, later])
     with log.open("rb") as lines:
         lines.seek(since)
         assert any(b'"agency_hole_refilled"' in line for line in lines)
@@ -226,30 +213,39 @@ def test_event_log_records_committed_but_never_handed_to_the_router_are_read_aga
 ) -> None:
     """As above, for the router: its group is moved past events it never saw while it is
     stopped; restarted, it delivers them all (and the NGO sends every receipt)."""
-    admin = backbone.broker.admin
     backbone.stop("router", signal.SIGTERM)
     skipped = [_referral(backbone, "police", ["ngo"], "victim_services") for _ in range(9)]
     backbone.emit("police", skipped, tmp_path)
-    group = group_of("router")
-    wait_for(lambda: group_state(admin, group) == "Empty", timeout=60, what="no member left")
-    with TopicReader(admin, EVENT_LOG) as log:
-        commit_offsets(admin, group, log.mark_end())
+    _commit_to_the_end(backbone, group_of("router"), EVENT_LOG)
     log_file = backbone.logs / "router.log"
     since = log_file.stat().st_size
     backbone.start("router", "router", env={"BACKBONE_METRICS_PORT": str(ROUTER_METRICS)})
     later = _referral(backbone, "police", ["ngo"], "victim_services")
     backbone.emit("police", [later], tmp_path)
 
+    _one_receipt_each(backbone, [*skipped, later])
+    with log_file.open("rb") as lines:
+        lines.seek(since)
+        assert any(b'"router_hole_refilled"' in line for line in lines)
+
+
+def _commit_to_the_end(backbone: Deployment, group: str, topic: str) -> None:
+    """Move a stopped service's group past every record of ``topic``, as a faust commit of
+    skipped records would. A static member's session outlives its process (10 s); only an
+    empty group's offsets move."""
+    admin = backbone.broker.admin
+    wait_for(lambda: group_state(admin, group) == "Empty", timeout=60, what="no member left")
+    with TopicReader(admin, topic) as reader:
+        commit_offsets(admin, group, reader.mark_end())
+
+
+def _one_receipt_each(backbone: Deployment, referrals: list[dict[str, Any]]) -> None:
     def receipts() -> dict[str, list[dict[str, Any]]] | None:
         inbox = backbone.inbox("police")
         found = {
-            r["referral_id"]: _of(inbox, "ReferralReceived", r["referral_id"])
-            for r in [*skipped, later]
+            r["referral_id"]: _of(inbox, "ReferralReceived", r["referral_id"]) for r in referrals
         }
         return found if all(found.values()) else None
 
     found = wait_for(receipts, timeout=120, what="a receipt for every referral, skipped or not")
     assert all(len(lines) == 1 for lines in found.values())
-    with log_file.open("rb") as lines:
-        lines.seek(since)
-        assert any(b'"router_hole_refilled"' in line for line in lines)

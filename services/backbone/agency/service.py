@@ -29,7 +29,7 @@ from backbone.envelope.quarantine import Inbound, Rejection
 from backbone.envelope.reader import EnvelopeReader, Outcome
 from backbone.logs import get_logger
 from backbone.runtime.context import ServiceContext
-from backbone.runtime.faust_app import consumer_lag, exit_on_failure, make_app
+from backbone.runtime.faust_app import consumer_lag, make_app
 from backbone.runtime.frontier import Frontier, own_values
 from backbone.runtime.metrics import ServiceMetrics
 from backbone.runtime.tables import DeferredSeen, digest_view
@@ -103,14 +103,7 @@ def build(context: ServiceContext, **options: Any) -> faust.App:
             producer=event.producer,
         )
 
-    frontier = Frontier(app, context.kafka, inbox, referrals, partitions, handle, "agency")
-
-    @app.agent(source)
-    @exit_on_failure("agency")
-    async def receive(stream: faust.StreamT[bytes]) -> None:
-        async for message in stream.events():
-            record = Inbound.from_record(message.message)
-            await frontier.handed(message.message.partition, message.message.offset, record)
+    Frontier(app, context.kafka, inbox, referrals, partitions, handle, "agency").consume(source)
 
     @app.timer(RECEIPT_TICK_SECONDS)
     async def send_due_receipts() -> None:

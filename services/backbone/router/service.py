@@ -22,7 +22,7 @@ from backbone.envelope.quarantine import Inbound, KafkaQuarantine, Quarantine
 from backbone.envelope.reader import EnvelopeReader, Outcome
 from backbone.logs import get_logger
 from backbone.runtime.context import ServiceContext
-from backbone.runtime.faust_app import consumer_lag, exit_on_failure, make_app
+from backbone.runtime.faust_app import consumer_lag, make_app
 from backbone.runtime.frontier import Frontier
 from backbone.runtime.metrics import ServiceMetrics
 from backbone.runtime.tables import DeferredSeen, digest_view, history_view
@@ -82,14 +82,7 @@ def build(
             readers=list(envelope.readers),
         )
 
-    frontier = Frontier(app, context.kafka, EVENT_LOG, delivered, partitions, route, "router")
-
-    @app.agent(source)
-    @exit_on_failure("router")
-    async def receive(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            record = Inbound.from_record(event.message)
-            await frontier.handed(event.message.partition, event.message.offset, record)
+    Frontier(app, context.kafka, EVENT_LOG, delivered, partitions, route, "router").consume(source)
 
     @app.timer(METRICS_SECONDS)
     async def measure_lag() -> None:

@@ -73,6 +73,18 @@ class Frontier:
         app.agent(self._refills, name=f"{service}-refill")(exit_on_failure(service)(self._refill))
         app.timer(CONTINUITY_SECONDS)(self._watch)
 
+    def consume(self, source: faust.TopicT) -> None:
+        """The service's agent on ``source`` (the topic named ``topic``): every record through
+        ``handed``."""
+        self._app.agent(source, name=f"{self._service}-receive")(
+            exit_on_failure(self._service)(self._receive)
+        )
+
+    async def _receive(self, stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            record = Inbound.from_record(event.message)
+            await self.handed(event.message.partition, event.message.offset, record)
+
     async def handed(self, partition: int, offset: int, record: Inbound) -> None:
         """Handle the record at ``offset`` of ``partition``, after any records skipped below it."""
         async with self._lock:
