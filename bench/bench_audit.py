@@ -9,7 +9,7 @@
    the higher of the two is that round's bound, as the host's speed drifts (a fixed loop ran up
    to ~40 % slower from one second to the next). The best of two rounds of fresh envelopes, each
    against its own bound, counts. Target: ≥ 50 % of the bound. (The service checks signatures on
-   two threads, as libsodium releases the GIL; the host has two cores, which the broker shares.)
+   the event loop; the host has two cores, which the broker shares.)
 2. Breach delay: hotline alerts whose one-hour deadline falls a few seconds after publishing;
    the figure is the time from each deadline to its ``SlaBreached`` record (the audit producer's
    record timestamp) on the SLA topic. Target: < 2 s.

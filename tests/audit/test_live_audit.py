@@ -325,3 +325,41 @@ def test_records_committed_but_never_handed_to_the_audit_are_read_again(
     )
     refills = audited.live.logged("audit_hole_refilled", since)
     assert refills and sum(r["admitted"] for r in refills) >= len(skipped)
+
+
+def test_records_read_again_after_a_seek_back_keep_what_was_recorded_before(
+    audited: Audited,
+) -> None:
+    """The audit's group is moved back before records the audit recorded (as an operator's
+    offset reset would), and it reads them again together with new ones. Restarted once more,
+    it recovers every one of them from its own state (nothing is read again from the log)."""
+    settings = audited.deployment.broker.admin
+    with TopicReader(settings, EVENT_LOG) as reader:
+        before = reader.mark_end()
+    first, then = ([_hotline_alert(audited, timedelta(minutes=30)) for _ in range(9)] for _ in "ab")
+    as_of = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    audited.publisher.publish(first)
+    ones = {e.child_ref: 1 for e in first}
+    wait_for(lambda: audited.live.timeline_sizes(list(ones), as_of) == ones, what="the first")
+
+    group = group_of(AUDIT, audited.live.version)
+    audited.live.stop(signal.SIGTERM)
+    audited.publisher.publish(then)
+    wait_for(lambda: group_state(settings, group) == "Empty", timeout=60, what="no member left")
+    commit_offsets(settings, group, before)
+    audited.live.start()
+    every = {e.child_ref: 1 for e in (*first, *then)}
+    wait_for(
+        lambda: audited.live.timeline_sizes(list(every), as_of) == every,
+        timeout=90,
+        what="the records read again and the new ones",
+    )
+
+    audited.live.stop(signal.SIGTERM)
+    audited.live.start()
+    wait_for(
+        lambda: audited.live.timeline_sizes(list(every), as_of) == every,
+        timeout=90,
+        what="every event recovered after the second restart",
+        explain=audited.live.log_tail,
+    )

@@ -37,7 +37,7 @@ def test_records_read_again_below_the_frontier_are_no_holes_and_move_nothing() -
 
 def test_a_frontier_below_the_end_is_stalled_only_if_it_has_not_moved_since_the_last_look() -> None:
     seen = Continuity()
-    seen.load(0, 5)
+    seen.see(0, range(5))
 
     assert seen.stalled(0, 9) is None  # first look
     seen.see(0, [5, 6])
@@ -45,6 +45,19 @@ def test_a_frontier_below_the_end_is_stalled_only_if_it_has_not_moved_since_the_
     assert seen.stalled(0, 9) == range(7, 9)
     seen.refilled(0, 9)
     assert seen.stalled(0, 9) is None and seen.stalled(0, 9) is None  # at the end
+
+
+def test_a_frontier_loaded_after_a_restart_counts_as_a_look() -> None:
+    """Records acknowledged before they were recorded are refilled at the first look after a
+    restart, not the second; a frontier that moves after the load is not stalled."""
+    seen, moving = Continuity(), Continuity()
+    seen.load(0, 5)
+    moving.load(0, 5)
+    moving.see(0, [5])
+
+    assert seen.stalled(0, 9) == range(5, 9)
+    assert moving.stalled(0, 9) is None
+    assert seen.stalled(0, 5) is None  # at the end
 
 
 def test_a_frontier_is_recorded_under_a_key_of_its_own_that_no_chunk_key_matches() -> None:

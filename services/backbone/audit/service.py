@@ -1,18 +1,21 @@
 """The live audit as a faust app (principal and signer ``audit.national`` by default).
 
 * ``project`` reads the event log (raw bytes) in batches through the ``AuditGate`` and writes
-  the new clear headers of each partition's share of a batch as one chunk to the ``headers``
-  table (changelog-backed RocksDB, co-partitioned with the log), then asks for their children
-  to be evaluated now, and the partition's frontier (``continuity``: the offset after the last
-  record seen without a hole). The batch's records are acknowledged only once the broker has
-  acknowledged those writes (the frontier is sent a second time straight to the changelog, and
-  its acknowledgement comes after the chunk's), so a crash re-reads what was not recorded.
-* Records faust skipped (and acknowledged) around a rebalance are holes below the offsets the
-  agent is handed: they are read again from Kafka (``read_range``) and recorded with the batch.
-  Holes at a partition's end show as a frontier that stays below the high watermark
-  (``watch_ends``, every 10 s); a ``REFILL`` tick of that partition has ``check`` record them.
-  (One table write per event capped a bare faust agent at ~3.5k events/s on the reference
-  host; one per partition and batch, at ~15k.)
+  the clear headers of the new events of each partition's share of a batch as one chunk to the
+  ``headers`` table (changelog-backed RocksDB, co-partitioned with the log), followed by the
+  partition's frontier (``continuity``: the offset after the last record recorded without a
+  hole); their children are to be evaluated now.
+  faust writes a table in the partition of its current event, a context variable: a processor
+  of the stream keeps, for each partition, a copy of the context in which a record of that
+  partition was handed over, and a partition's chunk is written in it.
+* faust acknowledges (and may commit) a batch's records before the broker has its chunks, and
+  it skips and acknowledges records around a rebalance. The frontier is what counts: records
+  handed over above it reveal a hole, read again from Kafka (``read_range``) and recorded
+  first. Holes at a partition's end (after a restart or a rebalance) show as a frontier that
+  stays below the high watermark (``watch_ends``, every 10 s); a ``REFILL`` tick of that
+  partition has ``check`` record them. The changelog keeps a partition's writes in order, so a
+  frontier recovered from it has the chunks before it. (One table write per event capped a bare
+  faust agent at ~3.5k events/s on the reference host; one per partition and batch, at ~15k.)
 * ``wake`` (a timer, every 0.1 s) sends a tick, keyed by ``child_ref``, for every child whose
   next instant in the ``Schedule`` has come, unless the projection is catching up (``Backlog``);
   ``check`` consumes the ticks (a co-partitioned internal topic, so that table writes happen
@@ -37,10 +40,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import gc
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -94,19 +96,6 @@ def settle_heap() -> None:
     gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
 
 
-@contextmanager
-def partition_of(stream: faust.Stream[bytes], event: faust.types.EventT[bytes]) -> Iterator[None]:
-    """Table writes inside go to ``event``'s partition (faust writes a table's changelog to the
-    partition of the current event). The stream's own notion of its current event, which
-    ``take_events`` reads while it buffers the next batch, is restored on the way out."""
-    buffering = stream.current_event
-    stream._set_current_event(event)
-    try:
-        yield
-    finally:
-        stream.current_event = buffering
-
-
 def build(
     context: AuditContext, settings: AuditSettings, quarantine: Quarantine | None = None
 ) -> faust.App:
@@ -136,9 +125,6 @@ def build(
         metrics=metrics,
     )
     schedule, backlog = Schedule(), Backlog()
-    # Envelopes are checked on two threads (libsodium releases the GIL while it checks a
-    # signature), while the event loop keeps fetching records.
-    verifier = ThreadPoolExecutor(2, thread_name_prefix="audit-verify")
     health = api.Health(
         settings.agency, partitions=frozenset(), partition_count=EVENT_LOG_PARTITIONS
     )
@@ -197,32 +183,33 @@ def build(
         health.partitions = owned
         log.info("audit_partitions_assigned", partitions=sorted(owned))
 
-    async def admit(records: list[Inbound]) -> tuple[list[tuple[int, bytes]], set[str]]:
-        """Check and admit ``records`` through the gate (on two threads); return the table
-        entries of the events admitted, each with its record's index, and their children."""
-        loop = asyncio.get_running_loop()
-        halves = (records[: len(records) // 2], records[len(records) // 2 :])
-        checked = [loop.run_in_executor(verifier, gate.verify, half) for half in halves]
-        outcomes = [o for part in await asyncio.gather(*checked) for o in part]
+    def admit(records: list[Inbound]) -> tuple[list[tuple[Inbound, bytes]], set[str]]:
+        """Check and admit ``records`` through the gate; return the table entries of the
+        events admitted, each with its record, and their children. (On the event loop: checking
+        on two threads of this process was no faster on the 2-core reference host, and the
+        threads' share of the GIL starved the event loop.)"""
+        outcomes = gate.verify(records)
         entries, children = [], set()
-        for index, (record, outcome) in enumerate(zip(records, outcomes, strict=True)):
+        for record, outcome in zip(records, outcomes, strict=True):
             stored = gate.admit(record, outcome)
             if stored is not None and isinstance(outcome, Checked):
-                entries.append((index, outcome.entry))
+                entries.append((record, outcome.entry))
                 children.add(stored.event.child_ref)
         return entries, children
 
-    async def refill(partition: int, holes: list[range]) -> tuple[list[bytes], set[str]]:
+    async def refill(
+        partition: int, holes: list[range]
+    ) -> tuple[list[tuple[int, bytes]], set[str]]:
         """Read the records at ``holes`` of ``partition`` from Kafka and admit them."""
         loop = asyncio.get_running_loop()
-        entries: list[bytes] = []
+        entries: list[tuple[int, bytes]] = []
         children: set[str] = set()
         for hole in holes:
             read = await loop.run_in_executor(
                 None, read_range, context.kafka, settings.events_topic, partition, hole
             )
-            admitted, whose = await admit([Inbound.from_record(r) for r in read])
-            entries += [entry for _, entry in admitted]
+            admitted, whose = admit([Inbound.from_record(r) for r in read])
+            entries += [(inbound.offset or 0, entry) for inbound, entry in admitted]
             children |= whose
             log.warning(
                 "audit_hole_refilled",
@@ -233,50 +220,52 @@ def build(
             )
         return entries, children
 
-    def record(partition: int, first_offset: int, entries: list[bytes]) -> asyncio.Future[Any]:
-        """Write a chunk (if any) and the partition's frontier to ``headers``, in the partition
-        of the current event; return a future that is done once the broker has acknowledged
-        them. The frontier is written a second time straight to the changelog for that future:
-        the producer keeps a partition's order, so its acknowledgement says the chunk's."""
+    def record(partition: int, entries: list[tuple[int, bytes]]) -> None:
+        """Write a chunk of ``entries`` (if any) and then the partition's frontier to
+        ``headers``; the current event must be in ``partition``. A chunk's key is the offset of
+        its first entry's record: a record is admitted once, so no chunk replaces another (a
+        key of the first record handed over would, when records are read again after a seek
+        back and only the later ones are new)."""
         if entries:
-            headers[f"{partition}:{first_offset}".encode()] = chunk(entries)
-        frontier = str(continuity.next(partition)).encode()
-        key = cursor_key(partition).encode()
-        headers[key] = frontier
-        return headers.send_changelog(partition, key, frontier)
+            headers[f"{partition}:{entries[0][0]}".encode()] = chunk(e for _, e in entries)
+        headers[cursor_key(partition).encode()] = str(continuity.next(partition)).encode()
+
+    # A context per partition whose current event (faust's, a context variable) is a record of
+    # that partition, and that record (the variable holds a weak reference). The stream's
+    # processor takes it while faust hands the record over; a chunk is written in it.
+    writers: dict[int, tuple[contextvars.Context, faust.types.EventT[bytes]]] = {}
 
     @app.agent(source)
     @exit_on_failure("audit")
     async def project(stream: faust.Stream[bytes]) -> None:
+        def writer(value: bytes) -> bytes:
+            event = stream.current_event
+            if event is not None and event.message.partition not in writers:
+                writers[event.message.partition] = (contextvars.copy_context(), event)
+            return value
+
+        stream.add_processor(writer)
         async for batch in stream.take_events(BATCH_MAX, BATCH_WITHIN):
             async with recording:
-                records = [Inbound.from_record(event.message) for event in batch]
-                entries, children = await admit(records)
-                # Admitted entries stay in order; each goes to its record's partition.
-                by_partition: dict[int, tuple[faust.types.EventT[bytes], list[int]]] = {}
+                offsets: dict[int, list[int]] = {}
                 for event in batch:
                     backlog.read(event.message.tp, event.message.offset)
-                    first, offsets = by_partition.setdefault(event.message.partition, (event, []))
-                    offsets.append(event.message.offset)
-                mine: dict[int, list[bytes]] = {p: [] for p in by_partition}
-                for index, entry in entries:
-                    mine[batch[index].message.partition].append(entry)
-                marks = []
-                for partition, (first, offsets) in by_partition.items():
-                    holes = continuity.see(partition, offsets)
+                    offsets.setdefault(event.message.partition, []).append(event.message.offset)
+                mine: dict[int, list[tuple[int, bytes]]] = {p: [] for p in offsets}
+                children: set[str] = set()
+                for partition, handed in offsets.items():
+                    holes = continuity.see(partition, handed)
                     if holes:
-                        more, whose = await refill(partition, holes)
-                        mine[partition] = more + mine[partition]
-                        children |= whose
-                    with partition_of(stream, first):
-                        marks.append(record(partition, first.message.offset, mine[partition]))
-                # The batch is acknowledged (its offsets become committable) when this returns.
-                # faust's commit does not wait for table writes still in its producer's buffer
-                # (it gives up after 0.1 s without a send), so a kill after a commit could lose
-                # the chunks of committed records.
-                await asyncio.gather(*marks)
+                        mine[partition], refilled = await refill(partition, holes)
+                        children |= refilled
+                records = [Inbound.from_record(event.message) for event in batch]
+                admitted, whose = admit(records)
+                for inbound, entry in admitted:
+                    mine[inbound.partition or 0].append((inbound.offset or 0, entry))
+                for partition, entries in mine.items():
+                    writers[partition][0].run(record, partition, entries)
             now = datetime.now(UTC)
-            for child_ref in children:
+            for child_ref in children | whose:
                 schedule.sooner(child_ref, now)
 
     async def send_sla(key: bytes, value: bytes) -> None:
@@ -305,7 +294,7 @@ def build(
             entries, children = await refill(partition, [hole])
             continuity.refilled(partition, hole.stop)
             backlog.read(tp, hole.stop - 1)
-            await record(partition, hole.start, entries)
+            record(partition, entries)
         now = datetime.now(UTC)
         for child_ref in children:
             schedule.sooner(child_ref, now)

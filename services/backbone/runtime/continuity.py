@@ -51,8 +51,11 @@ class Continuity:
         self._looked: dict[int, int] = {}
 
     def load(self, partition: int, next_offset: int) -> None:
-        """A frontier recorded with the state (after recovery)."""
+        """A frontier recorded with the state (after recovery). Loading counts as a look: a
+        partition whose records stopped short of its end before a restart (records a service
+        acknowledged before recording them) is refilled at the first look after it."""
         self._next[partition] = max(self._next.get(partition, 0), next_offset)
+        self._looked[partition] = self._next[partition]
 
     def clear(self) -> None:
         self._next.clear()
