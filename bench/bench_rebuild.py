@@ -11,7 +11,8 @@ For each size (``BENCH_REBUILD_SMALL``, default 20,000, and ``BENCH_REBUILD_EVEN
   is printed beside it); peak RSS of each;
 * live audit: ``backbone audit serve`` with empty state, as a principal of its own, rebuilding
   the whole log; rate from its first to its last event counted by ``/health``; peak RSS
-  (``VmHWM``). One instance: several audit instances sharing the log are not on main yet;
+  (``VmHWM``); and 2 instances in one consumer group started together, from the first event
+  any counts to all counted, against the bare consumer in 2 processes;
 * replay: ``backbone audit replay --from-kafka`` over the whole log (wall time, peak RSS).
 
 Targets (issue 11, point 6): live audit >= 0.5 of the bare consumer with the same number of
@@ -40,9 +41,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from audit_world import PARTITIONS as AUDIT_PARTITIONS
-from audit_world import AuditWorld
+from audit_world import AuditWorld, free_port
 from rebuild_log import PARTITIONS, FilledLog, Floor, read_values
 
+from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.broker import admin
 from backbone.broker.settings import KafkaSettings
 from backbone.envelope.directory_topic import publish_directory
@@ -178,6 +180,57 @@ def live(log: FilledLog, tmp: Path) -> tuple[Run, list[tuple[float, int]]]:
     return Run(log.size - first["events"], seconds, rss), samples
 
 
+def live_instances(log: FilledLog, tmp: Path, count: int) -> Run:
+    """``count`` audit instances (one consumer group, a state folder each) started together,
+    rebuilding the whole log between them; the rate runs from the first event counted by any
+    instance's ``/health`` to all of them counted (an instance answering 503 while its partitions
+    move counts as it last did); peak RSS is the largest instance's."""
+    with RebuildAudit(log, tmp) as world:
+        ports = [free_port() for _ in range(count)]
+        processes = [
+            world.spawn(port, tmp / f"state-{k}", tmp / f"audit-{k}.log")
+            for k, port in enumerate(ports)
+        ]
+        counted = dict.fromkeys(ports, 0)
+
+        def total() -> int:
+            for port in ports:
+                try:
+                    answer = AuditClient(f"http://127.0.0.1:{port}", timeout=30).health()
+                except AuditUnreachable:
+                    continue
+                if answer.status == 200:
+                    counted[port] = answer.body["events"]
+            return sum(counted.values())
+
+        try:
+            deadline = time.monotonic() + 7200
+            while (first := total()) == 0:
+                _still_running(processes, tmp, deadline)
+                time.sleep(0.05)
+            began = time.perf_counter()
+            while total() < log.size:
+                _still_running(processes, tmp, deadline)
+                time.sleep(1.0)
+            seconds = time.perf_counter() - began
+            rss = max(_peak_rss_mib(process.pid) for process in processes)
+        finally:
+            for process in processes:
+                process.send_signal(signal.SIGTERM)
+            for process in processes:
+                process.wait(timeout=120)
+    return Run(log.size - first, seconds, rss)
+
+
+def _still_running(processes: list[subprocess.Popen[bytes]], tmp: Path, deadline: float) -> None:
+    for k, process in enumerate(processes):
+        if process.poll() is not None:
+            tail = (tmp / f"audit-{k}.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"audit instance {k} exited ({process.returncode}):\n{tail}")
+    if time.monotonic() > deadline:
+        raise TimeoutError("the audit instances did not read the whole log in time")
+
+
 def replay(log: FilledLog, tmp: Path) -> Run:
     with RebuildAudit(log, tmp) as world:
         command = [sys.executable, "-m", "backbone.cli", "audit", "replay", "--from-kafka"]
@@ -209,25 +262,29 @@ def measure(size: int, tmp: Path) -> dict[str, Any]:
         f" ({time.perf_counter() - began:,.0f} s)",
         flush=True,
     )
-    for part in ("live", "replay"):
+    for part in ("live", "live2", "replay"):
         (tmp / part).mkdir(parents=True)
     figures: dict[str, Any] = {"floor": floor_rate(log)}
     figures["bare1"] = bare(log, 1)
     figures["bare2"] = bare(log, 2)
     figures["live1"], figures["samples"] = live(log, tmp / "live")
+    figures["live2"] = live_instances(log, tmp / "live2", 2)
     figures["replay"] = replay(log, tmp / "replay")
     report(size, figures)
     return figures
 
 
 def report(size: int, f: dict[str, Any]) -> None:
-    bare1, bare2, live1, replayed = f["bare1"], f["bare2"], f["live1"], f["replay"]
+    bare1, bare2, live1, live2, replayed = (
+        f[key] for key in ("bare1", "bare2", "live1", "live2", "replay")
+    )
     print(f"{'figure':<40}{'ev/s':>9}{'seconds':>9}{'peak RSS':>11}   bound -> ratio")
     print(f"{'floor (verify + header, one core)':<40}{f['floor']:>9,.0f}")
     rows = [
         ("bare aiokafka consumer, 1 process", bare1, f["floor"], "floor"),
         ("bare aiokafka consumer, 2 processes", bare2, 2 * f["floor"], "2 x floor"),
         ("live audit rebuild, 1 instance", live1, bare1.rate, "bare 1 process"),
+        ("live audit rebuild, 2 instances", live2, bare2.rate, "bare 2 processes"),
         ("audit replay --from-kafka", replayed, bare1.rate, "bare 1 process"),
     ]
     for name, run, bound, what in rows:
@@ -236,7 +293,6 @@ def report(size: int, f: dict[str, Any]) -> None:
             f"   {what} {bound:,.0f} -> {run.rate / bound:.2f}"
         )
     print(f"{'  2 processes, sum of their own rates':<40}{bare2.balanced:>9,.0f}")
-    print(f"{'live audit rebuild, 2 instances':<40}{'pending: not on main yet':>29}")
     samples = f["samples"]
     if len(samples) > 4:
         half = len(samples) // 2
@@ -252,6 +308,7 @@ def summary(small: dict[str, Any], large: dict[str, Any], sizes: tuple[int, int]
     for key, name in [
         ("bare1", "bare consumer, 1 process"),
         ("live1", "live audit, 1 instance"),
+        ("live2", "live audit, 2 instances"),
         ("replay", "replay --from-kafka"),
     ]:
         a, b = small[key], large[key]
@@ -259,7 +316,10 @@ def summary(small: dict[str, Any], large: dict[str, Any], sizes: tuple[int, int]
             f"  {name:<38}{1e6 / a.rate:>8,.0f} -> {1e6 / b.rate:>6,.0f}"
             f"   RSS {a.rss_mib:,.0f} -> {b.rss_mib:,.0f}"
         )
-    live_ok = large["live1"].rate >= TARGET * large["bare1"].rate
+    live_ok = (
+        large["live1"].rate >= TARGET * large["bare1"].rate
+        and large["live2"].rate >= TARGET * large["bare2"].rate
+    )
     replay_ok = large["replay"].rate >= TARGET * large["bare1"].rate
     print(f"targets (>= {TARGET:.0%} of the bare consumer): live {live_ok}, replay {replay_ok}")
     return live_ok and replay_ok

@@ -121,6 +121,22 @@ def test_schedule_yields_each_due_child_once_at_its_latest_instant() -> None:
     assert len(schedule) == 0
 
 
+def test_a_due_child_whose_evaluation_does_not_follow_is_due_again() -> None:
+    """The audit sends each due child a tick; its evaluation sets the child's next instant. A
+    tick faust skipped leaves no evaluation, so the child comes back after ``again_after``."""
+    schedule, t0 = Schedule(), datetime.fromisoformat(AT)
+    schedule.set("lost", t0)
+    schedule.set("evaluated", t0)
+    again = timedelta(seconds=5)
+
+    assert schedule.pop_due(t0, again_after=again) == ["evaluated", "lost"]
+    schedule.set("evaluated", t0 + timedelta(hours=1))  # what its evaluation does
+    assert schedule.pop_due(t0 + timedelta(seconds=4), again_after=again) == []
+    assert schedule.pop_due(t0 + again, again_after=again) == ["lost"]
+    schedule.set("lost", None)  # evaluated at last: nothing more is due for it
+    assert schedule.pop_due(t0 + timedelta(hours=2)) == ["evaluated"]
+
+
 def test_backlog_is_behind_only_while_the_lag_exceeds_its_threshold() -> None:
     backlog = Backlog(threshold=10)
     owned = {"p0", "p1"}

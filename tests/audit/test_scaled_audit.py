@@ -137,7 +137,10 @@ def test_a_killed_audit_instance_misses_and_repeats_no_breach_and_the_survivor_a
         }
         return ids if ids >= expected else None
 
-    assert wait_for(breaches, timeout=90, what="a breach for every alert") == expected
+    assert (
+        wait_for(breaches, timeout=90, what="a breach for every alert", explain=survivor.log_tail)
+        == expected
+    )
     alone = survivor.client.obligations(region=pair.region, as_of=later)
     assert alone.status == 200
     assert _ours(alone.body["obligations"], children) == _ours(

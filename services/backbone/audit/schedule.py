@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Container, Hashable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -33,14 +33,20 @@ class Schedule:
         if known is None or at < known:
             self.set(child_ref, at)
 
-    def pop_due(self, now: datetime) -> list[str]:
-        """The children due at or before ``now``, each once, removed from the schedule."""
+    def pop_due(self, now: datetime, again_after: timedelta | None = None) -> list[str]:
+        """The children due at or before ``now``, each once, removed from the schedule; with
+        ``again_after``, each is due again that long after ``now`` unless it is set before (the
+        evaluation that a due child is sent to sets it, so one whose evaluation never happens
+        comes back)."""
         due: list[str] = []
         while self._heap and self._heap[0][0] <= now:
             at, child_ref = heapq.heappop(self._heap)
             if self._due.get(child_ref) == at:
                 del self._due[child_ref]
                 due.append(child_ref)
+        if again_after is not None:
+            for child_ref in due:
+                self.set(child_ref, now + again_after)
         return due
 
     def clear(self) -> None:

@@ -69,8 +69,9 @@ from backbone.runtime.faust_app import consumer_lag, exit_on_failure, make_app
 from backbone.runtime.lean import QuietMonitor, RawSchema
 from backbone.runtime.metrics import OpenBreaches, ServiceMetrics
 
-# Ticks are only wake-up calls; a lost one is re-made from the schedule after a restart.
-TICKS_RETENTION = timedelta(hours=1)
+# Ticks are only wake-up calls: a child is due again if its evaluation has not followed its tick
+# within TICK_LOST (the evaluation sets its next instant), and after a restart.
+TICKS_RETENTION, TICK_LOST = timedelta(hours=1), timedelta(seconds=5)
 # How often the consumer lag is measured for the metrics.
 LAG_SECONDS = 5.0
 # Records per projection batch, and the longest a record waits for its batch to fill.
@@ -321,7 +322,9 @@ def build(
         # Only the partitions owned now: asking for another's high watermark fails.
         if not health.ready or backlog.behind(app.consumer.highwater, app.consumer.assignment()):
             return
-        for child_ref in schedule.pop_due(datetime.now(UTC)):
+        # A tick can be lost: faust skips (and acknowledges) records around a rebalance, the
+        # ticks' too. A child whose evaluation does not follow is due again after TICK_LOST.
+        for child_ref in schedule.pop_due(datetime.now(UTC), again_after=TICK_LOST):
             await ticks.send(key=child_ref.encode(), value=b"")
 
     @app.timer(settings.directory_refresh_seconds)
