@@ -23,6 +23,7 @@ from live_support import AUDIT, AuditProcess, Publisher, ensure_audit_keys, read
 from backbone.audit.calendar import render
 from backbone.audit.sla import breach_event_id, resolution_event_id
 from backbone.broker.reader import TopicReader
+from backbone.broker.topology import EVENT_LOG
 from backbone.domain.agencies import agency_type
 from backbone.domain.events import Event
 from backbone.envelope.quarantine import Rejection, read_quarantine
@@ -38,7 +39,6 @@ pytestmark = pytest.mark.broker
 TYPES = ("police", "mobile", "guardianship", "ngo", "phc", "school", "social", "centre", "hotline")
 # The contract allows 2 s; the audit wakes every 0.1 s, so anything near 1 s is a regression.
 BREACH_DELAY_BOUND = timedelta(seconds=1)
-EVENT_LOG = "referral.events.v1"
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from backbone.broker.reader import TopicReader
-from backbone.broker.topology import inbox_topic
+from backbone.broker.topology import EVENT_LOG, inbox_topic
 from backbone.envelope.quarantine import read_quarantine
 from support.broker import Broker
 from support.deployment import Deployment, deployment, free_port, wait_for
@@ -21,7 +21,6 @@ from support.referrals import referral
 pytestmark = pytest.mark.broker
 
 ROUTER_METRICS = free_port()
-EVENT_LOG = "referral.events.v1"
 
 
 @pytest.fixture(scope="module")

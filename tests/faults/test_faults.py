@@ -25,12 +25,12 @@ from kafka.errors import KafkaError
 
 from backbone.audit.client import AuditClient
 from backbone.broker import partitions, topology
+from backbone.broker.topology import EVENT_LOG
 from support.deployment import wait_for
 
 # A scenario publishes 2,000 referrals through emit and waits for a cluster to heal: minutes.
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(1800)]
 
-EVENT_LOG = "referral.events.v1"
 # How long a paused broker stays stopped (the scenario's definition, not a wait for anything).
 PAUSE_SECONDS = 30
 # A breach whose deadline falls this long after the fault struck.

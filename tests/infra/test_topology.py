@@ -13,12 +13,11 @@ from kafka.errors import KafkaError, TopicAuthorizationFailedError
 from backbone.broker import topology
 from backbone.broker.admin import AdminError, TopicSpec, admin_client, align_topic_configs
 from backbone.broker.settings import KafkaSettings
+from backbone.broker.topology import EVENT_LOG
 from support.broker import Broker
 from support.kafka_io import produce, read_all
 
 pytestmark = pytest.mark.broker
-
-EVENT_LOG = "referral.events.v1"
 
 
 POLICE, NGO, SCHOOL = (

@@ -21,6 +21,7 @@ import pytest
 
 from backbone.broker.reader import read_to_end
 from backbone.broker.settings import KafkaSettings
+from backbone.broker.topology import EVENT_LOG
 from backbone.device.queue import EnvelopeQueue
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.directory import KeyDirectory
@@ -34,7 +35,6 @@ pytestmark = pytest.mark.broker
 
 DEVICE = [sys.executable, "-m", "backbone.device.cli"]
 INTAKE = [sys.executable, "-m", "backbone.intake.cli", "serve"]
-EVENT_LOG = "referral.events.v1"
 
 
 @pytest.fixture(scope="module")

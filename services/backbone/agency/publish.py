@@ -14,14 +14,11 @@ from kafka.errors import KafkaError
 from kafka.producer.future import FutureRecordMetadata
 
 from backbone.broker.reader import read_to_end
-from backbone.broker.topology import inbox_topic
+from backbone.broker.topology import EVENT_LOG, inbox_topic
 from backbone.domain.events import Event
 from backbone.envelope.codec import VerifiedEnvelope
 from backbone.envelope.errors import EncodingRefused, EnvelopeRejected
 from backbone.runtime.context import ServiceContext
-
-EVENT_LOG = "referral.events.v1"
-
 
 # How long the brokers have to acknowledge a batch: past it, what was not acknowledged is
 # reported as not published (the producer gives up on it too, so nothing arrives later unknown).

@@ -23,7 +23,7 @@ import faust
 from backbone.agency import view
 from backbone.agency.receipts import ReceiptSchedule, awaiting_receipt, receipt_for
 from backbone.broker.admin import partition_count
-from backbone.broker.topology import inbox_topic
+from backbone.broker.topology import EVENT_LOG, inbox_topic
 from backbone.envelope.authorisation import ByType
 from backbone.envelope.quarantine import Inbound, Rejection
 from backbone.envelope.reader import EnvelopeReader, Outcome
@@ -34,7 +34,6 @@ from backbone.runtime.frontier import Frontier, own_values
 from backbone.runtime.metrics import ServiceMetrics
 from backbone.runtime.tables import DeferredSeen, digest_view
 
-EVENT_LOG = "referral.events.v1"
 RECEIPT_TICK_SECONDS = 0.5
 RESCHEDULE_SECONDS = 5.0
 

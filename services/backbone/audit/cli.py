@@ -24,9 +24,9 @@ from backbone.audit.context import AuditContext
 from backbone.audit.kafka_log import replay_from_kafka
 from backbone.audit.replay import MalformedInput, Replay, numbered_lines, replay
 from backbone.audit.rules import RULES_ENV, RulesError, RuleSet, load_rules
-from backbone.audit.settings import EVENT_LOG, default_agency
+from backbone.audit.settings import default_agency
 from backbone.broker.settings import MissingSecret
-from backbone.broker.topology import TopologyError
+from backbone.broker.topology import EVENT_LOG, TopologyError
 from backbone.envelope.directory import DIRECTORY_TOPIC
 from backbone.envelope.keys import KeystoreError
 

@@ -17,13 +17,13 @@ from backbone.audit import service
 from backbone.audit.client import Answer, AuditClient, AuditUnreachable
 from backbone.audit.context import AuditContext
 from backbone.audit.settings import (
-    EVENT_LOG,
     SLA_TOPIC,
     AuditSettings,
     default_agency,
     default_port,
     default_url,
 )
+from backbone.broker.topology import EVENT_LOG
 from backbone.envelope.directory import DIRECTORY_TOPIC
 from backbone.envelope.quarantine import REJECTED_TOPIC
 from backbone.logs import configure

@@ -16,10 +16,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from backbone.broker.topology import EVENT_LOG
 from backbone.envelope.directory import DIRECTORY_TOPIC
 from backbone.envelope.quarantine import REJECTED_TOPIC
 
-EVENT_LOG = "referral.events.v1"
 SLA_TOPIC = "audit.sla.v1"
 EVENT_LOG_PARTITIONS = 3
 

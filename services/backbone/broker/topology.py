@@ -42,6 +42,10 @@ class Topology:
         return tuple(self.grants)
 
 
+# The event log every producer publishes to (the contract's name).
+EVENT_LOG = "referral.events.v1"
+
+
 def inbox_topic(agency: str) -> str:
     return f"inbox.{agency}.v1"
 

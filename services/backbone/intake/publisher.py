@@ -15,8 +15,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from backbone.broker.settings import KafkaSettings
-
-EVENT_LOG = "referral.events.v1"
+from backbone.broker.topology import EVENT_LOG
 
 
 class PublishFailed(RuntimeError):

@@ -16,7 +16,7 @@ from typing import Any
 import faust
 
 from backbone.broker.admin import partition_count
-from backbone.broker.topology import inbox_topic
+from backbone.broker.topology import EVENT_LOG, inbox_topic
 from backbone.envelope.authorisation import ByLifecycle
 from backbone.envelope.quarantine import Inbound, KafkaQuarantine, Quarantine
 from backbone.envelope.reader import EnvelopeReader, Outcome
@@ -27,7 +27,6 @@ from backbone.runtime.frontier import Frontier
 from backbone.runtime.metrics import ServiceMetrics
 from backbone.runtime.tables import DeferredSeen, digest_view, history_view
 
-EVENT_LOG = "referral.events.v1"
 DIRECTORY_REFRESH_SECONDS = 5.0
 METRICS_SECONDS = 5.0
 
