@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import signal
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -295,33 +295,21 @@ def test_records_committed_but_never_handed_to_the_audit_are_read_again(
     is moved past records it never saw while it is stopped, as such a commit would; restarted,
     it finds them as holes below its own frontier: mid-partition, revealed by a later record,
     and at the end of partitions no later record reaches."""
-    settings = audited.deployment.broker.admin
     seen, skipped, later = (
         [_hotline_alert(audited, timedelta(minutes=30)) for _ in range(n)] for n in (3, 12, 1)
     )
     as_of = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
     audited.publisher.publish(seen)
-    ones = {e.child_ref: 1 for e in seen}
-    wait_for(lambda: audited.live.timeline_sizes(list(ones), as_of) == ones, what="the first")
+    _wait_projected(audited, seen, as_of, "the first")
 
-    group = group_of(AUDIT, audited.live.version)
-    audited.live.stop(signal.SIGTERM)
-    audited.publisher.publish(skipped)
-    # A static member's session outlives its process (10 s); only an empty group's offsets move.
-    wait_for(lambda: group_state(settings, group) == "Empty", timeout=60, what="no member left")
-    with TopicReader(settings, EVENT_LOG) as reader:
-        commit_offsets(settings, group, reader.mark_end())
+    _published_while_stopped(audited, skipped, move_to=_log_ends)
     since = audited.live.log.stat().st_size
     audited.live.start()
     wait_for(audited.live.health, timeout=90, what="the audit to recover")
     audited.publisher.publish(later)
 
-    every = {e.child_ref: 1 for e in (*seen, *skipped, *later)}
-    wait_for(
-        lambda: audited.live.timeline_sizes(list(every), as_of) == every,
-        timeout=150,
-        what="every event, the skipped ones included",
-        explain=audited.live.log_tail,
+    _wait_projected(
+        audited, [*seen, *skipped, *later], as_of, "every event, the skipped ones included", 150
     )
     refills = audited.live.logged("audit_hole_refilled", since)
     assert refills and sum(r["admitted"] for r in refills) >= len(skipped)
@@ -333,33 +321,50 @@ def test_records_read_again_after_a_seek_back_keep_what_was_recorded_before(
     """The audit's group is moved back before records the audit recorded (as an operator's
     offset reset would), and it reads them again together with new ones. Restarted once more,
     it recovers every one of them from its own state (nothing is read again from the log)."""
-    settings = audited.deployment.broker.admin
-    with TopicReader(settings, EVENT_LOG) as reader:
-        before = reader.mark_end()
+    before = _log_ends(audited)
     first, then = ([_hotline_alert(audited, timedelta(minutes=30)) for _ in range(9)] for _ in "ab")
     as_of = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
     audited.publisher.publish(first)
-    ones = {e.child_ref: 1 for e in first}
-    wait_for(lambda: audited.live.timeline_sizes(list(ones), as_of) == ones, what="the first")
+    _wait_projected(audited, first, as_of, "the first")
 
-    group = group_of(AUDIT, audited.live.version)
-    audited.live.stop(signal.SIGTERM)
-    audited.publisher.publish(then)
-    wait_for(lambda: group_state(settings, group) == "Empty", timeout=60, what="no member left")
-    commit_offsets(settings, group, before)
+    _published_while_stopped(audited, then, move_to=lambda _: before)
     audited.live.start()
-    every = {e.child_ref: 1 for e in (*first, *then)}
-    wait_for(
-        lambda: audited.live.timeline_sizes(list(every), as_of) == every,
-        timeout=90,
-        what="the records read again and the new ones",
+    _wait_projected(audited, [*first, *then], as_of, "the records read again and the new ones", 90)
+
+    audited.live.stop(signal.SIGTERM)
+    audited.live.start()
+    _wait_projected(
+        audited, [*first, *then], as_of, "every event recovered after the second restart", 90
     )
 
-    audited.live.stop(signal.SIGTERM)
-    audited.live.start()
+
+def _wait_projected(
+    audited: Audited, events: list[Event], as_of: str, what: str, timeout: float = 60
+) -> None:
+    """Until the live audit shows each of ``events`` in its child's pathway (one per child)."""
+    ones = {e.child_ref: 1 for e in events}
     wait_for(
-        lambda: audited.live.timeline_sizes(list(every), as_of) == every,
-        timeout=90,
-        what="every event recovered after the second restart",
+        lambda: audited.live.timeline_sizes(list(ones), as_of) == ones,
+        timeout=timeout,
+        what=what,
         explain=audited.live.log_tail,
     )
+
+
+def _log_ends(audited: Audited) -> dict[Any, int]:
+    with TopicReader(audited.deployment.broker.admin, EVENT_LOG) as reader:
+        return reader.mark_end()
+
+
+def _published_while_stopped(
+    audited: Audited, events: list[Event], move_to: Callable[[Audited], dict[Any, int]]
+) -> None:
+    """Stop the live audit, publish ``events``, and commit ``move_to``'s offsets for its group
+    once the group is empty (a static member's session outlives its process, 10 s; only an
+    empty group's offsets move). The audit is left stopped."""
+    settings = audited.deployment.broker.admin
+    group = group_of(AUDIT, audited.live.version)
+    audited.live.stop(signal.SIGTERM)
+    audited.publisher.publish(events)
+    wait_for(lambda: group_state(settings, group) == "Empty", timeout=60, what="no member left")
+    commit_offsets(settings, group, move_to(audited))
