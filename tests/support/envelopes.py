@@ -18,7 +18,8 @@ from typing import Any
 import nacl.bindings as sodium
 from hypothesis import strategies as st
 
-from backbone.domain.catalogue import CATALOGUE, FREE
+from backbone.domain.agencies import REGIONS
+from backbone.domain.catalogue import CATALOGUE
 from backbone.domain.events import Event, parse_event
 from backbone.envelope.certificates import (
     Certificate,
@@ -32,6 +33,8 @@ from backbone.envelope.keys import KeyPair, Keyring, RootKey
 from backbone.envelope.schemas import default_registry, read_body, write_body
 
 SINCE = datetime(2026, 1, 1, tzinfo=UTC)
+# Minted-looking test pseudonyms ("7e57" for test).
+TEST_CHILD, TEST_REFERRAL = "c-7e57c0000001", "r-7e57e0000001"
 OCCURRED = "2026-12-11T16:00:00+05:00"
 AGENCIES: Mapping[str, tuple[str, str | None]] = {
     "police.turkestan": ("Test Police Department", None),
@@ -146,10 +149,17 @@ def _fill(schema: Any, name: str) -> Any:
 
 
 def attributes_for(event_type: str) -> dict[str, str]:
+    """The first code of each attribute's closed list (a rule id for the audit's events)."""
     return {
-        key: "test reason" if allowed is FREE else sorted(allowed)[0]
+        key: sorted(allowed)[0] if isinstance(allowed, frozenset) else "referral-receipt"
         for key, allowed in CATALOGUE[event_type].attributes.items()
     }
+
+
+def region_of(agency: str) -> str:
+    """The header region an agency's events carry: its own, or Turkestan for a national one."""
+    region = agency.split(".")[1]
+    return region if region in REGIONS else "turkestan"
 
 
 def plain_event(
@@ -167,11 +177,12 @@ def plain_event(
         "event_type": event_type,
         "occurred_at": OCCURRED,
         "producer": producer,
-        "child_ref": "c-test-0001",
+        "child_ref": TEST_CHILD,
         "recipients": list(recipients),
-        "region": producer.split(".")[1],
+        "region": region_of(producer),
         "attributes": attributes_for(event_type),
-        "referral_id": "r-test-0001" if event_type.startswith("Referral") else None,
+        "referral_id": TEST_REFERRAL if event_type.startswith("Referral") else None,
+        "causation_id": str(uuid.uuid4()) if event_type == "EnvelopeUnreadable" else None,
         "payload": dict(payload)
         if payload is not None
         else (

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,13 +20,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from backbone.audit.calendar import Period, Unit
-from backbone.domain.agencies import REGION
-from backbone.domain.catalogue import CATALOGUE, FREE
+from backbone.domain.agencies import REGIONS
+from backbone.domain.catalogue import CATALOGUE, RULE_ID, allows, describe
 from backbone.domain.events import Event
 
 RULES_ENV = "BACKBONE_SLA_RULES"
 RULES_FORMAT = "backbone/sla-rules"
-_RULE_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+_RULE_ID = RULE_ID
 _MAX_AMOUNT = 10_000
 _FILE_KEYS = frozenset({"format", "version", "description", "rules"})
 _RULE_KEYS = frozenset(
@@ -47,11 +46,21 @@ class Scope(StrEnum):
 class OwedBy(StrEnum):
     TRIGGER_PRODUCER = "trigger_producer"
     TRIGGER_RECIPIENTS = "trigger_recipients"  # one obligation per recipient
+    REFERRAL_ISSUER = "referral_issuer"  # the issuer of the trigger's referral
 
 
 class ExpectedFrom(StrEnum):
     ANY = "any"
     OWING_AGENCY = "owing_agency"  # "from that recipient" / "from the same agency"
+
+
+class Match(StrEnum):
+    """How an expected event is tied to its trigger: by the rule's scope (the same
+    ``referral_id`` or ``child_ref``), or by naming the trigger (its ``causation_id`` is the
+    trigger's ``event_id``, an event of the same child)."""
+
+    SCOPE = "scope"
+    CAUSATION = "causation"
 
 
 class RulesError(ValueError):
@@ -76,8 +85,16 @@ class AttributeTest:
 class Pattern:
     event_types: frozenset[str]
     attributes: tuple[AttributeTest, ...] = ()
+    # A trigger only: the event must be a valid lifecycle transition of its referral (an
+    # EnvelopeUnreadable that answers its referral's ReferralIssued; ``Judgement.transitions``).
+    referral_transition: bool = False
+    # An expected pattern only: any one of these matches (``"any_of"``); then ``event_types``
+    # is their union and ``attributes`` is empty.
+    alternatives: tuple[Pattern, ...] = ()
 
     def matches(self, event: Event) -> bool:
+        if self.alternatives:
+            return any(p.matches(event) for p in self.alternatives)
         return event.event_type in self.event_types and all(
             test.holds(event.attributes) for test in self.attributes
         )
@@ -95,13 +112,17 @@ class Rule:
     basis: str
     regions: frozenset[str] | None = None
     source: str = ""
+    match: Match = Match.SCOPE
 
     def covers(self, region: str) -> bool:
         return self.regions is None or region in self.regions
 
-    def owing_agencies(self, trigger: Event) -> tuple[str, ...]:
+    def owing_agencies(self, trigger: Event, issuer: str | None = None) -> tuple[str, ...]:
+        """The owing agencies; ``issuer`` is the issuer of the trigger's referral, if any."""
         if self.owed_by is OwedBy.TRIGGER_RECIPIENTS:
             return trigger.recipients
+        if self.owed_by is OwedBy.REFERRAL_ISSUER:
+            return () if issuer is None else (issuer,)
         return (trigger.producer,)
 
     def closes(self, trigger: Event, owed_by: str, candidate: Event) -> bool:
@@ -110,6 +131,11 @@ class Rule:
             return False
         if self.expected_from is ExpectedFrom.OWING_AGENCY and candidate.producer != owed_by:
             return False
+        if self.match is Match.CAUSATION:
+            return (
+                candidate.causation_id == trigger.event_id
+                and candidate.child_ref == trigger.child_ref
+            )
         if self.scope is Scope.REFERRAL:
             return candidate.referral_id == trigger.referral_id
         return candidate.child_ref == trigger.child_ref
@@ -206,11 +232,16 @@ def _rule(entry: Any, where: str, source: str, problems: list[str]) -> Rule | No
     owed_by = _choice(OwedBy, entry["owed_by"], f"{where}.owed_by", problems)
     trigger = _pattern(entry["trigger"], f"{where}.trigger", problems, allow_from=False)
     expected = _pattern(entry["expected"], f"{where}.expected", problems, allow_from=True)
-    expected_from = ExpectedFrom.ANY
+    expected_from, match = ExpectedFrom.ANY, Match.SCOPE
     if isinstance(entry["expected"], dict) and "from" in entry["expected"]:
         expected_from = (
             _choice(ExpectedFrom, entry["expected"]["from"], f"{where}.expected.from", problems)
             or ExpectedFrom.ANY
+        )
+    if isinstance(entry["expected"], dict) and "match" in entry["expected"]:
+        match = (
+            _choice(Match, entry["expected"]["match"], f"{where}.expected.match", problems)
+            or Match.SCOPE
         )
     within = _period(entry["within"], f"{where}.within", problems)
     basis = entry["basis"]
@@ -223,7 +254,17 @@ def _rule(entry: Any, where: str, source: str, problems: list[str]) -> Rule | No
         return None
     assert scope and owed_by and trigger and expected and within
     return Rule(
-        rule_id, scope, trigger, expected, expected_from, owed_by, within, basis, regions, source
+        rule_id,
+        scope,
+        trigger,
+        expected,
+        expected_from,
+        owed_by,
+        within,
+        basis,
+        regions,
+        source,
+        match,
     )
 
 
@@ -239,12 +280,21 @@ def _check_consistency(
         problems.append(f"{where}.trigger.event_types: audit outputs cannot trigger a rule")
     if scope is Scope.REFERRAL:
         for part, pattern in (("trigger", trigger), ("expected", expected)):
-            if not all(CATALOGUE[t].needs_referral_id for t in pattern.event_types):
+            if not all(_has_referral(t, pattern) for t in pattern.event_types):
                 problems.append(
-                    f"{where}.{part}.event_types: a referral-scope rule needs Referral* types"
+                    f"{where}.{part}.event_types: a referral-scope rule needs Referral* types "
+                    "(or a trigger with referral_transition)"
                 )
     if owed_by is OwedBy.TRIGGER_RECIPIENTS and trigger.event_types != {"ReferralIssued"}:
         problems.append(f"{where}.owed_by: only a ReferralIssued trigger has recipients")
+    if owed_by is OwedBy.REFERRAL_ISSUER and scope is not Scope.REFERRAL:
+        problems.append(f"{where}.owed_by: referral_issuer needs a referral-scope rule")
+
+
+def _has_referral(event_type: str, pattern: Pattern) -> bool:
+    """Whether the matching events carry the referral_id a referral-scope rule needs (an
+    ``EnvelopeUnreadable`` that answers a referral carries that referral's id)."""
+    return CATALOGUE[event_type].needs_referral_id or event_type == "EnvelopeUnreadable"
 
 
 def _choice(kind: type[_E], value: Any, where: str, problems: list[str]) -> _E | None:
@@ -255,7 +305,11 @@ def _choice(kind: type[_E], value: Any, where: str, problems: list[str]) -> _E |
 
 
 def _pattern(value: Any, where: str, problems: list[str], *, allow_from: bool) -> Pattern | None:
-    allowed = {"event_types", "attributes"} | ({"from"} if allow_from else set())
+    if allow_from and isinstance(value, dict) and "any_of" in value:
+        return _any_of(value, where, problems)
+    allowed = {"event_types", "attributes"} | (
+        {"from", "match"} if allow_from else {"referral_transition"}
+    )
     if not isinstance(value, dict) or "event_types" not in value:
         problems.append(f"{where}: must be an object with event_types")
         return None
@@ -279,7 +333,35 @@ def _pattern(value: Any, where: str, problems: list[str], *, allow_from: bool) -
     ]
     if any(test is None for test in tests):
         return None
-    return Pattern(frozenset(types), tuple(t for t in tests if t is not None))
+    transition = value.get("referral_transition", False)
+    if not isinstance(transition, bool):
+        problems.append(f"{where}.referral_transition: must be true or false")
+        return None
+    return Pattern(frozenset(types), tuple(t for t in tests if t is not None), transition)
+
+
+def _any_of(value: dict[str, Any], where: str, problems: list[str]) -> Pattern | None:
+    """``{"any_of": [{"event_types": ..., "attributes": ...}, ...], "from": ..., "match": ...}``."""
+    problems.extend(
+        f"{where}.{k}: unknown key (with any_of)"
+        for k in sorted(set(value) - {"any_of", "from", "match"})
+    )
+    options = value["any_of"]
+    if not isinstance(options, list) or not options:
+        problems.append(f"{where}.any_of: must be a non-empty array of patterns")
+        return None
+    found = [
+        _pattern(option, f"{where}.any_of[{index}]", problems, allow_from=False)
+        for index, option in enumerate(options)
+    ]
+    patterns = [p for p in found if p is not None]
+    if len(patterns) != len(found):
+        return None
+    if any(p.referral_transition for p in patterns):
+        problems.append(f"{where}.any_of: referral_transition is for triggers")
+        return None
+    types = frozenset(t for p in patterns for t in p.event_types)
+    return Pattern(types, (), False, tuple(patterns))
 
 
 def _test(
@@ -298,8 +380,8 @@ def _test(
         return None
     for event_type in types:
         allowed = CATALOGUE[event_type].attributes[name]
-        if allowed is not FREE and not set(values) <= allowed:
-            problems.append(f"{where}.{operator}: {event_type} allows {', '.join(sorted(allowed))}")
+        if not all(allows(allowed, v) for v in values):
+            problems.append(f"{where}.{operator}: {event_type} allows {describe(allowed)}")
             return None
     return AttributeTest(name, frozenset(values), negated=operator == "not_in")
 
@@ -322,8 +404,8 @@ def _regions(value: Any, where: str, problems: list[str]) -> frozenset[str] | No
     if (
         not isinstance(value, list)
         or not value
-        or not all(isinstance(r, str) and REGION.match(r) for r in value)
+        or not all(isinstance(r, str) and r in REGIONS for r in value)
     ):
-        problems.append(f"{where}: must be a non-empty array of region ids in [a-z0-9-]")
+        problems.append(f"{where}: must be a non-empty array of region codes")
         return None
     return frozenset(value)

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from backbone.audit.calendar import WorkingCalendar, render
-from backbone.audit.rules import Rule, RuleSet, Scope
+from backbone.audit.rules import Match, Rule, RuleSet, Scope
 from backbone.domain.events import Event
 from backbone.domain.lifecycle import Judgement
 
@@ -89,14 +89,22 @@ def evaluate(
         _obligation(rule, trigger, owed_by, by_subject[_subject(rule, trigger)], at, calendar)
         for trigger in valid
         for rule in rules.triggered_by(trigger)
-        for owed_by in rule.owing_agencies(trigger)
+        if not rule.trigger.referral_transition or trigger.event_id in judgement.transitions
+        for owed_by in rule.owing_agencies(trigger, _issuer(judgement, trigger))
     ]
     return tuple(sorted(obligations, key=lambda o: o.sort_key))
 
 
+def _issuer(judgement: Judgement, trigger: Event) -> str | None:
+    referral = judgement.referrals.get(trigger.referral_id) if trigger.referral_id else None
+    return None if referral is None else referral.issuer
+
+
 def _subject(rule: Rule, trigger: Event) -> tuple[Scope, str]:
-    if rule.scope is Scope.REFERRAL:
-        assert trigger.referral_id is not None  # rules.py admits only Referral* triggers here
+    """The events to look through for the closing one: a referral-scope rule's expected events
+    share the trigger's referral, unless they are matched by causation (then the child's)."""
+    if rule.scope is Scope.REFERRAL and rule.match is Match.SCOPE:
+        assert trigger.referral_id is not None  # rules.py admits only such triggers here
         return (Scope.REFERRAL, trigger.referral_id)
     return (Scope.CHILD, trigger.child_ref)
 
@@ -150,6 +158,7 @@ def _closing_event(
         if (
             rule.scope is Scope.REFERRAL
             and event.event_type == "ReferralWithdrawn"
+            and event.referral_id == trigger.referral_id
             and event.sort_key > trigger.sort_key
         ):
             return event, True

@@ -1,16 +1,24 @@
-"""Plain events (referral-model.md, section 3): the unsigned JSON form and its validation.
+"""Plain events (contract v1.1, section 3): the unsigned JSON form and its validation.
 
 ``parse_event`` turns one decoded JSON object into a frozen ``Event`` or raises
-``MalformedEvent`` listing every problem; ``checked_event`` makes the same checks on the values
-of an event already taken apart (the envelope's Avro header). Messages name keys and expected
-forms, never the values of free fields, so an error message cannot carry a child's data.
+``MalformedEvent`` listing every problem of the object; ``checked_event`` makes the same checks
+on the values of an event already taken apart (the envelope's Avro header).
+
+The grammar is exact (contract v1.1): canonical lower-case UUIDs; ``occurred_at`` as
+``YYYY-MM-DDTHH:MM:SS[.1-6 digits](Z|+HH:MM|-HH:MM)``; minted ``child_ref`` (``c-`` and 12-32
+lower-case hex digits) and ``referral_id`` (``r-`` and 12-32); a ``region`` from the closed list;
+every attribute a code from its closed list; distinct recipients, none of them the producer.
+
+Each problem names the key and the value it refused (``event_type: unknown event type
+'ReferalIssued'``): that is what a person fixing a file needs. Services that answer a producer or
+keep a rejection (the envelope's header checks, quarantine, logs) use ``MalformedEvent.safe``,
+the same problems without the values, since a refused value could be anything a person typed.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -18,8 +26,8 @@ from pathlib import Path
 from sys import intern
 from typing import Any
 
-from backbone.domain.agencies import REGION, is_agency_id
-from backbone.domain.catalogue import CATALOGUE, FREE, LIFECYCLE_RANK, MAX_FREE_LENGTH
+from backbone.domain.agencies import REGIONS, is_agency_id
+from backbone.domain.catalogue import CATALOGUE, LIFECYCLE_RANK, allows, describe
 
 REQUIRED_KEYS = (
     "event_id",
@@ -33,15 +41,14 @@ REQUIRED_KEYS = (
 )
 OPTIONAL_KEYS = ("referral_id", "causation_id", "correlation_id", "payload")
 _ALLOWED_KEYS = frozenset(REQUIRED_KEYS + OPTIONAL_KEYS)
-# The canonical text form is accepted as it is; any other form is parsed (and normalised).
-_CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-# Pseudonyms: short opaque tokens. All-digit tokens are refused because a 12-digit one could be
-# an IIN, which must never reach a clear header.
-_TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
-_DIGITS = re.compile(r"^[0-9]+$")
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})?$"
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+CHILD_REF = re.compile(r"^c-[0-9a-f]{12,32}$")
+REFERRAL_ID = re.compile(r"^r-[0-9a-f]{12,32}$")
+OCCURRED_AT = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})$"
 )
+# A refused value is shown up to this many characters.
+_SHOWN = 60
 # Per event type: its attribute names, and (name, allowed values) in name order, the order in
 # which problems are reported.
 _ATTRIBUTE_SPECS = {
@@ -50,12 +57,40 @@ _ATTRIBUTE_SPECS = {
 }
 
 
-class MalformedEvent(ValueError):
-    """The JSON object is not a well-formed event; ``problems`` lists each defect."""
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One defect: the key, what is wrong, and (for a person) the refused value."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
+    key: str
+    message: str
+    value: Any = None
+    shown: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}" + (f" {_show(self.value)}" if self.shown else "")
+
+    @property
+    def safe(self) -> str:
+        """The problem without the refused value."""
+        return f"{self.key}: {self.message}"
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
+class MalformedEvent(ValueError):
+    """The JSON object is not a well-formed event.
+
+    ``problems`` names each defect with the refused value (for the person who wrote it);
+    ``safe`` names the same defects without values (for what a service keeps or answers)."""
+
+    def __init__(self, problems: list[Problem] | list[str]) -> None:
+        found = [p if isinstance(p, Problem) else Problem("event", p) for p in problems]
+        self.problems = [str(p) for p in found]
+        self.safe = [p.safe for p in found]
+        super().__init__("; ".join(self.problems))
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,88 +140,90 @@ class Event:
         return replace(self, payload=None)
 
 
-def _uuid(value: Any) -> str | None:
+def _time(value: Any, problems: list[Problem]) -> datetime | None:
     if not isinstance(value, str):
+        problems.append(Problem("occurred_at", "must be a string, got", value, shown=True))
         return None
-    if _CANONICAL_UUID.match(value):
-        return value
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
-
-
-def _time(value: Any) -> datetime | str:
-    if not isinstance(value, str):
-        return "must be an RFC 3339 string"
-    if not _RFC3339.match(value):
-        return "is not an RFC 3339 date-time (YYYY-MM-DDTHH:MM:SS[.frac] with offset)"
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return "is not an RFC 3339 date-time"
-    if parsed.utcoffset() is None:
-        return "has no UTC offset"
+    parsed = None
+    if OCCURRED_AT.match(value):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        problems.append(
+            Problem(
+                "occurred_at",
+                "is not YYYY-MM-DDTHH:MM:SS[.ffffff] with Z or +HH:MM/-HH:MM",
+                value,
+                shown=True,
+            )
+        )
     return parsed
 
 
-def _token(name: str, value: Any, problems: list[str]) -> str | None:
-    if not isinstance(value, str) or not _TOKEN.match(value):
-        problems.append(f"{name}: must be an opaque token of 1-64 characters [A-Za-z0-9_.:-]")
-        return None
-    if _DIGITS.match(value):
-        problems.append(f"{name}: must not be all digits (it could be an identity number)")
-        return None
-    return value
+def _token(key: str, pattern: re.Pattern[str], value: Any, problems: list[Problem]) -> str | None:
+    if isinstance(value, str) and pattern.match(value):
+        return value
+    prefix = "c" if key == "child_ref" else "r"
+    problems.append(
+        Problem(
+            key,
+            f"is not a minted token ({prefix}- and 12-32 lower-case hex digits)",
+            value,
+            shown=True,
+        )
+    )
+    return None
 
 
-def _attributes(event_type: str, value: Any, problems: list[str]) -> dict[str, str]:
+def _attributes(event_type: str, value: Any, problems: list[Problem]) -> dict[str, str]:
     if not isinstance(value, dict):
-        problems.append("attributes: must be an object whose values are strings")
+        problems.append(Problem("attributes", "must be an object whose values are strings"))
         return {}
     names, spec = _ATTRIBUTE_SPECS[event_type]
     if value.keys() != names:
         problems.extend(
-            f"attributes.{key}: not an attribute of {event_type}"
-            for key in sorted(value.keys() - names)
+            Problem(
+                "attributes", f"has a name that is not an attribute of {event_type}:", key, True
+            )
+            for key in sorted(value.keys() - names, key=str)
         )
         problems.extend(
-            f"attributes.{key}: required for {event_type}" for key in sorted(names - value.keys())
+            Problem(f"attributes.{key}", f"required for {event_type}")
+            for key in sorted(names - value.keys())
         )
     for key, allowed in spec:
         if key not in value:
             continue
         given = value[key]
         if not isinstance(given, str):
-            problems.append(f"attributes.{key}: must be a string")
-        elif allowed is FREE:
-            if not given.strip() or len(given) > MAX_FREE_LENGTH:
-                problems.append(f"attributes.{key}: must be 1-{MAX_FREE_LENGTH} characters")
-        elif given not in allowed:
-            problems.append(f"attributes.{key}: must be one of {', '.join(sorted(allowed))}")
+            problems.append(Problem(f"attributes.{key}", "must be a string, got", given, True))
+        elif not allows(allowed, given):
+            problems.append(
+                Problem(f"attributes.{key}", f"is not one of ({describe(allowed)})", given, True)
+            )
     return dict(value)  # only used when no problem was found: then every value is a string
 
 
-def _optional_uuid(name: str, value: Any, problems: list[str]) -> str | None:
-    if value is None:
-        return None
-    canonical = _uuid(value)
-    if canonical is None:
-        problems.append(f"{name}: must be a UUID")
-    return canonical
+def _uuid(key: str, value: Any, problems: list[Problem]) -> str | None:
+    if isinstance(value, str) and UUID.match(value):
+        return value
+    problems.append(Problem(key, "is not a canonical lower-case UUID", value, shown=True))
+    return None
 
 
 def parse_event(obj: Any) -> Event:
     """Validate one plain-JSON event (section 3) and return it; raise ``MalformedEvent``."""
     if not isinstance(obj, dict):
-        raise MalformedEvent(["an event must be a JSON object"])
-    problems: list[str] = []
+        raise MalformedEvent([Problem("event", "must be a JSON object")])
+    problems: list[Problem] = []
     if not _ALLOWED_KEYS.issuperset(obj):
         problems.extend(
-            f"{key}: unknown key (the clear header carries only the contract's keys)"
-            for key in sorted(set(obj) - _ALLOWED_KEYS)
+            Problem("event", "has a key the contract does not define:", key, shown=True)
+            for key in sorted(set(obj) - _ALLOWED_KEYS, key=str)
         )
-    missing = [f"{key}: missing" for key in REQUIRED_KEYS if obj.get(key) is None]
+    missing = [Problem(key, "missing") for key in REQUIRED_KEYS if obj.get(key) is None]
     if missing:
         raise MalformedEvent(problems + missing)
     return checked_event(
@@ -199,7 +236,7 @@ def checked_event(
     *,
     attributes: Any,
     payload: Any = None,
-    problems: list[str] | None = None,
+    problems: list[Problem] | None = None,
 ) -> Event:
     """The ``Event`` of one event's values in their JSON types, after every check of section 3:
     the header keys from ``fields``, the attributes as a JSON object and the payload.
@@ -209,59 +246,78 @@ def checked_event(
     ``problems`` already found come first in the ``MalformedEvent`` raised if any check fails.
     """
     problems = [] if problems is None else problems
-    canonical_id = _uuid(fields["event_id"])
-    if canonical_id is None:
-        problems.append("event_id: must be a UUID")
+    event_id = _uuid("event_id", fields["event_id"], problems)
     event_type = fields["event_type"]
     if not isinstance(event_type, str) or event_type not in CATALOGUE:
-        problems.append("event_type: unknown event type")
+        problems.append(Problem("event_type", "unknown event type", event_type, shown=True))
         event_type = None
-    occurred = _time(fields["occurred_at"])
-    if isinstance(occurred, str):
-        problems.append(f"occurred_at: {occurred}")
+    occurred = _time(fields["occurred_at"], problems)
     producer, region = fields["producer"], fields["region"]
     if not is_agency_id(producer):
-        problems.append("producer: not an agency id <type>.<region>[.<name>]")
-    child_token = _token("child_ref", fields["child_ref"], problems)
-    if not isinstance(region, str) or not REGION.match(region):
-        problems.append("region: must be a region id in [a-z0-9-]")
+        problems.append(
+            Problem(
+                "producer",
+                "is not an agency id <type>.<region>[.<name>] of a known type and region",
+                producer,
+                shown=True,
+            )
+        )
+    child_ref = _token("child_ref", CHILD_REF, fields["child_ref"], problems)
+    if not isinstance(region, str) or region not in REGIONS:
+        problems.append(Problem("region", "unknown region", region, shown=True))
     recipients = fields["recipients"]
-    if not isinstance(recipients, list) or not all(map(is_agency_id, recipients)):
-        problems.append("recipients: must be an array of agency ids")
+    if not isinstance(recipients, list):
+        problems.append(Problem("recipients", "must be an array of agency ids"))
         recipients = []
-    elif len(set(recipients)) != len(recipients):
-        problems.append("recipients: lists an agency twice")
-    referral_id, referral_token = fields.get("referral_id"), None
+    else:
+        problems.extend(
+            Problem("recipients", "is not an agency id", r, shown=True)
+            for r in recipients
+            if not is_agency_id(r)
+        )
+        if len(set(map(str, recipients))) != len(recipients):
+            problems.append(Problem("recipients", "lists an agency twice"))
+        if producer in recipients:
+            problems.append(Problem("recipients", "must not list the producer", producer, True))
+    referral_id = fields.get("referral_id")
     if referral_id is not None:
-        referral_token = _token("referral_id", referral_id, problems)
-    causation = _optional_uuid("causation_id", fields.get("causation_id"), problems)
-    correlation = _optional_uuid("correlation_id", fields.get("correlation_id"), problems)
+        referral_id = _token("referral_id", REFERRAL_ID, referral_id, problems)
+    causation = fields.get("causation_id")
+    if causation is not None:
+        causation = _uuid("causation_id", causation, problems)
+    correlation = fields.get("correlation_id")
+    if correlation is not None:
+        correlation = _uuid("correlation_id", correlation, problems)
     if payload is not None and not isinstance(payload, dict):
-        problems.append("payload: must be an object")
+        problems.append(Problem("payload", "must be an object"))
 
     checked_attributes: dict[str, str] = {}
     if event_type is not None:
         checked_attributes = _attributes(event_type, attributes, problems)
-        if CATALOGUE[event_type].needs_referral_id and referral_id is None:
-            problems.append(f"referral_id: required for {event_type}")
+        if CATALOGUE[event_type].needs_referral_id and fields.get("referral_id") is None:
+            problems.append(Problem("referral_id", f"required for {event_type}"))
+        if event_type == "EnvelopeUnreadable" and fields.get("causation_id") is None:
+            problems.append(
+                Problem("causation_id", "required for EnvelopeUnreadable (the event it answers)")
+            )
         if event_type == "ReferralIssued" and not recipients:
-            problems.append("recipients: required and non-empty for ReferralIssued")
+            problems.append(Problem("recipients", "required and non-empty for ReferralIssued"))
         if event_type != "ReferralIssued" and recipients:
-            problems.append(f"recipients: must be empty for {event_type}")
+            problems.append(Problem("recipients", f"must be empty for {event_type}"))
     if problems:
         raise MalformedEvent(problems)
-    assert canonical_id is not None and event_type is not None and isinstance(occurred, datetime)
-    assert child_token is not None
+    assert event_id is not None and event_type is not None and occurred is not None
+    assert child_ref is not None
     return Event(
-        event_id=canonical_id,
+        event_id=event_id,
         event_type=intern(event_type),
         occurred_at=occurred,
         producer=intern(producer),
-        child_ref=intern(child_token),
+        child_ref=intern(child_ref),
         recipients=tuple(map(intern, recipients)),
         region=intern(region),
         attributes=_shared(checked_attributes),
-        referral_id=None if referral_token is None else intern(referral_token),
+        referral_id=None if referral_id is None else intern(referral_id),
         causation_id=causation,
         correlation_id=correlation,
         payload=payload,
@@ -269,7 +325,7 @@ def checked_event(
 
 
 _SHARED_ATTRIBUTES: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
-_SHARED_LIMIT = 50_000  # distinct attribute sets shared; free-text values make more of them
+_SHARED_LIMIT = 50_000  # distinct attribute sets shared (codes make few of them)
 
 
 def _shared(attributes: dict[str, str]) -> dict[str, str]:

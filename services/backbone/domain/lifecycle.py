@@ -4,9 +4,13 @@
 one whether it is valid or rejected, with a machine-readable ``Reason`` and a message that names
 agencies and referral ids but never a child. A rejected event changes nothing.
 
-Per recipient a referral moves issued → received → accepted | declined, accepted → completed.
-Only the issuer withdraws, and only while some recipient has neither completed nor declined;
-every lifecycle event of a referral after its withdrawal is rejected.
+Per recipient a referral moves issued → received → accepted | declined, accepted → completed,
+or issued → unreadable (contract v1.1: the recipient's ``EnvelopeUnreadable`` whose
+``causation_id`` is the referral's ``ReferralIssued``; final for that recipient). Only the issuer
+withdraws, and only while some recipient has neither completed nor declined (an unreadable
+recipient has not finished); every lifecycle event of a referral after its withdrawal is
+rejected. Any other ``EnvelopeUnreadable`` (it names another event, or a referral not issued
+before it in time order) changes no referral state and is valid from any type but ``audit``.
 
 Choices the contract leaves open (docs/audit.md):
 
@@ -49,6 +53,7 @@ class Reason(StrEnum):
     NOT_ACCEPTING_RECIPIENT = "not_accepting_recipient"
     ALREADY_COMPLETED = "already_completed"
     NOT_RESPONSIBLE = "not_responsible"
+    UNREADABLE = "unreadable"  # the recipient answered the referral as unreadable (final)
 
 
 class RecipientState(StrEnum):
@@ -57,6 +62,7 @@ class RecipientState(StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     COMPLETED = "completed"
+    UNREADABLE = "unreadable"
 
 
 _FINISHED = frozenset({RecipientState.DECLINED, RecipientState.COMPLETED})
@@ -112,6 +118,8 @@ class Judgement:
     referrals: Mapping[str, Referral]
     first_agency: Mapping[str, str]
     child_referrals: Mapping[str, list[str]]  # child_ref -> its referral ids, in issue order
+    # Valid EnvelopeUnreadable events that moved their referral's recipient to unreadable.
+    transitions: frozenset[str] = frozenset()
 
     def rejection(self, event_id: str) -> Rejection | None:
         return self.verdicts[event_id]
@@ -154,14 +162,28 @@ def judge(events: Iterable[Event], until: datetime | None = None) -> Judgement:
     child_referrals: dict[str, list[str]] = {}
     first_agency: dict[str, str] = {}
     verdicts: dict[str, Rejection | None] = {}
+    transitions: set[str] = set()
     for event in ordered:
         rejection = _verdict(event, referrals, child_referrals, first_agency)
         verdicts[event.event_id] = rejection
         if rejection is None:
+            if _answers_issue(event, referrals):
+                transitions.add(event.event_id)
             _apply(event, referrals, child_referrals)
             if may_emit(agency_type(event.producer), "CaseClosed"):
                 first_agency.setdefault(event.child_ref, event.producer)
-    return Judgement(ordered, verdicts, referrals, first_agency, child_referrals)
+    return Judgement(
+        ordered, verdicts, referrals, first_agency, child_referrals, frozenset(transitions)
+    )
+
+
+def _answers_issue(event: Event, referrals: Mapping[str, Referral]) -> bool:
+    """An ``EnvelopeUnreadable`` whose ``causation_id`` names its referral's ``ReferralIssued``
+    (issued before it in time order): judged by the referral's lifecycle."""
+    if event.event_type != "EnvelopeUnreadable" or event.referral_id is None:
+        return False
+    referral = referrals.get(event.referral_id)
+    return referral is not None and referral.issued_event_id == event.causation_id
 
 
 def _responsible(
@@ -196,6 +218,11 @@ def _verdict(
         return Rejection(
             Reason.NOT_RESPONSIBLE, f"{event.producer} does not hold responsibility for the child"
         )
+    if event.event_type == "EnvelopeUnreadable":
+        if not _answers_issue(event, referrals):
+            return None
+        assert event.referral_id is not None
+        return _referral_verdict(event, referrals[event.referral_id])
     if not event.event_type.startswith("Referral"):
         return None
     assert event.referral_id is not None  # parse_event requires it for Referral* events
@@ -236,10 +263,16 @@ def _referral_verdict(event: Event, referral: Referral) -> Rejection | None:
 def _transition_verdict(
     event_type: str, state: RecipientState, producer: str, rid: str
 ) -> Rejection | None:
+    if state is RecipientState.UNREADABLE:
+        return Rejection(Reason.UNREADABLE, f"{producer} answered {rid} as unreadable (final)")
     if event_type == "ReferralReceived":
         if state is RecipientState.ISSUED:
             return None
         return Rejection(Reason.DUPLICATE_RECEIPT, f"{producer} already received {rid}")
+    if event_type == "EnvelopeUnreadable":
+        if state is RecipientState.ISSUED:
+            return None
+        return Rejection(Reason.DUPLICATE_RECEIPT, f"{producer} already received {rid} ({state})")
     if event_type in ("ReferralAccepted", "ReferralDeclined"):
         if state is RecipientState.RECEIVED:
             return None
@@ -262,6 +295,7 @@ _NEXT_STATE = {
     "ReferralAccepted": RecipientState.ACCEPTED,
     "ReferralDeclined": RecipientState.DECLINED,
     "ReferralCompleted": RecipientState.COMPLETED,
+    "EnvelopeUnreadable": RecipientState.UNREADABLE,
 }
 
 
@@ -269,7 +303,11 @@ def _apply(
     event: Event, referrals: dict[str, Referral], child_referrals: dict[str, list[str]]
 ) -> None:
     """Change the state by one valid event (a referral's child never changes after its issue)."""
-    if event.referral_id is None or not event.event_type.startswith("Referral"):
+    if event.referral_id is None:
+        return
+    if event.event_type == "EnvelopeUnreadable" and not _answers_issue(event, referrals):
+        return
+    if event.event_type != "EnvelopeUnreadable" and not event.event_type.startswith("Referral"):
         return
     if event.event_type == "ReferralIssued":
         referrals[event.referral_id] = Referral(

@@ -2,8 +2,8 @@
 
 The header is validated by the domain's checks of section 3 and the catalogue (``checked_event``,
 which ``parse_event`` runs too), so the envelope accepts exactly what the plain JSON form accepts.
-Messages name fields, never values: an attribute name the catalogue does not know is not repeated
-either, since a buggy or hostile producer could put anything there.
+Messages name fields, never values (``MalformedEvent.safe``): an attribute name the catalogue does
+not know is not repeated either, since a buggy or hostile producer could put anything there.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from backbone.domain.events import Event, MalformedEvent, checked_event, parse_e
 from backbone.envelope.errors import EncodingRefused, HeaderInvalid
 
 _CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_ATTRIBUTE_NAMES = frozenset(name for spec in CATALOGUE.values() for name in spec.attributes)
 
 
 def header_datum(event: Event) -> dict[str, Any]:
@@ -26,7 +25,7 @@ def header_datum(event: Event) -> dict[str, Any]:
     try:
         parse_event(plain)
     except MalformedEvent as error:
-        raise EncodingRefused(f"event header: {'; '.join(map(_safe, error.problems))}") from None
+        raise EncodingRefused(f"event header: {'; '.join(error.safe)}") from None
     plain["attributes"] = [{"name": k, "value": v} for k, v in plain["attributes"].items()]
     return plain
 
@@ -57,7 +56,7 @@ def event_from_header(header: dict[str, Any], payload: dict[str, Any] | None) ->
     try:
         event = checked_event(header, attributes=attributes, payload=payload)
     except MalformedEvent as error:
-        raise HeaderInvalid("; ".join(map(_safe, error.problems))) from None
+        raise HeaderInvalid("; ".join(error.safe)) from None
     if event.event_id != header["event_id"]:
         raise HeaderInvalid("event_id: not in canonical lower-case UUID form")
     return event
@@ -67,12 +66,3 @@ def authenticated_event_id(header: dict[str, Any]) -> str | None:
     """The header's event id if it is a canonical UUID (anything else is not repeated)."""
     value = header["event_id"]
     return value if _CANONICAL_UUID.match(value) else None
-
-
-def _safe(problem: str) -> str:
-    """A validation message without an attribute name the contract does not know."""
-    if problem.startswith("attributes."):
-        name = problem[len("attributes.") :].split(":", 1)[0]
-        if name not in _ATTRIBUTE_NAMES:
-            return "attributes: an attribute the catalogue does not know"
-    return problem
