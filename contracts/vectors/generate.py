@@ -43,7 +43,7 @@ EVENT: dict[str, Any] = {
     "event_type": "ChildIdentified",
     "occurred_at": "2026-12-11T16:00:00+05:00",
     "producer": PRODUCER,
-    "child_ref": "c-vector-0001",
+    "child_ref": "c-0123456789ab",
     "recipients": [],
     "region": "turkestan",
     "attributes": {"setting": "raid", "accompanied": "false", "age_band": "14-17"},
