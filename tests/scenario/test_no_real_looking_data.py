@@ -7,6 +7,7 @@ from itertools import chain
 
 from scenario_checks import STORY_START, strings
 
+from backbone.domain.agencies import REGIONS
 from backbone.domain.events import Event
 from backbone.scenario.story import scenario_events
 from backbone.scenario.synthetic import synthetic_events
@@ -58,6 +59,7 @@ def test_names_places_numbers_and_phones_are_obviously_fake() -> None:
 
 def test_clear_headers_carry_no_name_or_number() -> None:
     for event in EVENTS:
+        assert event.region in REGIONS, event.region  # the case's region, never "national"
         free_text = [*event.attributes.values(), event.region, event.producer, *event.recipients]
         for text in free_text:
             assert not re.search(r"[0-9]{6}", text), text

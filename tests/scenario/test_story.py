@@ -39,6 +39,8 @@ EXPECTED = Counter(
         ("referral-receipt", "centre.shymkent.support-centre", "met", 0): 1,
         ("referral-decision", "centre.shymkent.support-centre", "met", 0): 1,
         ("status-determination", "centre.shymkent.support-centre", "pending", 0): 1,
+        ("further-residence", "guardianship.turkestan", "met", 0): 1,
+        ("contract-term", "ngo.shymkent.sana-sezim", "pending", 0): 2,
         ("hotline-alert-receipt", "police.turkestan", "met", 0): 1,
         ("identification-assessment", "ngo.shymkent.sana-sezim", "met", 0): 1,
         ("service-permission-request", "ngo.shymkent.sana-sezim", "met", 0): 1,

@@ -19,6 +19,7 @@ from backbone.domain.lifecycle import judge
 from backbone.scenario.jsonl import dumps
 from backbone.scenario.profile import DEFAULT_PROFILE, Profile, shares
 from backbone.scenario.synthetic import INVALID_KINDS, synthetic_events
+from backbone.scenario.synthetic_steps import MAX_FOLLOW_UPS
 
 SAMPLE_CHILDREN = 3000
 DUTIES = (
@@ -148,6 +149,57 @@ def test_stalled_and_late_handoffs_follow_the_profile() -> None:
     _assert_shares(duties, {"late": p.late_duty, "met": 1 - p.late_duty})
 
 
+def test_contracts_end_once_after_any_extension_and_terms_follow_the_profile() -> None:
+    p, (events, report) = DEFAULT_PROFILE, _sample()
+    by_type = Counter((e.event_type, e.child_ref, e.producer) for e in events)
+    signed = [key for key in by_type if key[0] == "ServiceContractSigned"]
+    extended = [e for e in events if e.event_type == "ServiceContractExtended"]
+    terms = [
+        o.status.value
+        for o in report.obligations
+        if o.rule in ("contract-term", "contract-extension-term")
+    ]
+
+    assert signed and all(by_type[("ServiceContractEnded", *key[1:])] == 1 for key in signed)
+    assert all(by_type[key] == 1 for key in signed)
+    _assert_shares(
+        ("true" if ("ServiceContractExtended", *key[1:]) in by_type else "false" for key in signed),
+        {
+            "true": (1 - p.late_duty) * p.contract_extension,
+            "false": 1 - (1 - p.late_duty) * p.contract_extension,
+        },
+    )
+    assert {e.attributes["months"] for e in extended} == {"1", "2", "3"}
+    _assert_shares(terms, {"late": p.late_duty, "met": 1 - p.late_duty})
+
+
+def test_children_returned_from_the_centre_are_followed_up_as_the_profile_says() -> None:
+    p, (events, report) = DEFAULT_PROFILE, _sample()
+    returned = [e for e in events if e.event_type == "ChildReturnedHome"]
+    follow_ups = [e for e in events if e.event_type == "FollowUpRecorded"]
+    first = [o.status.value for o in report.obligations if o.rule == "return-follow-up"]
+    repeats = Counter(o.status.value for o in report.obligations if o.rule == "follow-up-repeat")
+    visits: dict[str, list[str]] = {}
+    for event in sorted(follow_ups, key=lambda e: e.sort_key):
+        visits.setdefault(event.child_ref, []).append(event.attributes["status"])
+
+    assert returned and len(first) == len(returned) == len(visits)
+    assert {(e.producer, e.child_ref) for e in follow_ups} == {
+        (e.producer, e.child_ref) for e in returned
+    }
+    _assert_shares(first, {"late": p.late_duty, "met": 1 - p.late_duty})
+    _assert_shares((e.attributes["status"] for e in follow_ups), shares(p.follow_up_status))
+    # Visits go on while the child is at risk or not found, up to MAX_FOLLOW_UPS; a last visit
+    # that still finds the child so leaves its repeat owed (open, or pending near the end).
+    for statuses in visits.values():
+        assert "safe" not in statuses[:-1] and len(statuses) <= MAX_FOLLOW_UPS
+        assert statuses[-1] == "safe" or len(statuses) == MAX_FOLLOW_UPS
+    assert repeats.total() == sum(1 for e in follow_ups if e.attributes["status"] != "safe")
+    assert repeats["open"] + repeats["pending"] == sum(
+        1 for statuses in visits.values() if statuses[-1] != "safe"
+    )
+
+
 def test_a_profile_shapes_the_pathways() -> None:
     nurses_only = Profile(settings={"phc": 1.0}, risk_levels={"high": 1.0})
     events = list(synthetic_events(30, seed=4, profile=nurses_only))
@@ -163,3 +215,8 @@ def test_a_profile_shapes_the_pathways() -> None:
 def test_an_inconsistent_profile_is_refused_with_its_fields() -> None:
     with pytest.raises(ValueError, match=r"no_receipt \+ late_receipt.*settings\.street"):
         Profile(no_receipt=0.7, late_receipt=0.5, settings={"street": 1.0})
+
+
+def test_a_profile_names_regions_by_their_contract_codes() -> None:
+    with pytest.raises(ValueError, match=r"regions\.almaty-oblast: not a region code"):
+        Profile(regions={"almaty-oblast": 1.0, "turkestan": 1.0})

@@ -3,8 +3,9 @@
 ``story`` is the demo's multi-agency scenario drawn from the source report, placed at a start
 instant, and ``expected_breaches`` what the audit shows for it at its as-of time; ``synthetic``
 streams seeded pathways shaped by the report's figures for load tests. Both produce plain
-events (referral-model.md, section 3) with payloads that fit the Avro schemas. Every person,
-number and place in them is synthetic: see ``identities``.
+events of contract v1.1 (contracts/events.md: region codes, every attribute a code, any
+explanation in the payload) with payloads that fit the Avro schemas. Every person, number and
+place in them is synthetic: see ``identities``.
 """
 
 from backbone.scenario.expected import ExpectedBreach, expected_breaches

@@ -226,6 +226,71 @@ def contract_signed(
     }
 
 
+# The clear header's closed codes (catalogue, v1.1) → the payload's own enums, which predate them.
+_CONTRACT_END_GROUNDS = {
+    "term_expired": "expired",
+    "recipient_request": "recipient_request",
+    "conditions_breached": "non_compliance",
+    "goals_achieved": "goals_achieved",
+    "other": "other",
+}
+_WELLBEING = {"safe": "stable", "at_risk": "at_risk", "not_found": "not_reached"}
+
+
+def contract_extended(*, number: str, new_end_date: date, reason: str) -> Payload:
+    """``reason`` is the header's code (``inpatient_treatment`` or ``criminal_case_open``)."""
+    return {"contract_number": number, "new_end_date": new_end_date.isoformat(), "ground": reason}
+
+
+def contract_ended(*, number: str, ended_on: date, reason: str, note: str | None) -> Payload:
+    """``reason`` is the header's code; the payload's ground is its counterpart."""
+    return {
+        "contract_number": number,
+        "ended_on": ended_on.isoformat(),
+        "ground": _CONTRACT_END_GROUNDS[reason],
+        "note": note,
+    }
+
+
+def child_returned_home(
+    *,
+    country: str,
+    settlement: str | None,
+    address: str | None,
+    handed_to: tuple[str, str],
+    escorted_by: str | None,
+    return_date: date,
+) -> Payload:
+    """``handed_to`` is (name, relationship) of the adult who takes the child."""
+    return {
+        "country": country,
+        "settlement": settlement,
+        "address": address,
+        "handed_to": {"name": handed_to[0], "relationship": handed_to[1]},
+        "escorted_by": escorted_by,
+        "return_date": return_date.isoformat(),
+    }
+
+
+def follow_up(
+    *,
+    method: str,
+    status: str,
+    in_school: bool | None,
+    notes: str | None,
+    next_follow_up: date | None,
+) -> Payload:
+    """``status`` is the header's code (``safe``, ``at_risk``, ``not_found``); the payload's
+    wellbeing is its counterpart."""
+    return {
+        "method": method,
+        "wellbeing": _WELLBEING[status],
+        "in_school": in_school,
+        "notes": notes,
+        "next_follow_up": _date(next_follow_up),
+    }
+
+
 def service_delivered(
     description: str, delivered_by: str, minutes: int | None, plan_item: str | None
 ) -> Payload:

@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from backbone.domain.agencies import REGIONS
+from backbone.domain.catalogue import CONTRACT_END_REASONS, FOLLOW_UP_STATUSES
+
 SETTINGS: Final = ("raid", "police", "ngo", "school", "phc", "hotline", "other")
 AGE_BANDS: Final = ("0-3", "4-6", "7-13", "14-17")
 
@@ -24,15 +27,17 @@ _GENERAL_AGES: Final = {"0-3": 0.05, "4-6": 0.15, "7-13": 0.40, "14-17": 0.40}
 class Profile:
     # Project regions weighted by 116-16 calls per region, Table 3 (digest 6.3): "South
     # Kazakhstan oblast" (today's Turkestan) 154, Shymkent 109, Almaty oblast 108, Almaty 93,
-    # Kyzylorda 90, Zhambyl 77. Zhetysu, a project region, is absent from Table 3.
+    # Kyzylorda 90, Zhambyl 77. Zhetysu, a project region, is absent from Table 3. Keys are the
+    # contract's region codes (``REGIONS``: Almaty oblast is ``almaty-region``, Zhambyl
+    # ``jambyl``).
     regions: Mapping[str, float] = field(
         default_factory=lambda: {
             "turkestan": 154,
             "shymkent": 109,
-            "almaty-oblast": 108,
+            "almaty-region": 108,
             "almaty": 93,
             "kyzylorda": 90,
-            "zhambyl": 77,
+            "jambyl": 77,
         }
     )
     # Who identifies the child. Assumption: police carry the legal duty (A1, §8) and run the
@@ -88,10 +93,28 @@ class Profile:
     late_receipt: float = 0.12
     no_decision: float = 0.04
     decline: float = 0.05
-    # Share of a provider's or identifier's own duties (R1, R4, R5, R7, R13) done late. Assumption.
+    # Share of an agency's own duties done late: R1, R4, R5, R7, R13, and the terms of a ЦАН stay
+    # (R12), of a contract and its extension (R9) and of follow-up after a return. Assumption.
     late_duty: float = 0.10
-    # Share of children in a ЦАН moved on to a ЦПД because no family is traced (§7.3). Assumption.
+    # Share of children in a ЦАН moved on to a ЦПД because no family is traced (§7.3); the
+    # others' families are traced and guardianship returns them home. Assumption.
     not_traced: float = 0.5
+    # Share of service contracts extended by one to three months, for inpatient treatment or an
+    # open criminal case, the two grounds R9 allows (§7.2). Assumption.
+    contract_extension: float = 0.10
+    # How the other contracts end (§7.2 names the grounds, not their shares). Assumption.
+    contract_endings: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "term_expired": 0.6,
+            "goals_achieved": 0.3,
+            "recipient_request": 0.1,
+        }
+    )
+    # What a follow-up after a return finds. Assumption: the report has no figure; it finds no
+    # monitoring after return at all (§8.3).
+    follow_up_status: Mapping[str, float] = field(
+        default_factory=lambda: {"safe": 0.75, "at_risk": 0.2, "not_found": 0.05}
+    )
     # Arrivals: more than 5,000 children served by ЦАН/ЦПД in 2023 (digest 6.8) ≈ 14 a day.
     children_per_day: float = 14.0
 
@@ -104,7 +127,13 @@ class Profile:
 def _problems(p: Profile) -> list[str]:
     problems = [
         f"{name}: must be from 0 to 1"
-        for name in ("recognition", "state_funding", "late_duty", "not_traced")
+        for name in (
+            "recognition",
+            "state_funding",
+            "late_duty",
+            "not_traced",
+            "contract_extension",
+        )
         if not 0 <= getattr(p, name) <= 1
     ]
     for first, second in (("no_receipt", "late_receipt"), ("no_decision", "decline")):
@@ -113,11 +142,18 @@ def _problems(p: Profile) -> list[str]:
             problems.append(f"{first} + {second}: must be shares summing to at most 1")
     if p.children_per_day <= 0:
         problems.append("children_per_day: must be positive")
-    weights = {"regions": p.regions, "settings": p.settings, "risk_levels": p.risk_levels}
+    weights = {
+        "regions": p.regions,
+        "settings": p.settings,
+        "risk_levels": p.risk_levels,
+        "contract_endings": p.contract_endings,
+        "follow_up_status": p.follow_up_status,
+    }
     weights |= {f"age_bands.{s}": p.age_bands.get(s, {}) for s in p.settings}
     for name, table in weights.items():
         if not table or any(w < 0 for w in table.values()) or sum(table.values()) <= 0:
             problems.append(f"{name}: must be non-empty, non-negative weights")
+    problems += [f"regions.{r}: not a region code" for r in p.regions if r not in REGIONS]
     problems += [f"settings.{s}: unknown setting" for s in p.settings if s not in SETTINGS]
     problems += [
         f"accompanied.{s}: missing or not from 0 to 1"
@@ -130,6 +166,16 @@ def _problems(p: Profile) -> list[str]:
         f"risk_levels.{k}: unknown level"
         for k in p.risk_levels
         if k not in ("low", "moderate", "high")
+    ]
+    problems += [
+        f"contract_endings.{k}: not a contract end reason"
+        for k in p.contract_endings
+        if k not in CONTRACT_END_REASONS
+    ]
+    problems += [
+        f"follow_up_status.{k}: not a follow-up status"
+        for k in p.follow_up_status
+        if k not in FOLLOW_UP_STATUSES
     ]
     return problems
 

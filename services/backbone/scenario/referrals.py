@@ -5,6 +5,9 @@ that name, and each later step is ``<referral id>/<verb>/<agency>``, unique per 
 
 ``receive_promptly`` writes the receipt the way the live agency services record it: a signed
 ``ReferralReceived`` within a minute of the issue, on the same local calendar day.
+
+A decline's ``reason`` and a completion's ``outcome`` are codes of the catalogue's closed lists
+(contract v1.1); the words a worker would add go into the payload (``explanation``, ``summary``).
 """
 
 from __future__ import annotations

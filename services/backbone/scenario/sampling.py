@@ -10,8 +10,9 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
+from backbone.audit.calendar import ALMATY
 from backbone.domain.events import Event
 from backbone.scenario import payloads
 from backbone.scenario import referrals as r
@@ -92,6 +93,11 @@ class Child:
     def minutes_later(self, moment: datetime, low: int, high: int) -> datetime:
         return moment + timedelta(minutes=self.rng.randint(low, high))
 
+    def office_hours(self, day: date) -> datetime:
+        """A minute in office hours on ``day``, Almaty time."""
+        midnight = datetime.combine(day, time(0), tzinfo=ALMATY)
+        return midnight + timedelta(minutes=self.rng.randint(_DAY_START, _DAY_END - 1))
+
     def working_days_later(self, moment: datetime, low: int, high: int) -> datetime:
         minute = self.rng.randint(_DAY_START, _DAY_END - 1)
         return self.clock.working_days_after(moment, self.rng.randint(low, high), minute)
@@ -149,8 +155,8 @@ class Child:
                 self.track,
                 received,
                 decided_at,
-                "outside-mandate",
-                "Better placed with another agency (synthetic).",
+                "not_in_mandate",
+                "Outside our mandate; better placed with another agency (synthetic).",
             )
             return None
         accepted = r.accept(self.track, received, decided_at, self.worker("Responsible"))

@@ -75,8 +75,8 @@ def hotline_family(minter: Minter, clock: Clock) -> list[Event]:
         t,
         police_took,
         clock.at(2, 9),
-        "reached",
-        "Family brought to safety; the mother took the NGO's contacts.",
+        "referred_onward",
+        "Family reached and brought to safety; the mother took the NGO's contacts.",
     )
     application = t.emit(
         "application",
@@ -126,7 +126,9 @@ def hotline_family(minter: Minter, clock: Clock) -> list[Event]:
     )
     social_got = r.receive_promptly(t, permission, SOCIAL, _SPECIALIST)
     social_took = r.accept(t, social_got, clock.at(3, 15), _SPECIALIST)
-    granted = r.complete(t, social_took, clock.at(4, 10), "granted", "Permission granted.")
+    granted = r.complete(
+        t, social_took, clock.at(4, 10), "other", "Permission granted for the services asked."
+    )
     _contract_and_services(t, clock, granted)
     notice = r.issue(
         t,

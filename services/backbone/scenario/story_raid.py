@@ -122,7 +122,13 @@ def raid_child(minter: Minter, clock: Clock) -> list[Event]:
         attributes={"outcome": "recognized", "path": "police"},
         cause=police_took,
     )
-    r.complete(t, police_took, clock.at(1, 11), "recognised", "Assessment done (path ii).")
+    r.complete(
+        t,
+        police_took,
+        clock.at(1, 11),
+        "referred_onward",
+        "Assessment done (path ii): recognised as a victim; referred on for victim services.",
+    )
     to_ngo = r.issue(
         t,
         "victim-services",
@@ -174,7 +180,7 @@ def _services(t: Track, clock: Clock, accepted: Event) -> None:
             reference="SYN-CONSENT-0001",
             witness=_CASE_WORKER,
         ),
-        attributes={"scope": "special-social-services", "decision": "granted"},
+        attributes={"scope": "services", "decision": "granted"},
         cause=application,
     )
     t.emit(
@@ -241,4 +247,4 @@ def _transfer(t: Track, clock: Clock, guardianship_took: Event) -> None:
         attributes={"facility": "support_centre"},
         cause=centre_took,
     )
-    r.complete(t, guardianship_took, clock.at(7, 12), "placed", "Placed in a ЦПД.")
+    r.complete(t, guardianship_took, clock.at(7, 12), "child_placed", "Placed in a ЦПД.")
