@@ -34,6 +34,7 @@ from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.directory import KeyDirectory
 from backbone.envelope.directory_topic import DIRECTORY_TOPIC_CONFIG, publish_directory
 from backbone.envelope.keys import Keystore
+from backbone.paths import write_private
 from backbone.scenario.payloads import referral_issued
 
 PARTITIONS = 3
@@ -110,13 +111,20 @@ class AuditWorld:
             producer.close()
 
     def environment(self) -> dict[str, str]:
-        """The environment of a ``backbone`` process run as this world's audit principal."""
+        """The environment of a ``backbone`` process run as this world's audit principal. Its
+        password is in an owner-only file (``KAFKA_PASSWORD_FILE``), not in the environment,
+        which ``/proc/<pid>/environ`` shows; a ``KAFKA_PASSWORD`` of ours, which would win
+        over the file, is not passed on."""
+        password_file = self.tmp / "secrets" / f"{self.agency}.password"
+        if not password_file.exists():
+            write_private(password_file, self._password.encode())
+        inherited = {k: v for k, v in os.environ.items() if k != "KAFKA_PASSWORD"}
         return {
-            **os.environ,
+            **inherited,
             "BACKBONE_KEYSTORE": str(self.keystore.path),
             "KAFKA_BOOTSTRAP": self.admin.bootstrap,
             "KAFKA_USERNAME": self.agency,
-            "KAFKA_PASSWORD": self._password,
+            "KAFKA_PASSWORD_FILE": str(password_file),
         }
 
     @property

@@ -31,6 +31,13 @@ min_isr="${KAFKA_MIN_INSYNC_REPLICAS:-1}"
 data=/var/lib/kafka/data
 props=/tmp/server.properties
 umask 077
+# The passwords reach sed in a script file (owner-only, removed at once), never on its command
+# line, which any user of the host can read (ps, /proc/<pid>/cmdline).
+secrets_script=$(mktemp)
+cat > "$secrets_script" <<EOF
+s#\${admin_password}#${KAFKA_ADMIN_PASSWORD}#g
+s#\${controller_password}#${KAFKA_CONTROLLER_PASSWORD}#g
+EOF
 sed -e "s#\${client_port}#9092#g" \
     -e "s#\${controller_port}#9093#g" \
     -e "s#\${process_roles}#broker,controller#g" \
@@ -40,12 +47,12 @@ sed -e "s#\${client_port}#9092#g" \
     -e "s#\${replication_factor}#${replication}#g" \
     -e "s#\${min_insync_replicas}#${min_isr}#g" \
     -e "s#\${admin_user}#admin#g" \
-    -e "s#\${admin_password}#${KAFKA_ADMIN_PASSWORD}#g" \
-    -e "s#\${controller_password}#${KAFKA_CONTROLLER_PASSWORD}#g" \
+    -f "$secrets_script" \
     -e "s#\${data_dir}#${data}#g" \
     -e "s#^listeners=SASL_PLAINTEXT://127.0.0.1:9092#listeners=SASL_PLAINTEXT://0.0.0.0:9092#" \
     -e "s#^advertised.listeners=SASL_PLAINTEXT://127.0.0.1:9092#advertised.listeners=SASL_PLAINTEXT://${host}:9092#" \
-    /etc/backbone/server.properties.in > "$props"
+    /etc/backbone/server.properties.in > "$props" || { rm -f "$secrets_script"; exit 2; }
+rm -f "$secrets_script"
 
 # set_property KEY VALUE: the property's one line, whatever the template wrote for it.
 set_property() {
@@ -86,8 +93,17 @@ if grep -q '\${' "$props"; then
   exit 2
 fi
 if [ ! -f "$data/meta.properties" ]; then
-  # $quorum is one option or none.
-  /opt/kafka/bin/kafka-storage.sh format $quorum -t "$cluster_id" -c "$props" \
-    --add-scram "SCRAM-SHA-512=[name=admin,password=${KAFKA_ADMIN_PASSWORD}]"
+  # What kafka-storage.sh runs, with the tool's arguments (the admin password among them) in a
+  # java argument file (owner-only, removed as soon as the tool exits, also on failure): the
+  # command line names only the file. $quorum is one option or none.
+  arguments=$(mktemp)
+  cat > "$arguments" <<EOF
+kafka.tools.StorageTool format $quorum -t $cluster_id -c $props
+--add-scram SCRAM-SHA-512=[name=admin,password=${KAFKA_ADMIN_PASSWORD}]
+EOF
+  formatted=0
+  /opt/kafka/bin/kafka-run-class.sh "@$arguments" || formatted=$?
+  rm -f "$arguments"
+  [ "$formatted" -eq 0 ] || exit "$formatted"
 fi
 exec /opt/kafka/bin/kafka-server-start.sh "$props"

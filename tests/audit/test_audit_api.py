@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from typing import Any
+from urllib.parse import quote
+
+import faust
+from aiohttp.test_utils import TestClient, TestServer
 from audit_events import NGO, POLICE, audit, calendar, event, national_rules
 
-from backbone.audit import api
+from backbone.audit import api, web
 from backbone.audit.projection import Projection
 from backbone.audit.store import EventStore
 
@@ -144,3 +151,52 @@ def test_an_instance_names_the_partitions_it_answers_for_and_none_while_rebalanc
     health.ready, health.partitions = False, frozenset()
     status, body = api.obligations(projection, health, {})
     assert (status, body["error"], body["partitions"]) == (503, "recovering", [])
+
+
+def test_every_answer_of_the_web_api_is_json_and_nosniff_errors_included() -> None:
+    """The views on faust's aiohttp application (no broker: nothing connects until the app
+    starts): their own 200, 400, 404 and 503, aiohttp's 404 and 405, and a 500."""
+    # An empty store: what is answered does not matter here, only how.
+    projection = Projection(EventStore(), national_rules(), calendar())
+    health = api.Health("audit.national", ready=True)
+    failing = False
+
+    def counts() -> tuple[int, int]:
+        if failing:
+            raise RuntimeError("the quarantine count is unreadable")
+        return 0, 0
+
+    app = faust.App("audit-web-test", web_enabled=True, web_tables_enabled=False)
+    application = web.register(app, projection, health, counts)
+
+    async def answers() -> list[tuple[int, str, str | None, Any]]:
+        nonlocal failing
+        requests = [
+            ("GET", "/health"),
+            ("GET", f"/breaches?as_of={quote(AS_OF)}"),
+            ("GET", "/pathway/c-9999"),
+            ("GET", "/breaches?as_of=noon"),
+            ("GET", "/no-such-page"),
+            ("POST", "/breaches"),
+            ("GET", "/obligations"),  # recovering
+            ("GET", "/health"),  # counts fail
+        ]
+        found = []
+        async with TestClient(TestServer(application)) as client:
+            for number, (method, path) in enumerate(requests):
+                health.ready = number < 6
+                failing = number == 7
+                response = await client.request(method, path)
+                nosniff = response.headers.get("X-Content-Type-Options")
+                body = json.loads(await response.text())
+                found.append((response.status, response.content_type, nosniff, body))
+        return found
+
+    found = asyncio.run(answers())
+
+    assert [status for status, *_ in found] == [200, 200, 404, 400, 404, 405, 503, 500]
+    assert {(content_type, nosniff) for _, content_type, nosniff, _ in found} == {
+        ("application/json", "nosniff")
+    }
+    assert [body["error"] for _, _, _, body in found[4:6]] == ["not_found", "method_not_allowed"]
+    assert found[7][3] == {"error": "internal_server_error"}  # nothing of the failure itself

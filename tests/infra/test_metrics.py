@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import urllib.request
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import REGISTRY
 
-from backbone.runtime.metrics import OpenBreaches, ServiceMetrics
+from backbone.runtime.metrics import OpenBreaches, ServiceMetrics, serve
 
 
 def _value(name: str, **labels: str) -> float | None:
@@ -40,3 +41,18 @@ def test_open_breaches_follow_each_childs_latest_evaluation() -> None:
     gauge.set("c-000000000001", [])
     assert gauge.totals() == {1: 0, 2: 0}
     assert _value("backbone_open_breaches", level="2") == 0
+
+
+def test_the_exporter_answers_with_nosniff() -> None:
+    server = serve(0, "127.0.0.1")
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            headers, body = response.headers, response.read()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers.get_content_type() == "text/plain"
+    assert b"backbone_events_total" in body

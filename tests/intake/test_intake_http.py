@@ -297,3 +297,35 @@ def test_health_reports_the_key_directory(field: Field, harness: Harness) -> Non
         "status": "ok",
         "certificates": len(field.world.directory.certificates()),
     }
+
+
+def test_every_answer_is_json_and_nosniff_errors_included(field: Field, harness: Harness) -> None:
+    envelope = field.envelope()
+    tampered = bytearray(envelope)
+    tampered[-1] ^= 1
+    requests: list[tuple[str, str, bytes, dict[str, str]]] = [
+        ("POST", "/v1/envelopes", envelope, OCTET),  # 201
+        ("POST", "/v1/envelopes", bytes(tampered), OCTET),  # 422
+        ("POST", "/v1/envelopes", b"{}", {"Content-Type": "application/json"}),  # 415
+        ("POST", "/v1/envelopes", bytes(harness.max_bytes + 1), OCTET),  # 413
+        ("GET", "/health", b"", {}),
+        ("GET", "/no-such-page", b"", {}),  # aiohttp's own 404
+        ("GET", "/v1/envelopes", b"", {}),  # and 405
+    ]
+
+    async def scenario(client: Client) -> list[tuple[int, str, str | None, Any]]:
+        found = []
+        for method, path, body, headers in requests:
+            response = await client.request(method, path, data=body, headers=headers)
+            nosniff = response.headers.get("X-Content-Type-Options")
+            answer = json.loads(await response.text())
+            found.append((response.status, response.content_type, nosniff, answer))
+        return found
+
+    found = harness.run(scenario)
+
+    assert [status for status, *_ in found] == [201, 422, 415, 413, 200, 404, 405]
+    assert {(content_type, nosniff) for _, content_type, nosniff, _ in found} == {
+        ("application/json", "nosniff")
+    }
+    assert [answer["reason"] for *_, answer in found[5:]] == ["not_found", "method_not_allowed"]

@@ -1,4 +1,6 @@
-"""The audit's HTTP API on faust's web server (127.0.0.1 only; answers from ``api``)."""
+"""The audit's HTTP API on faust's web server (127.0.0.1 only; answers from ``api``). Every
+answer, an error too, is JSON with ``X-Content-Type-Options: nosniff`` (``runtime.http_answers``
+on faust's aiohttp application)."""
 
 from __future__ import annotations
 
@@ -6,9 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 import faust
+from aiohttp.web import Application
+from faust.web.drivers.aiohttp import Web as AiohttpWeb
 
 from backbone.audit import api
 from backbone.audit.projection import Projection
+from backbone.runtime.http_answers import harden
 
 
 def register(
@@ -16,8 +21,13 @@ def register(
     projection: Projection,
     health: api.Health,
     counts: Callable[[], tuple[int, int]],
-) -> None:
-    """Add the views; ``counts`` gives (records quarantined, children scheduled)."""
+) -> Application:
+    """Add the views; ``counts`` gives (records quarantined, children scheduled). Returns the
+    aiohttp application they are on."""
+    driver = app.web
+    if not isinstance(driver, AiohttpWeb):
+        raise TypeError(f"the audit API needs faust's aiohttp web driver, not {app.conf.web}")
+    harden(driver.web_app, "error")
 
     @app.page("/health")
     async def health_page(view: faust.web.View, request: faust.web.Request) -> Any:
@@ -43,3 +53,5 @@ def register(
     async def children_page(view: faust.web.View, request: faust.web.Request) -> Any:
         status, body = api.children(projection, health, request.query)
         return view.json(body, status=status)
+
+    return driver.web_app

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from backbone.paths import PROJECT_ROOT
+from backbone.paths import PROJECT_ROOT, write_private
 
 DEPLOY_DIR = PROJECT_ROOT / "deploy" / "kafka"
 JARS_DIR = DEPLOY_DIR / ".jars"
@@ -37,6 +39,27 @@ def java(logs: Path, *args: str) -> list[str]:
         classpath(),
         *args,
     ]
+
+
+@contextlib.contextmanager
+def argument_file(folder: Path, *args: str) -> Iterator[str]:
+    """``@FILE`` for a ``java`` command line: ``args`` (the main class and its arguments: the
+    launcher expands no ``@`` after the main class) in a launcher argument file (JDK 9+),
+    written owner-only in ``folder`` and removed when the block ends, also on an error. What
+    the file holds is never on a command line (``ps``, ``/proc/<pid>/cmdline``)."""
+    path = folder / f"java-{secrets.token_hex(8)}.args"
+    write_private(path, "".join(f"{_quoted(arg)}\n" for arg in args).encode())
+    try:
+        yield f"@{path}"
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _quoted(arg: str) -> str:
+    """One argument of an argument file: double-quoted, its backslashes and quotes escaped."""
+    if any(char in arg for char in "\n\r\0"):
+        raise ValueError("an argument of an argument file cannot hold a line break or NUL")
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def alive(pid: int) -> bool:

@@ -18,7 +18,7 @@ import secrets
 import signal
 import subprocess
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -196,36 +196,53 @@ class LocalCluster:
         write_private(path, text.encode())
         return path
 
-    def _format(self, spec: ClusterSpec, nodes: list[Node]) -> None:
-        """Format the storage of ``nodes`` not yet formatted, all at once."""
+    @contextlib.contextmanager
+    def format_command(self, spec: ClusterSpec, node: Node) -> Iterator[list[str]]:
+        """The command that formats ``node``'s storage with the ``admin`` user's SCRAM
+        credential, valid inside the block. The tool's arguments, the password among them, are
+        in an owner-only argument file in the node's folder (``jvm.argument_file``) until the
+        block ends: the command line names only that file. ``-XX:-UsePerfData``: the JVM does
+        not copy its expanded command into ``/tmp/hsperfdata_<user>`` either."""
         quorum = (
             ["--standalone"]
             if len(spec.nodes) == 1
             else ["--initial-controllers", spec.initial_controllers]
         )
         password = self._secret("kafka-admin.password")
-        running = []
-        for node in nodes:
-            if (self.node_dir(node.node_id) / "data" / "meta.properties").exists():
-                continue
-            properties = self._render(spec, node)
-            args = ["kafka.tools.StorageTool", "format", "-t", spec.cluster_id]
-            args += ["-c", str(properties), *quorum]
-            args += ["--add-scram", f"SCRAM-SHA-512=[name=admin,password={password}]"]
-            logs = self.node_dir(node.node_id) / "logs"
-            running.append(
-                subprocess.Popen(
-                    jvm.java(logs, *args),
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    text=True,
-                )
-            )
-        for process in running:
-            output, _ = process.communicate()
-            if process.returncode != 0:
-                # The command line carries the admin secret: report the tool's output only.
-                raise BrokerError(f"formatting KRaft storage failed: {output}")
+        properties = self._render(spec, node)
+        args = ["kafka.tools.StorageTool", "format", "-t", spec.cluster_id]
+        args += ["-c", str(properties), *quorum]
+        args += ["--add-scram", f"SCRAM-SHA-512=[name=admin,password={password}]"]
+        folder = self.node_dir(node.node_id)
+        with jvm.argument_file(folder, *args) as arguments:
+            yield jvm.java(folder / "logs", "-XX:-UsePerfData", arguments)
+
+    def _format(self, spec: ClusterSpec, nodes: list[Node]) -> None:
+        """Format the storage of ``nodes`` not yet formatted, all at once; each argument file
+        is removed once every tool has exited, whether they succeeded or not."""
+        pending = [
+            node
+            for node in nodes
+            if not (self.node_dir(node.node_id) / "data" / "meta.properties").exists()
+        ]
+        failures = []
+        with contextlib.ExitStack() as files:
+            running: list[subprocess.Popen[str]] = []
+            try:
+                for node in pending:
+                    command = files.enter_context(self.format_command(spec, node))
+                    running.append(
+                        subprocess.Popen(
+                            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+                        )
+                    )
+            finally:
+                for process in running:
+                    output, _ = process.communicate()
+                    if process.returncode != 0:
+                        failures.append(output)
+        if failures:
+            raise BrokerError(f"formatting KRaft storage failed: {failures[0]}")
 
     def _launch(self, spec: ClusterSpec, node: Node) -> None:
         deadline = time.monotonic() + 5.0  # a node killed a moment ago may still hold its ports

@@ -2,7 +2,9 @@
 
 Bodies are envelope bytes (``application/octet-stream``) up to the configured size; answers are
 small JSON objects naming the event id, a status or a reason code, never header or payload
-contents. A background task reloads the key directory every ``directory_refresh_seconds``.
+contents; every answer, an error too, is JSON with ``X-Content-Type-Options: nosniff``
+(``runtime.http_answers``). A background task reloads the key directory every
+``directory_refresh_seconds``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from aiohttp import web
 from backbone.intake.admission import Admission
 from backbone.intake.live_directory import LiveDirectory
 from backbone.intake.settings import IntakeSettings
+from backbone.runtime.http_answers import harden
 from backbone.runtime.metrics import ServiceMetrics
 
 ENVELOPE_TYPE = "application/octet-stream"
@@ -57,6 +60,7 @@ def make_app(
     app.router.add_post("/v1/envelopes", envelopes)
     app.router.add_get("/health", health)
     app.cleanup_ctx.append(refresh_periodically)
+    harden(app, "reason")
     return app
 
 

@@ -1,5 +1,7 @@
 """Prometheus metrics of a backbone service, served on ``BACKBONE_METRICS_PORT`` (on
-``BACKBONE_BIND_HOST``, default 127.0.0.1).
+``BACKBONE_BIND_HOST``, default 127.0.0.1), every answer with ``X-Content-Type-Options:
+nosniff`` (``serve``: prometheus_client's WSGI application on a server of ours, since its own
+sets no such header).
 
 Labels are service names, agency ids, outcome and reason codes only: never a child_ref, a
 referral id, an event id or anything from a payload.
@@ -18,13 +20,18 @@ Labelled children are looked up once per label set and kept: a consumer updates 
 from __future__ import annotations
 
 import os
+import socket
+import threading
 import time
 from collections import Counter as Tally
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from socketserver import ThreadingMixIn
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, make_wsgi_app
 
 from backbone.network import bind_host
 
@@ -47,8 +54,38 @@ def serve_from_env() -> int | None:
     port = os.environ.get("BACKBONE_METRICS_PORT")
     if not port:
         return None
-    start_http_server(int(port), addr=bind_host())
+    serve(int(port), bind_host())
     return int(port)
+
+
+def serve(port: int, host: str) -> WSGIServer:
+    """The exporter on ``host:port`` (0: a free port, ``server_port`` says which), served by a
+    daemon thread; ``shutdown()`` stops it."""
+
+    class Server(ThreadingMixIn, WSGIServer):
+        address_family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        daemon_threads = True
+
+    server = make_server(host, port, _nosniff(make_wsgi_app()), Server, _QuietHandler)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server
+
+
+def _nosniff(application: WSGIApplication) -> WSGIApplication:
+    def answer(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            return start_response(
+                status, [*headers, ("X-Content-Type-Options", "nosniff")], *exc_info
+            )
+
+        return application(environ, start)
+
+    return answer
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """No line on stderr per scrape."""
 
 
 class ServiceMetrics:
