@@ -12,6 +12,7 @@ from backbone.audit.calendar import WorkingCalendar, kazakhstan_calendar
 from backbone.audit.replay import Replay, replay_events
 from backbone.audit.rules import RuleSet, load_rules
 from backbone.audit.sla import Obligation, evaluate
+from backbone.domain.agencies import REGIONS
 from backbone.domain.events import Event, parse_event
 from backbone.domain.lifecycle import judge
 
@@ -23,6 +24,9 @@ CENTRE = "centre.turkestan.csc-2"
 HOTLINE = "hotline.national.116-16"
 SCHOOL = "school.turkestan.school-12"
 AUDIT = "audit.national"
+# Minted-looking pseudonyms ("7e57" for test): c- or r- and 12 lower-case hex digits.
+CHILD, OTHER_CHILD = "c-7e57c0000001", "c-7e57c0000002"
+REFERRAL, OTHER_REFERRAL = "r-7e57e0000001", "r-7e57e0000002"
 
 
 def event_id(label: str) -> str:
@@ -35,25 +39,38 @@ def event_json(
     at: str,
     producer: str,
     *,
-    child: str = "c-0001",
+    child: str = CHILD,
     referral: str | None = None,
     recipients: Iterable[str] = (),
     label: str | None = None,
     region: str | None = None,
+    causation: str | None = None,
     **attributes: str,
 ) -> dict[str, Any]:
     """The plain JSON form of an event; the id comes from ``label`` or the other fields."""
-    return {
-        "event_id": event_id(label or f"{event_type}|{at}|{producer}|{referral}|{child}"),
+    default_label = f"{event_type}|{at}|{producer}|{referral}|{child}" + (
+        "" if causation is None else f"|{causation}"
+    )
+    plain: dict[str, Any] = {
+        "event_id": event_id(label or default_label),
         "event_type": event_type,
         "occurred_at": at,
         "producer": producer,
         "child_ref": child,
         "referral_id": referral,
         "recipients": list(recipients),
-        "region": region or producer.split(".")[1],
+        "region": region or region_of(producer),
         "attributes": attributes,
     }
+    if causation is not None:
+        plain["causation_id"] = causation
+    return plain
+
+
+def region_of(agency: str) -> str:
+    """The header region of an agency's events: its own, or Turkestan for a national one."""
+    region = agency.split(".")[1]
+    return region if region in REGIONS else "turkestan"
 
 
 def event(event_type: str, at: str, producer: str, **fields: Any) -> Event:

@@ -9,7 +9,17 @@ from urllib.parse import quote
 
 import faust
 from aiohttp.test_utils import TestClient, TestServer
-from audit_events import NGO, POLICE, audit, calendar, event, national_rules
+from audit_events import (
+    CHILD,
+    NGO,
+    OTHER_CHILD,
+    POLICE,
+    REFERRAL,
+    audit,
+    calendar,
+    event,
+    national_rules,
+)
 
 from backbone.audit import api, web
 from backbone.audit.projection import Projection
@@ -26,7 +36,7 @@ def _ready() -> tuple[Projection, api.Health]:
         "ReferralIssued",
         "2026-12-11T16:00:00+05:00",
         POLICE,
-        referral="r-1",
+        referral=REFERRAL,
         recipients=[NGO],
         kind="victim_services",
     )
@@ -37,7 +47,7 @@ def _ready() -> tuple[Projection, api.Health]:
 
 def test_pathway_at_a_time_is_the_replays_pathway() -> None:
     projection, health = _ready()
-    status, body = api.pathway(projection, health, "c-0001", {"as_of": AS_OF})
+    status, body = api.pathway(projection, health, CHILD, {"as_of": AS_OF})
     events = [e for _, e in projection.store.numbered()]
     expected = audit(events, AS_OF).pathways[0].to_json()
     assert (status, body) == (
@@ -54,21 +64,21 @@ def test_a_childs_regions_are_those_of_its_own_events_not_of_a_shared_referral()
         "ReferralIssued",
         "2026-12-11T17:00:00+05:00",
         "police.almaty",
-        child="c-0002",
-        referral="r-1",
+        child=OTHER_CHILD,
+        referral=REFERRAL,
         recipients=[NGO],
         kind="victim_services",
     )
     projection.store.add(other, b"e")
-    assert api.pathway(projection, health, "c-0001", {"as_of": AS_OF})[1]["regions"] == [
-        "turkestan"
+    assert api.pathway(projection, health, CHILD, {"as_of": AS_OF})[1]["regions"] == ["turkestan"]
+    assert api.pathway(projection, health, OTHER_CHILD, {"as_of": AS_OF})[1]["regions"] == [
+        "almaty"
     ]
-    assert api.pathway(projection, health, "c-0002", {"as_of": AS_OF})[1]["regions"] == ["almaty"]
 
 
 def test_obligations_are_every_status_filtered_by_trigger_region_and_owner() -> None:
     projection, health = _ready()
-    received = event("ReferralReceived", "2026-12-14T09:00:00+05:00", NGO, referral="r-1")
+    received = event("ReferralReceived", "2026-12-14T09:00:00+05:00", NGO, referral=REFERRAL)
     projection.store.add(received, b"r")
     status, body = api.obligations(projection, health, {"as_of": AS_OF})
     assert status == 200 and body["as_of"] == AS_OF
@@ -90,10 +100,10 @@ def test_children_are_listed_with_their_region_and_clear_attributes_only() -> No
     projection, health = _ready()
     status, body = api.children(projection, health, {"as_of": AS_OF, "region": "turkestan"})
     assert status == 200
-    [issued] = projection.store.closure("c-0001")
+    [issued] = projection.store.closure(CHILD)
     assert body["children"] == [
         {
-            "child_ref": "c-0001",
+            "child_ref": CHILD,
             "region": "turkestan",
             "events": [
                 {
@@ -111,8 +121,8 @@ def test_children_are_listed_with_their_region_and_clear_attributes_only() -> No
 
 def test_unknown_child_is_404_and_a_time_without_offset_is_400() -> None:
     projection, health = _ready()
-    assert api.pathway(projection, health, "c-9999", {})[0] == 404
-    assert api.pathway(projection, health, "c-0001", {"as_of": "2026-12-16T00:00"})[0] == 400
+    assert api.pathway(projection, health, "c-7e57c0009999", {})[0] == 404
+    assert api.pathway(projection, health, CHILD, {"as_of": "2026-12-16T00:00"})[0] == 400
     assert api.breaches(projection, health, {"as_of": "yesterday"})[0] == 400
 
 
@@ -131,7 +141,7 @@ def test_breaches_are_the_open_and_late_obligations_filtered() -> None:
 def test_queries_wait_for_recovery_and_health_says_so() -> None:
     projection, health = _ready()
     health.ready = False
-    assert api.pathway(projection, health, "c-0001", {})[0] == 503
+    assert api.pathway(projection, health, CHILD, {})[0] == 503
     assert api.breaches(projection, health, {})[0] == 503
     assert api.obligations(projection, health, {})[0] == 503
     assert api.children(projection, health, {})[0] == 503

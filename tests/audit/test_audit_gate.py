@@ -16,7 +16,7 @@ from backbone.audit.projection import Projection
 from backbone.audit.store import EventStore
 from backbone.envelope.quarantine import Inbound, MemoryQuarantine
 from backbone.runtime.metrics import ServiceMetrics
-from support.envelopes import World, make_event, make_world
+from support.envelopes import TEST_CHILD, World, make_event, make_world
 
 POLICE, NGO, AUDIT = "police.turkestan", "ngo.shymkent.sana-sezim", "audit.national"
 ISSUED = "2026-12-11T16:00:00+05:00"
@@ -33,7 +33,7 @@ def _gate(world: World) -> tuple[AuditGate, MemoryQuarantine, EventStore]:
 
 
 def _record(data: bytes, offset: int = 0) -> Inbound:
-    return Inbound(value=data, key=b"c-test-0001", topic="log", partition=0, offset=offset)
+    return Inbound(value=data, key=TEST_CHILD.encode(), topic="log", partition=0, offset=offset)
 
 
 def test_verified_header_is_stored_without_its_body(world: World) -> None:
@@ -78,7 +78,7 @@ def test_later_arrival_with_the_same_id_and_other_content_is_quarantined(world: 
 
 def test_event_the_lifecycle_rejects_is_kept_for_the_pathway(world: World) -> None:
     gate, quarantine, store = _gate(world)
-    receipt = make_event("ReferralReceived", NGO, referral_id="r-never-issued")
+    receipt = make_event("ReferralReceived", NGO, referral_id="r-7e57e0000404")
     assert gate.admit(_record(world.codec(NGO).encode(receipt))) is not None
     assert quarantine.rejections == [] and len(store) == 1
 
@@ -100,7 +100,7 @@ def test_breach_is_signed_for_the_owing_agency_and_the_regions_supervisor(world:
     world.add_agency("supervisor.turkestan")
     emitter, _ = _emitter(world)
     now = datetime(2026, 12, 15, 9, tzinfo=UTC)
-    plan = emitter.plan("c-test-0001", Emitted(), now)
+    plan = emitter.plan(TEST_CHILD, Emitted(), now)
     [(notice, breach)] = plan.events
     data = emitter.envelope(notice, breach, now)
     opened = world.codec("supervisor.turkestan").decode(data)
@@ -115,11 +115,11 @@ def test_an_emitted_breach_whose_trigger_is_not_held_is_neither_resolved_nor_a_c
 ) -> None:
     emitter, _ = _emitter(world)
     now = datetime(2026, 12, 15, 9, tzinfo=UTC)
-    [(notice, _breach)] = emitter.plan("c-test-0001", Emitted(), now).events
+    [(notice, _breach)] = emitter.plan(TEST_CHILD, Emitted(), now).events
     elsewhere = (notice.key[0], "00000000-0000-4000-8000-00000000dead", *notice.key[2:])
     emitted = Emitted().with_notice(replace(notice, key=elsewhere))
 
-    plan = emitter.plan("c-test-0001", emitted, now)
+    plan = emitter.plan(TEST_CHILD, emitted, now)
 
     assert [n.key for n, _ in plan.events] == [notice.key]  # its own breach, no resolution
 
@@ -127,7 +127,7 @@ def test_an_emitted_breach_whose_trigger_is_not_held_is_neither_resolved_nor_a_c
 def test_readers_without_a_current_key_are_left_out(world: World) -> None:
     emitter, _ = _emitter(world)  # no supervisor.turkestan in the directory
     now = datetime(2026, 12, 15, 9, tzinfo=UTC)
-    [(notice, breach)] = emitter.plan("c-test-0001", Emitted(), now).events
+    [(notice, breach)] = emitter.plan(TEST_CHILD, Emitted(), now).events
     assert world.codec().decode(emitter.envelope(notice, breach, now)).readers == (AUDIT, NGO)
 
 

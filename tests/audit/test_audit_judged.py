@@ -21,19 +21,23 @@ from backbone.scenario.synthetic import synthetic_events
 START = datetime(2026, 12, 7, 9, tzinfo=UTC)
 OFFSET_CHANGE = datetime(2024, 2, 26, 9, tzinfo=UTC)
 TICK = timedelta(microseconds=1)
+# Minted-looking pseudonyms ("7e57" for test): three children crossing on one referral id, and a
+# hotline alert's child and referral.
+X1, X2, X3, XR1 = "c-7e57c0000c01", "c-7e57c0000c02", "c-7e57c0000c03", "r-7e57e0000c01"
+H1, HR1 = "c-7e57c0000a01", "r-7e57e0000a01"
 
 
 def _crossing() -> list[Event]:
     """Referral ids shared across children: a later issue by another child changes the verdicts
     of a child that named the id (duplicate_referral, child_mismatch)."""
     return [
-        event("ReferralReceived", "2026-12-15T10:00:00+05:00", NGO, child="x-3", referral="xr-1"),
+        event("ReferralReceived", "2026-12-15T10:00:00+05:00", NGO, child=X3, referral=XR1),
         event(
             "ReferralIssued",
             "2026-12-11T16:00:00+05:00",
             POLICE,
-            child="x-1",
-            referral="xr-1",
+            child=X1,
+            referral=XR1,
             recipients=[NGO],
             kind="victim_services",
         ),
@@ -41,12 +45,12 @@ def _crossing() -> list[Event]:
             "ReferralIssued",
             "2026-12-12T10:00:00+05:00",
             POLICE,
-            child="x-2",
-            referral="xr-1",
+            child=X2,
+            referral=XR1,
             recipients=[CENTRE],
             kind="placement",
         ),
-        event("ReferralReceived", "2026-12-14T10:00:00+05:00", NGO, child="x-1", referral="xr-1"),
+        event("ReferralReceived", "2026-12-14T10:00:00+05:00", NGO, child=X1, referral=XR1),
     ]
 
 
@@ -104,22 +108,22 @@ def test_a_child_is_judged_again_only_when_its_closure_changed_or_its_window_end
 
     story = _crossing()
     projection = Projection(Watched(), national_rules(), calendar())
-    for e in (story[0], story[1], story[3]):  # x-3 and x-1
+    for e in (story[0], story[1], story[3]):  # X3 and X1
         projection.store.add(e, e.event_id.encode())
     at = datetime.fromisoformat("2026-12-16T06:00:00+05:00")
     projection.all_obligations(at)
-    assert sorted(judged) == ["x-1", "x-3"]
+    assert sorted(judged) == [X1, X3]
     judged.clear()
     projection.all_obligations(at + timedelta(minutes=1))
     projection.pathways(at + timedelta(minutes=2))
     assert judged == []  # nothing arrived, no deadline passed
-    projection.store.add(story[2], story[2].event_id.encode())  # x-2 issues xr-1 again
+    projection.store.add(story[2], story[2].event_id.encode())  # X2 issues XR1 again
     projection.breaches(at + timedelta(minutes=3))
-    assert sorted(judged) == ["x-1", "x-2", "x-3"]  # x-1 and x-3 name xr-1; x-2 is new
+    assert sorted(judged) == [X1, X2, X3]  # X1 and X3 name XR1; X2 is new
     judged.clear()
-    far = at + timedelta(days=90)  # x-1's open decision has reached level 2
+    far = at + timedelta(days=90)  # X1's open decision has reached level 2
     projection.breaches(far)
-    assert judged == ["x-1"]  # x-2 and x-3 owe nothing: their judgements hold for ever
+    assert judged == [X1]  # X2 and X3 owe nothing: their judgements hold for ever
     judged.clear()
     projection.breaches(far + timedelta(days=1))
     assert judged == []
@@ -132,15 +136,15 @@ def test_level_two_comes_when_the_evaluation_says_also_across_an_offset_change()
         "ReferralIssued",
         "2024-02-29T22:30:00+06:00",
         HOTLINE,
-        child="h-1",
-        referral="hr-1",
+        child=H1,
+        referral=HR1,
         recipients=[POLICE],
         kind="hotline_alert",
     )
     projection = Projection(EventStore(), national_rules(), calendar())
     projection.store.add(alert, alert.event_id.encode())
     level_two = datetime(2024, 2, 29, 18, 30, tzinfo=UTC)
-    (first,) = projection.obligations("h-1", level_two - timedelta(minutes=45))
+    (first,) = projection.obligations(H1, level_two - timedelta(minutes=45))
     assert (first.status.value, first.level) == ("open", 1)
     assert breach_moment(first, 2) == level_two
     for at in (level_two, level_two + TICK, level_two + timedelta(minutes=30)):
@@ -151,7 +155,7 @@ def test_level_two_comes_when_the_evaluation_says_also_across_an_offset_change()
 def test_a_reloaded_store_is_judged_afresh_even_where_its_counts_are_the_same() -> None:
     """After recovery the store is cleared and reloaded: a child with as many events as before
     but other ones must not get the judgement kept from before."""
-    _, issued, _, received = _crossing()  # both of x-1
+    _, issued, _, received = _crossing()  # both of X1
     projection = Projection(EventStore(), national_rules(), calendar())
     projection.store.add(received, received.event_id.encode())
     at = datetime.fromisoformat("2026-12-16T06:00:00+05:00")
@@ -159,4 +163,4 @@ def test_a_reloaded_store_is_judged_afresh_even_where_its_counts_are_the_same() 
     projection.store.clear()
     projection.store.load([chunk([table_entry(issued, issued.event_id.encode())])])
     _agrees(projection, at)
-    assert projection.obligations("x-1", at)[0].trigger_event_id == issued.event_id
+    assert projection.obligations(X1, at)[0].trigger_event_id == issued.event_id

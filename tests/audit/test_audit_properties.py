@@ -10,19 +10,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backbone.domain.agencies import agency_type
-from backbone.domain.catalogue import CATALOGUE, FREE, may_emit
+from backbone.domain.catalogue import CATALOGUE, may_emit
 from backbone.domain.events import Event, parse_event
 from backbone.domain.lifecycle import judge
 
 AGENCIES = [POLICE, NGO, CENTRE, GUARDIANSHIP, SOCIAL, HOTLINE, AUDIT]
 WORKERS = AGENCIES[:5]
-CHILDREN = ["c-0001", "c-0002"]
+CHILDREN = ["c-7e57c0000001", "c-7e57c0000002"]
+REFERRALS = ["r-7e57e0000001", "r-7e57e0000002", "r-7e57e0000003"]
+REISSUED = "r-7e57e0000004"
 LIFECYCLE = [
     *["ReferralReceived", "ReferralAccepted"] * 3,
     "ReferralDeclined",
     "ReferralCompleted",
     "ReferralWithdrawn",
     "ReferralIssued",
+    "EnvelopeUnreadable",
 ]
 CHILD_EVENTS = [
     "ChildIdentified",
@@ -33,6 +36,12 @@ CHILD_EVENTS = [
     "CaseClosed",
     "RiskAssessed",
     "ReferralIssued",
+    "ServiceContractSigned",
+    "ServiceContractExtended",
+    "ServiceContractEnded",
+    "ChildReturnedHome",
+    "FollowUpRecorded",
+    "EnvelopeUnreadable",
 ]
 START = datetime(2026, 12, 10, 9, 0, tzinfo=timezone(timedelta(hours=5)))
 OFFSETS = [timezone(timedelta(hours=5)), UTC, timezone(timedelta(hours=6))]
@@ -49,15 +58,19 @@ def _event(
     producer: str,
     child: str,
     referral: str | None,
+    causation: str | None = None,
 ) -> Event:
     attributes = {
-        name: "free text" if spec is FREE else draw(st.sampled_from(sorted(spec)))
+        name: draw(st.sampled_from(sorted(spec)))  # every attribute here is a closed list
         for name, spec in CATALOGUE[event_type].attributes.items()
     }
     recipients: list[str] = []
     if event_type == "ReferralIssued":
-        recipients = draw(st.lists(st.sampled_from(WORKERS), min_size=1, max_size=3, unique=True))
-        referral = referral or "r-3"
+        others = [a for a in WORKERS if a != producer]
+        recipients = draw(st.lists(st.sampled_from(others), min_size=1, max_size=3, unique=True))
+        referral = referral or REFERRALS[2]
+    if event_type == "EnvelopeUnreadable" and causation is None:
+        causation = str(draw(st.uuids()))
     obj: dict[str, Any] = {
         "event_id": str(draw(st.uuids())),
         "event_type": event_type,
@@ -68,6 +81,7 @@ def _event(
         "recipients": recipients,
         "region": "turkestan",
         "attributes": attributes,
+        "causation_id": causation,
     }
     return parse_event(obj)
 
@@ -85,20 +99,32 @@ def _referral(draw: st.DrawFn, referral: str) -> list[Event]:
         producer = draw(st.sampled_from([*parties, *parties, *AGENCIES]))
         event_child = draw(st.sampled_from([child] * 5 + CHILDREN))
         event_type = draw(st.sampled_from(LIFECYCLE))
-        events.append(draw(_event(event_type, at, producer, event_child, referral)))
+        # An unreadable answer names an earlier event of the referral, most often its issue.
+        answered = draw(st.sampled_from([issue.event_id, *(e.event_id for e in events)]))
+        causation = answered if event_type == "EnvelopeUnreadable" else None
+        events.append(draw(_event(event_type, at, producer, event_child, referral, causation)))
     return events
 
 
 @st.composite
 def _stories(draw: st.DrawFn) -> list[Event]:
     events: list[Event] = []
-    for referral_id in draw(st.sampled_from([[], ["r-1"], ["r-1", "r-2"]])):
+    for referral_id in draw(st.sampled_from([[], REFERRALS[:1], REFERRALS[:2]])):
         events += draw(_referral(referral_id))
+    unreadable = [e for e in events if e.event_type == "EnvelopeUnreadable"]
+    if unreadable and draw(st.booleans()):  # a reissue naming an unreadable answer
+        answer = draw(st.sampled_from(unreadable))
+        at = answer.occurred_at + draw(st.sampled_from(BACK))
+        producer = draw(st.sampled_from(WORKERS))
+        reissue = _event(
+            "ReferralIssued", at, producer, answer.child_ref, REISSUED, answer.event_id
+        )
+        events.append(draw(reissue))
     for _ in range(draw(st.integers(0 if events else 1, 6))):
         at = START + draw(st.sampled_from(STEPS)) * draw(st.integers(0, 3))
         event_type = draw(st.sampled_from(CHILD_EVENTS))
         producer = draw(st.sampled_from(AGENCIES))
-        referral = draw(st.sampled_from([None, "r-1", "r-3"]))
+        referral = draw(st.sampled_from([None, REFERRALS[0], REFERRALS[2]]))
         child = draw(st.sampled_from(CHILDREN))
         events.append(draw(_event(event_type, at, producer, child, referral)))
     unique = {e.event_id: e for e in events}  # uuid collisions are astronomically rare

@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audit_events import CENTRE, NGO, POLICE, event_json
+from audit_events import CENTRE, CHILD, NGO, POLICE, REFERRAL, event_json
 
 from backbone.cli import main
 from backbone.domain.catalogue import REFERRAL_KINDS
 
 AS_OF = "2026-12-16T00:00:00+05:00"
+NOT_AN_INSTANT = "occurred_at: is not YYYY-MM-DDTHH:MM:SS[.ffffff] with Z or +HH:MM/-HH:MM"
 
 
 def _issue() -> dict[str, Any]:
@@ -20,14 +21,14 @@ def _issue() -> dict[str, Any]:
         "ReferralIssued",
         "2026-12-11T16:00:00+05:00",
         POLICE,
-        referral="r-1",
+        referral=REFERRAL,
         recipients=[NGO, CENTRE],
         kind="victim_services",
     )
 
 
 def _receipt(producer: str = NGO) -> dict[str, Any]:
-    return event_json("ReferralReceived", "2026-12-14T10:00:00+05:00", producer, referral="r-1")
+    return event_json("ReferralReceived", "2026-12-14T10:00:00+05:00", producer, referral=REFERRAL)
 
 
 def _write(tmp_path: Path, *lines: str) -> Path:
@@ -69,7 +70,7 @@ def test_good_file_prints_pathways_obligations_and_rejections(
         ("referral-decision", NGO, "pending", 0),  # due 2026-12-16T00:00 = as-of
     ]
     (pathway,) = report["pathways"]
-    assert pathway["child_ref"] == "c-0001"
+    assert pathway["child_ref"] == CHILD
     assert [step["event_type"] for step in pathway["timeline"]] == [
         "ReferralIssued",
         "ReferralReceived",
@@ -105,12 +106,12 @@ def test_every_malformed_line_is_reported_and_nothing_is_printed(
     assert (status, out) == (2, "")
     assert err.splitlines() == [
         "2: not JSON: Expecting property name enclosed in double quotes at column 2",
-        "3: occurred_at: has no UTC offset",
-        "4: name: unknown key (the clear header carries only the contract's keys)",
+        f"3: {NOT_AN_INSTANT} '2026-12-11T16:00:00'",
+        "4: event: has a key the contract does not define: 'name'",
         "5: producer: missing",
         "6: recipients: must be an array of agency ids",
-        "7: event_type: unknown event type",
-        "8: attributes.kind: must be one of " + ", ".join(sorted(REFERRAL_KINDS)),
+        "7: event_type: unknown event type 'ReferralForgotten'",
+        f"8: attributes.kind: is not one of ({', '.join(sorted(REFERRAL_KINDS))}) 'adoption'",
         "9: event_id: same as line 1 with different content",
         "10: not JSON: key event_id appears twice in one object",
     ]

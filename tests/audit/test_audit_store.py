@@ -12,27 +12,29 @@ from backbone.audit.store import Admission, EventStore, chunk, table_entry
 from backbone.domain.events import Event
 
 AT = "2026-12-20T00:00:00+05:00"
+C1, C2, C3 = "c-7e57c0000001", "c-7e57c0000002", "c-7e57c0000003"
+R1, R2 = "r-7e57e0000001", "r-7e57e0000002"
 
 
 def _story() -> list[Event]:
-    """Child 1 issues r-1; child 2 reuses r-1 (duplicate) and child 3 receives it (mismatch)."""
+    """Child 1 issues R1; child 2 reuses R1 (duplicate) and child 3 receives it (mismatch)."""
     return [
         event(
             "ReferralIssued",
             "2026-12-11T16:00:00+05:00",
             POLICE,
-            child="c-1",
-            referral="r-1",
+            child=C1,
+            referral=R1,
             recipients=[NGO],
             kind="victim_services",
         ),
-        event("ReferralReceived", "2026-12-14T10:00:00+05:00", NGO, child="c-1", referral="r-1"),
+        event("ReferralReceived", "2026-12-14T10:00:00+05:00", NGO, child=C1, referral=R1),
         event(
             "ReferralIssued",
             "2026-12-12T10:00:00+05:00",
             POLICE,
-            child="c-2",
-            referral="r-1",
+            child=C2,
+            referral=R1,
             recipients=[CENTRE],
             kind="placement",
         ),
@@ -40,12 +42,12 @@ def _story() -> list[Event]:
             "ReferralIssued",
             "2026-12-12T11:00:00+05:00",
             POLICE,
-            child="c-2",
-            referral="r-2",
+            child=C2,
+            referral=R2,
             recipients=[CENTRE],
             kind="placement",
         ),
-        event("ReferralReceived", "2026-12-15T10:00:00+05:00", NGO, child="c-3", referral="r-1"),
+        event("ReferralReceived", "2026-12-15T10:00:00+05:00", NGO, child=C3, referral=R1),
     ]
 
 
@@ -72,17 +74,14 @@ def test_child_queries_give_the_verdicts_of_the_whole_log() -> None:
     projection = _projection(_story())
     whole = {p.child_ref: p.to_json() for p in audit(_story(), AT).pathways}
     at = datetime.fromisoformat(AT)
-    for child in ("c-1", "c-2", "c-3"):
+    for child in (C1, C2, C3):
         found = projection.pathway(child, at)
         assert found is not None and found.to_json() == whole[child]
     reasons = [
-        s["rejected"]["reason"]
-        for c in ("c-2", "c-3")
-        for s in whole[c]["timeline"]
-        if s["rejected"]
+        s["rejected"]["reason"] for c in (C2, C3) for s in whole[c]["timeline"] if s["rejected"]
     ]
     assert reasons == ["duplicate_referral", "child_mismatch"]
-    assert [o.rule for o in projection.obligations("c-2", at)] == ["referral-receipt"]
+    assert [o.rule for o in projection.obligations(C2, at)] == ["referral-receipt"]
 
 
 def test_breaches_filter_by_the_triggers_region_and_the_owing_agency() -> None:
@@ -101,7 +100,7 @@ def test_store_reloads_from_its_table_chunks() -> None:
     halves = [chunk(entries[:2]), chunk(entries[2:])]
     reloaded = EventStore()
     reloaded.load([*halves, *halves])  # a chunk read twice adds nothing
-    assert sorted(reloaded.children()) == ["c-1", "c-2"]
+    assert sorted(reloaded.children()) == [C1, C2]
     assert len(reloaded) == 4
     issued = _story()[0]
     assert reloaded.admission(issued, issued.event_id.encode()) is Admission.REPEATED
@@ -110,14 +109,14 @@ def test_store_reloads_from_its_table_chunks() -> None:
 
 def test_schedule_yields_each_due_child_once_at_its_latest_instant() -> None:
     schedule, t0 = Schedule(), datetime.fromisoformat(AT)
-    schedule.set("c-1", t0 + timedelta(seconds=5))
-    schedule.set("c-1", t0 + timedelta(seconds=1))  # replaces the earlier setting
-    schedule.set("c-2", t0 + timedelta(seconds=2))
-    schedule.sooner("c-2", t0 + timedelta(seconds=9))  # later than known: ignored
+    schedule.set(C1, t0 + timedelta(seconds=5))
+    schedule.set(C1, t0 + timedelta(seconds=1))  # replaces the earlier setting
+    schedule.set(C2, t0 + timedelta(seconds=2))
+    schedule.sooner(C2, t0 + timedelta(seconds=9))  # later than known: ignored
     assert schedule.pop_due(t0) == []
-    assert schedule.pop_due(t0 + timedelta(seconds=3)) == ["c-1", "c-2"]
+    assert schedule.pop_due(t0 + timedelta(seconds=3)) == [C1, C2]
     assert schedule.pop_due(t0 + timedelta(seconds=10)) == []
-    schedule.set("c-3", None)
+    schedule.set(C3, None)
     assert len(schedule) == 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from audit_events import NGO, POLICE, event, obligations, only
+from audit_events import NGO, POLICE, REFERRAL, event, obligations, only
 
 from backbone.audit.breach_events import breach_event
 from backbone.audit.notices import Emitted, Kind, Notice, breach_moment, next_check, notices
@@ -22,14 +22,14 @@ def _issue() -> Event:
         "ReferralIssued",
         ISSUED_AT,
         POLICE,
-        referral="r-1",
+        referral=REFERRAL,
         recipients=[NGO],
         kind="victim_services",
     )
 
 
 def _receipt(at: str) -> Event:
-    return event("ReferralReceived", at, NGO, referral="r-1")
+    return event("ReferralReceived", at, NGO, referral=REFERRAL)
 
 
 def _receipt_rule(events: list[Event], at: str) -> Obligation:
@@ -147,7 +147,7 @@ def test_breach_event_is_stamped_at_its_breach_moment_with_status_open() -> None
     assert (first.causation_id, first.region, first.referral_id) == (
         _issue().event_id,
         "turkestan",
-        "r-1",
+        REFERRAL,
     )
     assert first.payload == {
         "trigger_event_id": _issue().event_id,

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import pytest
-from audit_events import CENTRE, GUARDIANSHIP, NGO, POLICE, audit, event
+from audit_events import (
+    CENTRE,
+    CHILD,
+    GUARDIANSHIP,
+    NGO,
+    OTHER_CHILD,
+    POLICE,
+    REFERRAL,
+    audit,
+    event,
+)
 
 from backbone.domain.events import Event, parse_event
 from backbone.domain.lifecycle import ConflictingEvents
 
 
 def _story() -> list[Event]:
-    """Child c-0001: identified, referred to two providers, one accepts; c-0002: identified."""
+    """CHILD: identified, referred to two providers, one accepts; OTHER_CHILD: identified."""
     return [
         event(
             "ChildIdentified",
@@ -24,18 +34,18 @@ def _story() -> list[Event]:
             "ReferralIssued",
             "2026-12-11T16:00:00+05:00",
             POLICE,
-            referral="r-1",
+            referral=REFERRAL,
             recipients=[NGO, CENTRE],
             kind="victim_services",
         ),
-        event("ReferralReceived", "2026-12-11T17:00:00+05:00", NGO, referral="r-1"),
-        event("ReferralAccepted", "2026-12-11T17:30:00+05:00", NGO, referral="r-1"),
-        event("ReferralReceived", "2026-12-11T18:00:00+05:00", GUARDIANSHIP, referral="r-1"),
+        event("ReferralReceived", "2026-12-11T17:00:00+05:00", NGO, referral=REFERRAL),
+        event("ReferralAccepted", "2026-12-11T17:30:00+05:00", NGO, referral=REFERRAL),
+        event("ReferralReceived", "2026-12-11T18:00:00+05:00", GUARDIANSHIP, referral=REFERRAL),
         event(
             "ChildIdentified",
             "2026-12-11T12:00:00+05:00",
             GUARDIANSHIP,
-            child="c-0002",
+            child=OTHER_CHILD,
             setting="other",
             accompanied="true",
             age_band="0-3",
@@ -45,7 +55,7 @@ def _story() -> list[Event]:
 
 def test_pathways_are_one_per_child_in_child_ref_order() -> None:
     pathways = audit(list(reversed(_story())), "2026-12-12T00:00:00+05:00").pathways
-    assert [p.child_ref for p in pathways] == ["c-0001", "c-0002"]
+    assert [p.child_ref for p in pathways] == [CHILD, OTHER_CHILD]
 
 
 def test_timeline_is_in_time_order_with_rejections_explained() -> None:
@@ -61,7 +71,7 @@ def test_timeline_is_in_time_order_with_rejections_explained() -> None:
     assert [s["rejected"] for s in timeline[:4]] == [None, None, None, None]
     assert timeline[4]["rejected"] == {
         "reason": "not_a_recipient",
-        "message": f"{GUARDIANSHIP} is not a recipient of r-1",
+        "message": f"{GUARDIANSHIP} is not a recipient of {REFERRAL}",
     }
     assert timeline[1]["occurred_at"] == "2026-12-11T16:00:00+05:00"
     assert timeline[1]["attributes"] == {"kind": "victim_services"}
@@ -90,9 +100,7 @@ def test_pathway_carries_only_its_own_childs_obligations() -> None:
 
 
 def test_case_closed_by_the_holder_is_shown_on_the_pathway() -> None:
-    closed = event(
-        "CaseClosed", "2026-12-14T10:00:00+05:00", NGO, reason="services complete", label="close"
-    )
+    closed = event("CaseClosed", "2026-12-14T10:00:00+05:00", NGO, reason="other", label="close")
     (first, _) = audit([*_story(), closed], "2026-12-15T00:00:00+05:00").pathways
     assert first.case_closed_by_event_id == closed.event_id
 

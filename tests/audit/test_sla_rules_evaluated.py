@@ -7,7 +7,9 @@ from audit_events import (
     GUARDIANSHIP,
     HOTLINE,
     NGO,
+    OTHER_REFERRAL,
     POLICE,
+    REFERRAL,
     SOCIAL,
     event,
     obligations,
@@ -20,7 +22,7 @@ FRIDAY_1600 = "2026-12-11T16:00:00+05:00"
 
 
 def _issue(
-    at: str, producer: str, recipients: list[str], kind: str, referral: str = "r-1"
+    at: str, producer: str, recipients: list[str], kind: str, referral: str = REFERRAL
 ) -> Event:
     return event(
         "ReferralIssued", at, producer, referral=referral, recipients=recipients, kind=kind
@@ -29,7 +31,7 @@ def _issue(
 
 def test_referral_receipt_opens_one_obligation_per_recipient_due_next_working_day() -> None:
     issue = _issue(FRIDAY_1600, POLICE, [NGO, CENTRE], "victim_services")
-    receipt = event("ReferralReceived", "2026-12-14T10:00:00+05:00", NGO, referral="r-1")
+    receipt = event("ReferralReceived", "2026-12-14T10:00:00+05:00", NGO, referral=REFERRAL)
     found = obligations([issue, receipt], "2026-12-15T00:00:01+05:00")
     by_agency = {o.owed_by: o for o in found if o.rule == "referral-receipt"}
     assert {a: o.to_json()["deadline"] for a, o in by_agency.items()} == {
@@ -42,7 +44,7 @@ def test_referral_receipt_opens_one_obligation_per_recipient_due_next_working_da
 
 def test_referral_receipt_is_closed_only_by_that_recipient() -> None:
     issue = _issue(FRIDAY_1600, POLICE, [NGO, CENTRE], "victim_services")
-    receipt = event("ReferralReceived", "2026-12-14T10:00:00+05:00", CENTRE, referral="r-1")
+    receipt = event("ReferralReceived", "2026-12-14T10:00:00+05:00", CENTRE, referral=REFERRAL)
     found = obligations([issue, receipt], "2026-12-14T12:00:00+05:00")
     statuses = {o.owed_by: o.status for o in found if o.rule == "referral-receipt"}
     assert statuses == {NGO: "pending", CENTRE: "met"}
@@ -50,7 +52,7 @@ def test_referral_receipt_is_closed_only_by_that_recipient() -> None:
 
 def test_hotline_alert_is_owed_within_one_hour_and_not_by_the_working_day_rule() -> None:
     alert = _issue("2026-12-11T23:59:00+05:00", HOTLINE, [POLICE], "hotline_alert")
-    receipt = event("ReferralReceived", "2026-12-12T01:30:00+05:00", POLICE, referral="r-1")
+    receipt = event("ReferralReceived", "2026-12-12T01:30:00+05:00", POLICE, referral=REFERRAL)
     found = obligations([alert, receipt], "2026-12-12T02:00:00+05:00")
     assert {o.rule for o in found} == {"hotline-alert-receipt", "referral-decision"}
     obligation = only(found, "hotline-alert-receipt")
@@ -67,8 +69,8 @@ def test_hotline_alert_unanswered_for_a_day_escalates_to_the_commission() -> Non
 
 def test_referral_decision_before_independence_day_is_due_at_the_end_of_thursday() -> None:
     issue = _issue("2026-12-15T09:00:00+05:00", POLICE, [NGO], "victim_services")
-    receipt = event("ReferralReceived", "2026-12-15T11:00:00+05:00", NGO, referral="r-1")
-    accepted = event("ReferralAccepted", "2026-12-17T17:00:00+05:00", NGO, referral="r-1")
+    receipt = event("ReferralReceived", "2026-12-15T11:00:00+05:00", NGO, referral=REFERRAL)
+    accepted = event("ReferralAccepted", "2026-12-17T17:00:00+05:00", NGO, referral=REFERRAL)
     found = obligations([issue, receipt, accepted], "2026-12-18T16:00:00+05:00")
     obligation = only(found, "referral-decision")
     assert obligation.owed_by == NGO
@@ -81,9 +83,15 @@ def test_referral_decision_is_closed_only_by_the_receiving_agency() -> None:
     issue = _issue(FRIDAY_1600, POLICE, [NGO, CENTRE], "victim_services")
     events = [
         issue,
-        event("ReferralReceived", "2026-12-11T17:00:00+05:00", NGO, referral="r-1"),
-        event("ReferralReceived", "2026-12-11T17:00:00+05:00", CENTRE, referral="r-1"),
-        event("ReferralDeclined", "2026-12-14T09:00:00+05:00", NGO, referral="r-1", reason="x"),
+        event("ReferralReceived", "2026-12-11T17:00:00+05:00", NGO, referral=REFERRAL),
+        event("ReferralReceived", "2026-12-11T17:00:00+05:00", CENTRE, referral=REFERRAL),
+        event(
+            "ReferralDeclined",
+            "2026-12-14T09:00:00+05:00",
+            NGO,
+            referral=REFERRAL,
+            reason="no_capacity",
+        ),
     ]
     found = obligations(events, "2026-12-14T12:00:00+05:00")
     decisions = {o.owed_by: o.status for o in found if o.rule == "referral-decision"}
@@ -127,7 +135,9 @@ def test_police_referral_to_services_counts_the_transferred_saturday() -> None:
         outcome="recognized",
         path="police",
     )
-    other_kind = _issue("2024-05-04T09:00:00+05:00", POLICE, [NGO], "other", referral="r-0")
+    other_kind = _issue(
+        "2024-05-04T09:00:00+05:00", POLICE, [NGO], "other", referral=OTHER_REFERRAL
+    )
     found = obligations([assessed, other_kind], "2024-05-05T00:00:01+05:00")
     obligation = only(found, "police-referral-to-services")
     assert obligation.to_json()["deadline"] == "2024-05-05T00:00:00+05:00"

@@ -48,19 +48,19 @@ def _problems(tmp_path: Path, *rules: dict[str, Any]) -> list[str]:
     return [p.removeprefix(prefix) for p in raised.value.problems]
 
 
-def _issue(at: str, region: str) -> Any:
+def _issue(at: str, region: str, referral: str) -> Any:
     return event(
         "ReferralIssued",
         at,
         POLICE,
-        referral=f"r-{region}",
+        referral=referral,
         recipients=[NGO],
         region=region,
         kind="victim_services",
     )
 
 
-def test_national_file_holds_the_nine_rules_of_the_contract() -> None:
+def test_national_file_holds_the_fifteen_rules_of_the_contract_v1_1() -> None:
     periods = {rule.id: rule.within for rule in load_rules([]).rules}
     assert periods == {
         "referral-receipt": Period(1, WORKING_DAYS),
@@ -72,6 +72,12 @@ def test_national_file_holds_the_nine_rules_of_the_contract() -> None:
         "police-notification": Period(3, WORKING_DAYS),
         "guardianship-notification": Period(1, WORKING_DAYS),
         "status-determination": Period(6, MONTHS),
+        "referral-reissue": Period(1, WORKING_DAYS),
+        "further-residence": Period(3, MONTHS),
+        "contract-term": Period(6, MONTHS),
+        "contract-extension-term": Period(3, MONTHS),
+        "return-follow-up": Period(1, MONTHS),
+        "follow-up-repeat": Period(1, MONTHS),
     }
     assert all(rule.basis for rule in load_rules([]).rules)
 
@@ -95,8 +101,8 @@ def test_explicit_files_replace_the_environment_list(
     monkeypatch.setenv(RULES_ENV, str(tmp_path / "missing.json"))
     with pytest.raises(RulesError, match=r"missing\.json: cannot read"):
         load_rules()
-    assert len(load_rules([]).rules) == 9
-    assert len(load_rules([_rules_file(tmp_path, _rule())]).rules) == 10
+    assert len(load_rules([]).rules) == 15
+    assert len(load_rules([_rules_file(tmp_path, _rule())]).rules) == 16
 
 
 def test_region_override_tunes_a_rule_for_that_region_only(tmp_path: Path) -> None:
@@ -115,11 +121,13 @@ def test_region_override_tunes_a_rule_for_that_region_only(tmp_path: Path) -> No
     }
     rules = load_rules([_rules_file(tmp_path, tuned)])
     at = "2026-12-11T16:00:00+05:00"
-    found = obligations([_issue(at, "shymkent"), _issue(at, "turkestan")], at, rules)
+    in_shymkent, in_turkestan = "r-7e57e0000001", "r-7e57e0000002"
+    issues = [_issue(at, "shymkent", in_shymkent), _issue(at, "turkestan", in_turkestan)]
+    found = obligations(issues, at, rules)
     deadlines = {o.referral_id: o.to_json()["deadline"] for o in found}
     assert deadlines == {
-        "r-shymkent": "2026-12-16T00:00:00+05:00",
-        "r-turkestan": "2026-12-15T00:00:00+05:00",
+        in_shymkent: "2026-12-16T00:00:00+05:00",
+        in_turkestan: "2026-12-15T00:00:00+05:00",
     }
 
 
@@ -143,11 +151,11 @@ def test_later_definition_without_regions_replaces_a_rule_everywhere(tmp_path: P
         "centre.almaty.can-1",
         facility="adaptation_centre",
     )
-    (obligation,) = obligations([placement], "2026-09-01T00:00:00+05:00", rules)
-    assert (obligation.rule, obligation.to_json()["deadline"]) == (
-        "status-determination",
-        "2026-12-01T00:00:00+05:00",
-    )
+    found = obligations([placement], "2026-09-01T00:00:00+05:00", rules)
+    assert {o.rule: o.to_json()["deadline"] for o in found} == {
+        "status-determination": "2026-12-01T00:00:00+05:00",  # 6 months, retuned to 3
+        "further-residence": "2026-12-01T00:00:00+05:00",  # untouched: 3 months
+    }
 
 
 def test_every_problem_of_a_rule_is_reported_with_its_place(tmp_path: Path) -> None:
@@ -165,15 +173,15 @@ def test_every_problem_of_a_rule_is_reported_with_its_place(tmp_path: Path) -> N
     del bad["note"]
     assert _problems(tmp_path, bad) == [
         "rules[0] (high-risk-service).scope: must be one of referral, child",
-        "rules[0] (high-risk-service).owed_by: must be one of trigger_producer, trigger_recipients",
+        "rules[0] (high-risk-service).owed_by: must be one of trigger_producer, "
+        "trigger_recipients, referral_issuer",
         "rules[0] (high-risk-service).trigger.attributes.kind: not an attribute of RiskAssessed",
         "rules[0] (high-risk-service).expected.event_types: must be a non-empty array of known "
         "event types",
         "rules[0] (high-risk-service).within.unit: must be one of working_days, hours, months",
         "rules[0] (high-risk-service).within.amount: must be a whole number from 1 to 10000",
         "rules[0] (high-risk-service).basis: must be a non-empty string naming the source",
-        "rules[0] (high-risk-service).regions: must be a non-empty array of region ids in "
-        "[a-z0-9-]",
+        "rules[0] (high-risk-service).regions: must be a non-empty array of region codes",
     ]
 
 
@@ -193,9 +201,9 @@ def test_referral_scope_needs_referral_events_and_recipients_need_an_issue(
     bad = _rule(scope="referral", owed_by="trigger_recipients")
     assert _problems(tmp_path, bad) == [
         "rules[0] (high-risk-service).trigger.event_types: a referral-scope rule needs "
-        "Referral* types",
+        "Referral* types (or a trigger with referral_transition)",
         "rules[0] (high-risk-service).expected.event_types: a referral-scope rule needs "
-        "Referral* types",
+        "Referral* types (or a trigger with referral_transition)",
         "rules[0] (high-risk-service).owed_by: only a ReferralIssued trigger has recipients",
     ]
 

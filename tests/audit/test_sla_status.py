@@ -6,7 +6,17 @@ import json
 import uuid
 from pathlib import Path
 
-from audit_events import CENTRE, NGO, POLICE, event, obligations, only
+from audit_events import (
+    CENTRE,
+    CHILD,
+    NGO,
+    OTHER_REFERRAL,
+    POLICE,
+    REFERRAL,
+    event,
+    obligations,
+    only,
+)
 
 from backbone.audit.rules import load_rules
 from backbone.audit.sla import (
@@ -29,18 +39,18 @@ def _issue(recipients: tuple[str, ...] = (NGO,)) -> Event:
         "ReferralIssued",
         ISSUED_AT,
         POLICE,
-        referral="r-1",
+        referral=REFERRAL,
         recipients=list(recipients),
         kind="victim_services",
     )
 
 
 def _receipt(at: str, producer: str = NGO) -> Event:
-    return event("ReferralReceived", at, producer, referral="r-1")
+    return event("ReferralReceived", at, producer, referral=REFERRAL)
 
 
 def _withdrawal(at: str) -> Event:
-    return event("ReferralWithdrawn", at, POLICE, referral="r-1", reason="placed elsewhere")
+    return event("ReferralWithdrawn", at, POLICE, referral=REFERRAL, reason="resolved_otherwise")
 
 
 def _receipt_obligation(events: list[Event], at: str, owed_by: str = NGO) -> tuple[str, int]:
@@ -125,13 +135,13 @@ def test_rejected_events_open_and_close_nothing() -> None:
         "ReferralIssued",
         ISSUED_AT,
         "audit.national",
-        referral="r-2",
+        referral=OTHER_REFERRAL,
         recipients=[NGO],
         kind="victim_services",
     )
     found = obligations([_issue(), foreign_receipt, audit_issue], "2026-12-16T00:00:00+05:00")
     assert [(o.rule, o.referral_id, o.status.value) for o in found] == [
-        ("referral-receipt", "r-1", "open")
+        ("referral-receipt", REFERRAL, "open")
     ]
 
 
@@ -142,7 +152,7 @@ def test_expected_event_before_the_trigger_does_not_close_it_but_one_at_the_same
         "ReferralIssued",
         "2026-12-11T15:00:00+05:00",
         POLICE,
-        referral="r-0",
+        referral=OTHER_REFERRAL,
         recipients=["guardianship.turkestan"],
         kind="guardianship_notification",
     )
@@ -207,8 +217,8 @@ def test_obligation_json_has_exactly_the_contract_fields() -> None:
     (obligation,) = obligations([_issue()], DEADLINE)
     assert obligation.to_json() == {
         "rule": "referral-receipt",
-        "child_ref": "c-0001",
-        "referral_id": "r-1",
+        "child_ref": CHILD,
+        "referral_id": REFERRAL,
         "owed_by": NGO,
         "trigger_event_id": _issue().event_id,
         "deadline": DEADLINE,

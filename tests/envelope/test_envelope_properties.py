@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backbone.domain.agencies import agency_type
-from backbone.domain.catalogue import CATALOGUE, FREE, may_emit
+from backbone.domain.agencies import REGIONS, agency_type
+from backbone.domain.catalogue import CATALOGUE, may_emit
 from backbone.domain.events import Event, parse_event
 from backbone.envelope.errors import EnvelopeRejected
 from backbone.envelope.quarantine import Inbound, MemoryQuarantine
@@ -19,10 +19,10 @@ from support.envelopes import AGENCIES, SECRETS_IN_PAYLOAD, make_event, make_wor
 
 WORLD = make_world()  # key generation is not what is under test; share one world
 PRODUCERS = sorted(AGENCIES)
-TOKEN = st.from_regex(r"\Ac-[a-z0-9]{1,20}\Z")
-FREE_TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz -", min_size=1, max_size=30).filter(
-    lambda s: s.strip() != ""
-)
+# Contract v1.1: minted refs, and every attribute a code (a rule id for the audit's events).
+CHILD_REF = st.from_regex(r"\Ac-[0-9a-f]{12,32}\Z")
+REFERRAL_ID = st.from_regex(r"\Ar-[0-9a-f]{12,32}\Z")
+RULE_ID = st.from_regex(r"\A[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\Z")
 
 
 @st.composite
@@ -37,7 +37,7 @@ def events(draw: st.DrawFn) -> Event:
         else []
     )
     attributes = {
-        key: draw(FREE_TEXT if allowed is FREE else st.sampled_from(sorted(allowed)))
+        key: draw(st.sampled_from(sorted(allowed)) if isinstance(allowed, frozenset) else RULE_ID)
         for key, allowed in CATALOGUE[event_type].attributes.items()
     }
     offset = timezone(timedelta(minutes=draw(st.integers(-12 * 60, 14 * 60))))
@@ -49,12 +49,14 @@ def events(draw: st.DrawFn) -> Event:
         "event_type": event_type,
         "occurred_at": occurred.isoformat(),
         "producer": producer,
-        "child_ref": draw(TOKEN),
+        "child_ref": draw(CHILD_REF),
         "recipients": recipients,
-        "region": producer.split(".")[1],
+        "region": draw(st.sampled_from(sorted(REGIONS))),
         "attributes": attributes,
-        "referral_id": draw(TOKEN) if event_type.startswith("Referral") else None,
-        "causation_id": draw(optional_id),
+        "referral_id": draw(REFERRAL_ID) if event_type.startswith("Referral") else None,
+        "causation_id": draw(
+            st.uuids().map(str) if event_type == "EnvelopeUnreadable" else optional_id
+        ),
         "correlation_id": draw(optional_id),
         "payload": draw(payloads(event_type)),
     }

@@ -10,7 +10,7 @@ import pytest
 from backbone.envelope.authorisation import ByLifecycle
 from backbone.envelope.quarantine import Inbound, MemoryQuarantine, Rejection
 from backbone.envelope.reader import EnvelopeReader, Outcome, SeenEvents
-from support.envelopes import SECRETS_IN_PAYLOAD, World, make_event
+from support.envelopes import SECRETS_IN_PAYLOAD, TEST_CHILD, World, make_event
 
 POLICE, NGO = "police.turkestan", "ngo.shymkent.sana-sezim"
 
@@ -112,7 +112,7 @@ def test_rejection_survives_the_kafka_headers(world: World) -> None:
         "signature_invalid",
         "signature by key 00 does not verify",
         b"\x01",
-        key=b"c-test-0001",
+        key=TEST_CHILD.encode(),
         source_topic="referral.events.v1",
         source_partition=2,
         source_offset=40,

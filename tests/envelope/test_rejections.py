@@ -30,6 +30,7 @@ from backbone.envelope.reader import EnvelopeReader, Outcome
 from backbone.envelope.schemas import default_registry
 from support.envelopes import (
     SECRETS_IN_PAYLOAD,
+    TEST_CHILD,
     World,
     forge,
     make_event,
@@ -47,11 +48,15 @@ def _quarantined(world: World, data: bytes, agency: str = NGO) -> Rejection:
     quarantine = MemoryQuarantine()
     reader = EnvelopeReader(world.codec(agency), quarantine, name=agency)
     delivery = reader.read(
-        Inbound(data, key=b"c-test-0001", topic="referral.events.v1", partition=0, offset=7)
+        Inbound(data, key=TEST_CHILD.encode(), topic="referral.events.v1", partition=0, offset=7)
     )
     assert delivery.outcome is Outcome.QUARANTINED
     [rejection] = quarantine.rejections
-    assert (rejection.key, rejection.value, rejection.source_offset) == (b"c-test-0001", data, 7)
+    assert (rejection.key, rejection.value, rejection.source_offset) == (
+        TEST_CHILD.encode(),
+        data,
+        7,
+    )
     assert not any(secret in rejection.detail for secret in SECRETS_IN_PAYLOAD)
     follow_up = world.codec("social.turkestan").encode(
         make_event(producer="social.turkestan"), [NGO]
@@ -153,7 +158,7 @@ def test_damaged_ciphertext_under_a_valid_signature_is_ciphertext_damaged(world:
 def test_body_moved_under_another_header_does_not_open(world: World) -> None:
     """The header is the AEAD's associated data: a re-signed header change breaks the body."""
     record = parse_envelope(_genuine(world))
-    record["header"]["child_ref"] = "c-test-9999"
+    record["header"]["child_ref"] = "c-7e57c0009999"  # valid, but not what was sealed
     data = sign_record(record, world.pairs[POLICE].signing_secret_key)
     assert _quarantined(world, data).reason == CiphertextDamaged.reason
 
