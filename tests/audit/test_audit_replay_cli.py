@@ -171,3 +171,79 @@ def test_text_report_lists_obligations_and_rejections(
     assert "open      level 1  referral-receipt  owed by " + CENTRE in lines[1]
     assert lines[3] == "rejected: 1"
     assert lines[4].endswith("not_a_recipient")
+
+
+def test_v1_1_grammar_defects_exit_2_naming_each_line_and_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Contract v1.1: lines v1 accepted (free text, unminted refs, any region, loose times and
+    UUID forms) are malformed; every problem of every line is on stderr with the refused value."""
+    declined = event_json(
+        "ReferralDeclined",
+        "2026-12-14T09:00:00+05:00",
+        NGO,
+        referral=REFERRAL,
+        reason="no_capacity",
+    )
+    unreadable = event_json(
+        "EnvelopeUnreadable",
+        "2026-12-14T09:00:00+05:00",
+        NGO,
+        referral=REFERRAL,
+        reason="ciphertext_damaged",
+    )
+    extended = event_json(
+        "ServiceContractExtended",
+        "2026-12-14T09:00:00+05:00",
+        NGO,
+        months="3",
+        reason="criminal_case_open",
+    )
+    lines = [
+        _issue(),
+        {**declined, "attributes": {"reason": "no places for her"}},
+        {**_receipt(), "child_ref": "c-1"},
+        {**_receipt(), "child_ref": "Test-Name-Alpha"},
+        {**_receipt(), "child_ref": "c-7E57C0000001"},
+        {**_receipt(), "region": "zhambyl"},
+        {**_receipt(), "region": "national"},
+        {**_receipt(), "producer": "ngo.nowhere.shelter-1"},
+        {**_receipt(), "occurred_at": "2026-12-14t10:00:00+05:00"},
+        {**_receipt(), "occurred_at": "2026-12-14T10:00+05:00"},
+        {**_receipt(), "occurred_at": "2026-12-14T10:00:00.1234567+05:00"},
+        {**_receipt(), "event_id": _receipt()["event_id"].upper()},
+        unreadable,
+        {**extended, "attributes": {"months": "4", "reason": "criminal_case_open"}},
+        {**_issue(), "recipients": [NGO, POLICE]},
+        {**_issue(), "recipients": [NGO, NGO]},
+        {**_receipt(), "child_ref": "c-1", "region": "national", "occurred_at": "2026-12-14"},
+    ]
+    path = _write(tmp_path, *map(json.dumps, lines))
+
+    status, out, err = _run(capsys, "--events", str(path), "--as-of", AS_OF, "--json")
+
+    not_minted = "child_ref: is not a minted token (c- and 12-32 lower-case hex digits)"
+    decline_reasons = (
+        "child_not_found, consent_refused, duplicate_referral, no_capacity, not_in_mandate, "
+        "other, wrong_region"
+    )
+    assert (status, out) == (2, "")
+    assert err.splitlines() == [
+        f"2: attributes.reason: is not one of ({decline_reasons}) 'no places for her'",
+        f"3: {not_minted} 'c-1'",
+        f"4: {not_minted} 'Test-Name-Alpha'",
+        f"5: {not_minted} 'c-7E57C0000001'",
+        "6: region: unknown region 'zhambyl'",
+        "7: region: unknown region 'national'",
+        "8: producer: is not an agency id <type>.<region>[.<name>] of a known type and region "
+        "'ngo.nowhere.shelter-1'",
+        f"9: {NOT_AN_INSTANT} '2026-12-14t10:00:00+05:00'",
+        f"10: {NOT_AN_INSTANT} '2026-12-14T10:00+05:00'",
+        f"11: {NOT_AN_INSTANT} '2026-12-14T10:00:00.1234567+05:00'",
+        f"12: event_id: is not a canonical lower-case UUID '{_receipt()['event_id'].upper()}'",
+        "13: causation_id: required for EnvelopeUnreadable (the event it answers)",
+        "14: attributes.months: is not one of (1, 2, 3) '4'",
+        f"15: recipients: must not list the producer '{POLICE}'",
+        "16: recipients: lists an agency twice",
+        f"17: {NOT_AN_INSTANT} '2026-12-14'; {not_minted} 'c-1'; region: unknown region 'national'",
+    ]
