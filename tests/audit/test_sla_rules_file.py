@@ -242,3 +242,69 @@ def test_missing_and_non_json_files_are_reported_together(tmp_path: Path) -> Non
     first, second = raised.value.problems
     assert first == f"{missing}: cannot read: FileNotFoundError"
     assert second.startswith(f"{broken}: not JSON:")
+
+
+def test_v1_1_forms_are_checked_with_their_place(tmp_path: Path) -> None:
+    """``referral_issuer`` needs a referral-scope rule; ``any_of`` takes patterns of expected
+    events only (no ``referral_transition``, no other key beside ``from`` and ``match``)."""
+    issuer_of_a_child_rule = _rule(owed_by="referral_issuer")
+    assert _problems(tmp_path, issuer_of_a_child_rule) == [
+        "rules[0] (high-risk-service).owed_by: referral_issuer needs a referral-scope rule"
+    ]
+    transition_in_any_of = _rule(
+        expected={
+            "any_of": [
+                {"event_types": ["ServiceDelivered"]},
+                {"event_types": ["RiskAssessed"], "referral_transition": True},
+            ],
+            "within": "typo",
+        }
+    )
+    assert _problems(tmp_path, transition_in_any_of) == [
+        "rules[0] (high-risk-service).expected.within: unknown key (with any_of)",
+        "rules[0] (high-risk-service).expected.any_of: referral_transition is for triggers",
+    ]
+    bad_match = _rule(expected={"event_types": ["ServiceDelivered"], "match": "referral"})
+    assert _problems(tmp_path, bad_match) == [
+        "rules[0] (high-risk-service).expected.match: must be one of scope, causation"
+    ]
+
+
+def test_a_region_rule_may_use_any_of_and_match_by_causation(tmp_path: Path) -> None:
+    """A high risk is answered by a service or a referral that names the assessment."""
+    answered = _rule(
+        expected={
+            "any_of": [
+                {
+                    "event_types": ["ServiceDelivered"],
+                    "attributes": {"service_type": {"in": ["medical"]}},
+                },
+                {
+                    "event_types": ["ReferralIssued"],
+                    "attributes": {"kind": {"in": ["health_services"]}},
+                },
+            ],
+            "from": "owing_agency",
+            "match": "causation",
+        }
+    )
+    rules = load_rules([_rules_file(tmp_path, answered)])
+    risk = event("RiskAssessed", "2026-12-11T16:00:00+05:00", NGO, risk_level="high")
+    unnamed = event("ServiceDelivered", "2026-12-14T10:00:00+05:00", NGO, service_type="medical")
+    referral = event(
+        "ReferralIssued",
+        "2026-12-15T10:00:00+05:00",
+        NGO,
+        referral="r-7e57e0000001",
+        recipients=[POLICE],
+        causation=risk.event_id,
+        kind="health_services",
+    )
+    found = obligations([risk, unnamed, referral], "2026-12-20T00:00:00+05:00", rules)
+    (obligation,) = [o for o in found if o.rule == "high-risk-service"]
+    # 2 working days from Friday 11 December: Monday 14 and Tuesday 15.
+    assert (obligation.to_json()["deadline"], obligation.status.value) == (
+        "2026-12-16T00:00:00+05:00",
+        "met",
+    )
+    assert obligation.closed_by_event_id == referral.event_id
