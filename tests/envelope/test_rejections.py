@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import nacl.bindings as sodium
 import pytest
@@ -269,3 +270,43 @@ def test_same_event_id_with_other_content_is_a_duplicate(world: World) -> None:
     assert other.outcome is Outcome.QUARANTINED
     assert other.rejection is not None and other.rejection.reason == "duplicate_event"
     assert other.rejection.event_id == first.event_id
+
+
+_FREE_TEXT = {"setting": "a raid at a farm", "accompanied": "false", "age_band": "7-13"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "detail", "refused"),
+    [
+        (
+            {"child_ref": "c-1"},
+            "child_ref: is not a minted token (c- and 12-32 lower-case hex digits)",
+            "c-1",
+        ),
+        ({"region": "national"}, "region: unknown region", "national"),
+        (
+            {"attributes": _FREE_TEXT},
+            "attributes.setting: is not one of (hotline, ngo, other, phc, police, raid, school)",
+            "a raid at a farm",
+        ),
+        (
+            {"occurred_at": "2026-12-11t16:00:00+05:00"},
+            "occurred_at: is not YYYY-MM-DDTHH:MM:SS[.ffffff] with Z or +HH:MM/-HH:MM",
+            "2026-12-11t16",
+        ),
+        (
+            {"event_id": "0B7D6A8E-3F1C-4C55-9A51-2F7A1E9C0001"},
+            "event_id: is not a canonical lower-case UUID",
+            "0B7D6A8E",
+        ),
+    ],
+    ids=["unminted-child-ref", "national-region", "free-text", "lower-case-t", "upper-case-uuid"],
+)
+def test_signed_header_breaking_the_v1_1_grammar_is_header_invalid_without_the_value(
+    world: World, changes: dict[str, Any], detail: str, refused: str
+) -> None:
+    """The envelope refuses what the plain form refuses, naming the rule but not the value."""
+    data = forge(plain_event(**changes), world.pairs[POLICE], reader_keys(world, [POLICE, NGO]))
+    error = _codec_error(world, data)
+    assert isinstance(error, HeaderInvalid)
+    assert detail in str(error) and refused not in str(error)
