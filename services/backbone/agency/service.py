@@ -7,6 +7,12 @@ table, and emits a signed ``ReferralReceived`` for each referral addressed to it
 Records it refuses are kept, with their reason and original bytes, in its quarantine table
 (agencies do not write the shared quarantine topic; the router already screened the record).
 
+An envelope that verifies but whose body does not open or decode is kept there too, and
+answered at once with a signed ``EnvelopeUnreadable`` (``unreadable``), sealed to the agency and
+the producer of the event it names, which the router delivers to that producer. The answer is
+recorded in the ``unreadable`` table (by the causing event id) once the broker has acknowledged
+it, so a record handled again answers nothing more; no receipt is ever sent for that event.
+
 Each record is handed over through a ``Frontier`` (``runtime/frontier.py``), kept in the
 ``referrals`` table: records faust skipped and committed around a rebalance are read again from
 the inbox and handled. A record handled twice changes nothing (the reader's ``seen`` and
@@ -22,9 +28,12 @@ import faust
 
 from backbone.agency import view
 from backbone.agency.receipts import ReceiptSchedule, awaiting_receipt, receipt_for
+from backbone.agency.unreadable import answer, unreadable
 from backbone.broker.admin import partition_count
 from backbone.broker.topology import EVENT_LOG, inbox_topic
 from backbone.envelope.authorisation import ByType
+from backbone.envelope.codec import EnvelopeCodec
+from backbone.envelope.errors import EncodingRefused, EnvelopeRejected
 from backbone.envelope.quarantine import Inbound, Rejection
 from backbone.envelope.reader import EnvelopeReader, Outcome
 from backbone.logs import get_logger
@@ -67,6 +76,9 @@ def build(context: ServiceContext, **options: Any) -> faust.App:
     seen_table = app.Table("seen", default=None, partitions=partitions)
     referrals = app.Table("referrals", default=None, partitions=partitions)
     quarantined = app.Table("quarantine", default=None, partitions=partitions)
+    # causing event_id -> the EnvelopeUnreadable the agency sent for it (acknowledged).
+    answered = app.Table("unreadable", default=None, partitions=partitions)
+    verifier = EnvelopeCodec(context.directory)  # verifies without opening
     schedule = ReceiptSchedule(agency)
     metrics = ServiceMetrics("agency", agency)
     seen = DeferredSeen(digest_view(seen_table))
@@ -81,10 +93,46 @@ def build(context: ServiceContext, **options: Any) -> faust.App:
 
     inbox = inbox_topic(agency)
 
+    async def answer_unreadable(record: Inbound, refused_for: str) -> None:
+        found = unreadable(verifier, record, refused_for, agency)
+        if found is None or answered.get(found.cause.event_id) is not None:
+            return
+        cause = found.cause
+        event = answer(found, agency, record.received_at or datetime.now(UTC))
+        try:
+            data = context.codec.encode(event, readers=[cause.producer])
+        except (EncodingRefused, EnvelopeRejected) as refused:  # e.g. no key of the producer
+            log.error(
+                "unreadable_answer_refused",
+                causation_id=cause.event_id,
+                producer=cause.producer,
+                reason=refused.reason,
+                detail=refused.detail,
+            )
+            return
+        await (await event_log.send(key=event.child_ref.encode(), value=data))
+        answered[cause.event_id] = {
+            "event_id": event.event_id,
+            "reason": found.reason,
+            "producer": cause.producer,
+            "referral_id": cause.referral_id,
+        }
+        metrics.unreadable(cause.producer)
+        log.warning(
+            "unreadable_answered",
+            event_id=event.event_id,
+            causation_id=cause.event_id,
+            referral_id=cause.referral_id,
+            producer=cause.producer,
+            reason=found.reason,
+        )
+
     async def handle(record: Inbound) -> None:
         delivery = reader.read(record)
         if delivery.outcome is not Outcome.ACCEPTED or delivery.event is None:
             reason = delivery.rejection.reason if delivery.rejection else None
+            if reason is not None:
+                await answer_unreadable(record, reason)
             metrics.handled(delivery.outcome.value, record.received_at, reason)
             return
         event = delivery.event

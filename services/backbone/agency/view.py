@@ -2,6 +2,11 @@
 
 Pure: no Kafka, no crypto. The view keeps clear-header facts only (who issued, to whom, each
 recipient's state); the payloads stay in the encrypted envelopes of the inbox.
+
+An ``EnvelopeUnreadable`` about a referral joins its history; when it answers the referral's
+``ReferralIssued`` its producer's state becomes ``unreadable`` (the lifecycle's final state). The
+recipient that could not read the issue keeps a view of its own answer only (no issuer, no
+``issued`` state), so it never owes that referral a receipt.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ def apply(view: Mapping[str, Any] | None, event: Event) -> dict[str, Any] | None
     """The referral's view after ``event``; ``None`` if the event is not about a referral, or
     is in the view already (a record handled again after a failover or a refill changes
     nothing)."""
-    if event.referral_id is None or not event.event_type.startswith("Referral"):
+    if event.referral_id is None or not (
+        event.event_type.startswith("Referral") or event.event_type == "EnvelopeUnreadable"
+    ):
         return None
     current: dict[str, Any] = dict(view or {})
     if any(line["event_id"] == event.event_id for line in current.get("history", [])):
@@ -43,6 +50,9 @@ def apply(view: Mapping[str, Any] | None, event: Event) -> dict[str, Any] | None
         )
     elif event.event_type == "ReferralWithdrawn":
         current["withdrawn_at"] = event.occurred_at.isoformat()
+    elif event.event_type == "EnvelopeUnreadable":
+        if event.causation_id is not None and event.causation_id == current.get("issue_event_id"):
+            current["recipients"] = {**current.get("recipients", {}), event.producer: "unreadable"}
     elif event.event_type in _STATES:
         recipients = dict(current.get("recipients", {}))
         recipients[event.producer] = _STATES[event.event_type]

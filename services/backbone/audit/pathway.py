@@ -33,6 +33,7 @@ class Step:
             "producer": event.producer,
             "referral_id": event.referral_id,
             "attributes": dict(sorted(event.attributes.items())),
+            "causation_id": event.causation_id,
             "rejected": None
             if self.rejection is None
             else {"reason": self.rejection.reason.value, "message": self.rejection.message},

@@ -61,6 +61,7 @@ class Step:
     referral_id: str | None
     attributes: dict[str, str]
     rejected: str | None  # the reason code of an invalid event
+    causation_id: str | None = None  # the event this one answers (an EnvelopeUnreadable's)
 
     @classmethod
     def from_json(cls, item: dict[str, Any]) -> Step:
@@ -73,6 +74,7 @@ class Step:
             referral_id=item.get("referral_id"),
             attributes={str(k): str(v) for k, v in dict(item.get("attributes") or {}).items()},
             rejected=None if rejected is None else str(rejected["reason"]),
+            causation_id=None if item.get("causation_id") is None else str(item["causation_id"]),
         )
 
 

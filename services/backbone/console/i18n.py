@@ -30,6 +30,7 @@ LABELS: Mapping[str, Mapping[str, Promise]] = {
         "accepted": _("accepted"),
         "declined": _("declined"),
         "completed": _("completed"),
+        "unreadable": _("could not be read"),
     },
     "event": {
         "ChildIdentified": _("identified"),
@@ -40,6 +41,7 @@ LABELS: Mapping[str, Mapping[str, Promise]] = {
         "ReferralDeclined": _("declined"),
         "ReferralCompleted": _("completed"),
         "ReferralWithdrawn": _("withdrawn"),
+        "EnvelopeUnreadable": _("reported unreadable"),
         "ServiceApplicationReceived": _("applied for services"),
         "VictimStatusAssessed": _("victim status assessed"),
         "PlacementMade": _("placed"),
@@ -65,6 +67,7 @@ LABELS: Mapping[str, Mapping[str, Promise]] = {
         "police-notification": _("notification of the police"),
         "guardianship-notification": _("notification of guardianship"),
         "status-determination": _("determination of status"),
+        "referral-reissue": _("reissue of an unreadable referral"),
     },
     "stage": {  # plural: children at the stage
         "identified": pgettext_lazy("funnel stage", "identified"),

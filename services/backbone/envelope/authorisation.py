@@ -9,7 +9,10 @@ Two authorisers share one small protocol:
   lifecycle: only recipients receive, accept, decline and complete; only the issuer withdraws;
   ``CaseClosed`` only by a responsible agency). It keeps, per child, the header-only events it
   accepted and judges a new one among them in time order. It is for consumers of the whole
-  event log (router, audit), which see every event of a child.
+  event log (router, audit), which see every event of a child. An ``EnvelopeUnreadable`` must
+  also name (``causation_id``) an event of its child that was accepted before it, with the same
+  ``referral_id`` (``cause_unknown``, ``cause_mismatch``): ``cause`` finds that event, whose
+  producer the answer is delivered to.
 
 A verdict is given when the event arrives. An event that arrives late but happened earlier is
 judged in its time-order place; events accepted before it are not re-judged here (the audit
@@ -74,6 +77,31 @@ class ByLifecycle:
         if rejection is not None:
             raise NotAuthorised(
                 rejection.message, code=str(rejection.reason), event_id=event.event_id
+            )
+        if event.event_type == "EnvelopeUnreadable":
+            self._check_cause(event, known)
+
+    def cause(self, event: Event) -> Event | None:
+        """The accepted event of the same child that ``event`` names as its ``causation_id``."""
+        if event.causation_id is None:
+            return None
+        known = self._history.get(event.child_ref, [])
+        return next((e for e in known if e.event_id == event.causation_id), None)
+
+    def _check_cause(self, event: Event, known: list[Event]) -> None:
+        cause = next((e for e in known if e.event_id == event.causation_id), None)
+        if cause is None:
+            raise NotAuthorised(
+                f"{event.event_id} answers {event.causation_id}, not an accepted event of its"
+                " child",
+                code="cause_unknown",
+                event_id=event.event_id,
+            )
+        if cause.referral_id != event.referral_id:
+            raise NotAuthorised(
+                f"{event.event_id} names another referral than {event.causation_id}",
+                code="cause_mismatch",
+                event_id=event.event_id,
             )
 
     def record(self, event: Event) -> None:

@@ -7,6 +7,11 @@ and only then records the event id as delivered. A redelivered event (same id, s
 recognised and not delivered again; one with the same id and other content is quarantined.
 Records are handed over through a ``Frontier`` (``runtime/frontier.py``, kept in the
 ``delivered`` table), so records faust skipped around a rebalance are read again and delivered.
+
+An ``EnvelopeUnreadable`` goes to the producer of the event it answers as well as to its
+readers: that event is found by its ``causation_id`` in the child's history (the ``histories``
+table; the log is keyed by ``child_ref``, so the router has seen it, in the same partition). One
+whose cause the router never accepted is quarantined (``not_authorised``, ``cause_unknown``).
 """
 
 from __future__ import annotations
@@ -41,11 +46,12 @@ def build(
     delivered = app.Table("delivered", default=None, partitions=partitions)
     histories = app.Table("histories", default=None, partitions=partitions)
     seen = DeferredSeen(digest_view(delivered))
+    lifecycle = ByLifecycle(history_view(histories))
     reader = EnvelopeReader(
         context.codec,
         quarantine or KafkaQuarantine(context.kafka),
         name="router",
-        authoriser=ByLifecycle(history_view(histories)),
+        authoriser=lifecycle,
         seen=seen,
     )
     inboxes: dict[str, faust.types.TopicT] = {}
@@ -65,9 +71,20 @@ def build(
             metrics.handled(delivery.outcome.value, record.received_at, reason)
             return
         envelope = delivery.envelope
+        targets = set(envelope.readers)
+        if envelope.event.event_type == "EnvelopeUnreadable":
+            cause = lifecycle.cause(envelope.event)  # the reader checked that there is one
+            if cause is not None:
+                targets.add(cause.producer)
+                if cause.producer not in envelope.readers:  # its service will refuse the body
+                    log.warning(
+                        "unreadable_not_sealed_to_producer",
+                        event_id=envelope.event.event_id,
+                        producer=cause.producer,
+                    )
         pending = [
             await inbox(agency).send(key=record.key, value=record.value)
-            for agency in envelope.readers
+            for agency in sorted(targets)
         ]
         for future in pending:
             await future
@@ -78,7 +95,7 @@ def build(
             event_id=envelope.event.event_id,
             referral_id=envelope.event.referral_id,
             producer=envelope.event.producer,
-            readers=list(envelope.readers),
+            readers=sorted(targets),
         )
 
     Frontier(app, context.kafka, EVENT_LOG, delivered, partitions, route, "router").consume(source)

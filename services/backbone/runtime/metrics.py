@@ -13,6 +13,10 @@ referral id, an event id or anything from a payload.
 | ``backbone_end_to_end_seconds{service,agency}`` | broker append on the source topic to handled |
 | ``backbone_consumer_lag{service,agency,topic}`` | records not yet read, per source topic |
 | ``backbone_open_breaches{level}`` | open breaches by level (the audit) |
+| ``backbone_unreadable_envelopes_total{service,agency,producer}`` | answered unreadable |
+
+``producer`` is the agency id of the producer whose envelope an agency service verified but could
+not read (and answered with ``EnvelopeUnreadable``).
 
 Labelled children are looked up once per label set and kept: a consumer updates them per record.
 """
@@ -47,6 +51,11 @@ END_TO_END = Histogram(
 )
 LAG = Gauge("backbone_consumer_lag", "Records not yet read", ["service", "agency", "topic"])
 OPEN_BREACHES = Gauge("backbone_open_breaches", "Open deadline breaches", ["level"])
+UNREADABLE = Counter(
+    "backbone_unreadable_envelopes",
+    "Envelopes verified but not readable, answered with EnvelopeUnreadable, by their producer",
+    ["service", "agency", "producer"],
+)
 
 
 def serve_from_env() -> int | None:
@@ -112,6 +121,10 @@ class ServiceMetrics:
             self._child(QUARANTINED, reason).inc()
         if appended_at is not None:
             self._delay.observe(max(0.0, time.time() - appended_at.timestamp()))
+
+    def unreadable(self, producer: str) -> None:
+        """One envelope of ``producer`` (an agency id) answered as unreadable."""
+        self._child(UNREADABLE, producer).inc()
 
     def lag(self, per_topic: Mapping[str, int]) -> None:
         for topic, behind in per_topic.items():
