@@ -109,7 +109,7 @@ def test_every_malformed_line_is_reported_and_nothing_is_printed(
         f"3: {NOT_AN_INSTANT} '2026-12-11T16:00:00'",
         "4: event: has a key the contract does not define: 'name'",
         "5: producer: missing",
-        "6: recipients: must be an array of agency ids",
+        "6: recipients: must be an array of agency ids, got 'police.turkestan'",
         "7: event_type: unknown event type 'ReferralForgotten'",
         f"8: attributes.kind: is not one of ({', '.join(sorted(REFERRAL_KINDS))}) 'adoption'",
         "9: event_id: same as line 1 with different content",
@@ -244,6 +244,6 @@ def test_v1_1_grammar_defects_exit_2_naming_each_line_and_value(
         "13: causation_id: required for EnvelopeUnreadable (the event it answers)",
         "14: attributes.months: is not one of (1, 2, 3) '4'",
         f"15: recipients: must not list the producer '{POLICE}'",
-        "16: recipients: lists an agency twice",
+        "16: recipients: lists an agency twice: 'ngo.turkestan.shelter-1'",
         f"17: {NOT_AN_INSTANT} '2026-12-14'; {not_minted} 'c-1'; region: unknown region 'national'",
     ]

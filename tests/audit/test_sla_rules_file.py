@@ -308,3 +308,24 @@ def test_a_region_rule_may_use_any_of_and_match_by_causation(tmp_path: Path) -> 
         "met",
     )
     assert obligation.closed_by_event_id == referral.event_id
+
+
+def test_an_unreadable_trigger_of_a_referral_rule_must_be_a_transition(tmp_path: Path) -> None:
+    """Only a transition carries its referral; any other EnvelopeUnreadable may have no
+    ``referral_id``, and a referral-scope rule could not find its referral's events."""
+    plain_unreadable = _rule(
+        scope="referral",
+        trigger={"event_types": ["EnvelopeUnreadable"]},
+        expected={"event_types": ["ReferralIssued"], "match": "causation"},
+    )
+    assert _problems(tmp_path, plain_unreadable) == [
+        "rules[0] (high-risk-service).trigger: an EnvelopeUnreadable trigger of a referral-scope "
+        'rule needs "referral_transition": true (only then does it carry its referral)'
+    ]
+    transition_of_another_type = _rule(
+        trigger={"event_types": ["RiskAssessed"], "referral_transition": True}
+    )
+    assert _problems(tmp_path, transition_of_another_type) == [
+        "rules[0] (high-risk-service).trigger.referral_transition: only an EnvelopeUnreadable "
+        "trigger can be one"
+    ]

@@ -447,3 +447,15 @@ def test_the_audit_may_not_answer_unreadable() -> None:
     unreadable = _unreadable(1, "audit.national", "audit-unreadable", issue, referral=None)
 
     assert _reason_of(unreadable, issue) == Reason.NOT_AUTHORISED
+
+
+def test_unreadable_answer_stamped_before_the_issue_it_names_is_unknown_referral() -> None:
+    """Like a receipt before the issue: the answer names its referral's ReferralIssued, so the
+    lifecycle judges it, in time order, and the referral is not issued yet."""
+    issue = _issue(minute=5)
+    early = _unreadable(1, NGO, "ngo-unreadable-early", issue)
+    judgement = judge([issue, early])
+    verdict = judgement.rejection(early.event_id)
+    assert verdict is not None and verdict.reason == "unknown_referral"
+    assert judgement.transitions == frozenset()
+    assert judgement.referrals[REFERRAL].recipients[NGO] == "issued"

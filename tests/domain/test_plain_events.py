@@ -110,7 +110,7 @@ def test_the_edges_of_the_grammar_are_accepted(accepted: dict[str, Any]) -> None
         ),
         ({"attributes": {"kind": 3}}, "attributes.kind: must be a string, got 3"),
         ({"referral_id": None}, "referral_id: required for ReferralIssued"),
-        ({"payload": "text"}, "payload: must be an object"),
+        ({"payload": "text"}, "payload: must be an object, got 'text'"),
         ({"correlation_id": "corr"}, "correlation_id: is not a canonical lower-case UUID 'corr'"),
     ],
 )
@@ -222,7 +222,7 @@ V1_1_REFUSALS = {
     ),
     "a recipient twice": (
         {"recipients": ["guardianship.turkestan", "guardianship.turkestan"]},
-        "recipients: lists an agency twice",
+        "recipients: lists an agency twice: 'guardianship.turkestan'",
     ),
 }
 
@@ -301,3 +301,12 @@ def test_an_events_file_reports_each_bad_line_by_number(tmp_path: Path) -> None:
     assert problems[0].startswith("3: not JSON")
     assert problems[1] == "4: region: missing"
     assert problems[2] == f"5: {NOT_MINTED_CHILD} 'c-1'; region: unknown region 'national'"
+
+
+@pytest.mark.parametrize("key", ["event_id", "child_ref", "producer", "referral_id"])
+def test_a_trailing_newline_is_not_part_of_any_grammar(key: str) -> None:
+    plain = _event()
+    plain[key] = plain[key] + "\n"
+    with pytest.raises(MalformedEvent) as refused:
+        parse_event(plain)
+    assert [p.split(":", 1)[0] for p in refused.value.problems] == [key]

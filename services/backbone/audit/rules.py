@@ -224,7 +224,7 @@ def _rule(entry: Any, where: str, source: str, problems: list[str]) -> Rule | No
     if len(problems) > before:
         return None
     rule_id = entry["id"]
-    if not isinstance(rule_id, str) or not _RULE_ID.match(rule_id):
+    if not isinstance(rule_id, str) or not _RULE_ID.fullmatch(rule_id):
         problems.append(f"{where}.id: must be 1-64 characters [a-z0-9-]")
     else:
         where = f"{where} ({rule_id})"
@@ -287,6 +287,19 @@ def _check_consistency(
                 )
     if owed_by is OwedBy.TRIGGER_RECIPIENTS and trigger.event_types != {"ReferralIssued"}:
         problems.append(f"{where}.owed_by: only a ReferralIssued trigger has recipients")
+    if (
+        scope is Scope.REFERRAL
+        and not trigger.referral_transition
+        and ("EnvelopeUnreadable" in trigger.event_types)
+    ):
+        problems.append(
+            f"{where}.trigger: an EnvelopeUnreadable trigger of a referral-scope rule needs "
+            '"referral_transition": true (only then does it carry its referral)'
+        )
+    if trigger.referral_transition and trigger.event_types != {"EnvelopeUnreadable"}:
+        problems.append(
+            f"{where}.trigger.referral_transition: only an EnvelopeUnreadable trigger can be one"
+        )
     if owed_by is OwedBy.REFERRAL_ISSUER and scope is not Scope.REFERRAL:
         problems.append(f"{where}.owed_by: referral_issuer needs a referral-scope rule")
 

@@ -70,7 +70,7 @@ class AgencyId:
 
     @classmethod
     def parse(cls, text: str) -> AgencyId:
-        match = _AGENCY_ID.match(text) if isinstance(text, str) else None
+        match = _AGENCY_ID.fullmatch(text) if isinstance(text, str) else None
         if match is None:
             raise InvalidAgencyId(
                 f"agency id {text!r} is not <type>.<region>[.<name>] in [a-z0-9-]"
@@ -90,7 +90,7 @@ def agency_type(agency_id: str) -> str:
 
 
 def is_agency_id(text: object) -> bool:
-    match = _AGENCY_ID.match(text) if isinstance(text, str) else None
+    match = _AGENCY_ID.fullmatch(text) if isinstance(text, str) else None
     return match is not None and match["type"] in AGENCY_TYPES and match["region"] in AGENCY_REGIONS
 
 

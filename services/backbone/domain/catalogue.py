@@ -22,7 +22,7 @@ def allows(spec: AttributeSpec, value: str) -> bool:
     """Whether ``value`` is one of the codes ``spec`` allows."""
     if isinstance(spec, frozenset):
         return value in spec
-    return spec.match(value) is not None
+    return spec.fullmatch(value) is not None
 
 
 def describe(spec: AttributeSpec) -> str:

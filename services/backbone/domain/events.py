@@ -145,7 +145,7 @@ def _time(value: Any, problems: list[Problem]) -> datetime | None:
         problems.append(Problem("occurred_at", "must be a string, got", value, shown=True))
         return None
     parsed = None
-    if OCCURRED_AT.match(value):
+    if OCCURRED_AT.fullmatch(value):
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
@@ -163,7 +163,7 @@ def _time(value: Any, problems: list[Problem]) -> datetime | None:
 
 
 def _token(key: str, pattern: re.Pattern[str], value: Any, problems: list[Problem]) -> str | None:
-    if isinstance(value, str) and pattern.match(value):
+    if isinstance(value, str) and pattern.fullmatch(value):
         return value
     prefix = "c" if key == "child_ref" else "r"
     problems.append(
@@ -179,7 +179,9 @@ def _token(key: str, pattern: re.Pattern[str], value: Any, problems: list[Proble
 
 def _attributes(event_type: str, value: Any, problems: list[Problem]) -> dict[str, str]:
     if not isinstance(value, dict):
-        problems.append(Problem("attributes", "must be an object whose values are strings"))
+        problems.append(
+            Problem("attributes", "must be an object whose values are strings, got", value, True)
+        )
         return {}
     names, spec = _ATTRIBUTE_SPECS[event_type]
     if value.keys() != names:
@@ -207,7 +209,7 @@ def _attributes(event_type: str, value: Any, problems: list[Problem]) -> dict[st
 
 
 def _uuid(key: str, value: Any, problems: list[Problem]) -> str | None:
-    if isinstance(value, str) and UUID.match(value):
+    if isinstance(value, str) and UUID.fullmatch(value):
         return value
     problems.append(Problem(key, "is not a canonical lower-case UUID", value, shown=True))
     return None
@@ -267,7 +269,9 @@ def checked_event(
         problems.append(Problem("region", "unknown region", region, shown=True))
     recipients = fields["recipients"]
     if not isinstance(recipients, list):
-        problems.append(Problem("recipients", "must be an array of agency ids"))
+        problems.append(
+            Problem("recipients", "must be an array of agency ids, got", recipients, True)
+        )
         recipients = []
     else:
         problems.extend(
@@ -275,8 +279,8 @@ def checked_event(
             for r in recipients
             if not is_agency_id(r)
         )
-        if len(set(map(str, recipients))) != len(recipients):
-            problems.append(Problem("recipients", "lists an agency twice"))
+        twice = sorted({str(r) for r in recipients if recipients.count(r) > 1})
+        problems.extend(Problem("recipients", "lists an agency twice:", r, True) for r in twice)
         if producer in recipients:
             problems.append(Problem("recipients", "must not list the producer", producer, True))
     referral_id = fields.get("referral_id")
@@ -289,7 +293,7 @@ def checked_event(
     if correlation is not None:
         correlation = _uuid("correlation_id", correlation, problems)
     if payload is not None and not isinstance(payload, dict):
-        problems.append(Problem("payload", "must be an object"))
+        problems.append(Problem("payload", "must be an object, got", payload, True))
 
     checked_attributes: dict[str, str] = {}
     if event_type is not None:

@@ -9,8 +9,10 @@ or issued → unreadable (contract v1.1: the recipient's ``EnvelopeUnreadable`` 
 ``causation_id`` is the referral's ``ReferralIssued``; final for that recipient). Only the issuer
 withdraws, and only while some recipient has neither completed nor declined (an unreadable
 recipient has not finished); every lifecycle event of a referral after its withdrawal is
-rejected. Any other ``EnvelopeUnreadable`` (it names another event, or a referral not issued
-before it in time order) changes no referral state and is valid from any type but ``audit``.
+rejected. An ``EnvelopeUnreadable`` that names its referral's ``ReferralIssued`` but comes before
+it in time order is ``unknown_referral``, as a receipt would be. Any other ``EnvelopeUnreadable``
+(it names another event, or has no ``referral_id``) changes no referral state and is valid from
+any type but ``audit``.
 
 Choices the contract leaves open (docs/audit.md):
 
@@ -163,8 +165,11 @@ def judge(events: Iterable[Event], until: datetime | None = None) -> Judgement:
     first_agency: dict[str, str] = {}
     verdicts: dict[str, Rejection | None] = {}
     transitions: set[str] = set()
+    # Which referral each ReferralIssued of the set issues: an EnvelopeUnreadable that names its
+    # referral's ReferralIssued is judged by the lifecycle wherever that issue stands in time.
+    issues = {e.event_id: e.referral_id for e in ordered if e.event_type == "ReferralIssued"}
     for event in ordered:
-        rejection = _verdict(event, referrals, child_referrals, first_agency)
+        rejection = _verdict(event, referrals, child_referrals, first_agency, issues)
         verdicts[event.event_id] = rejection
         if rejection is None:
             if _answers_issue(event, referrals):
@@ -204,6 +209,7 @@ def _verdict(
     referrals: Mapping[str, Referral],
     child_referrals: Mapping[str, list[str]],
     first_agency: Mapping[str, str],
+    issues: Mapping[str, str | None],
 ) -> Rejection | None:
     producer_type = agency_type(event.producer)
     if not may_emit(producer_type, event.event_type):
@@ -219,9 +225,13 @@ def _verdict(
             Reason.NOT_RESPONSIBLE, f"{event.producer} does not hold responsibility for the child"
         )
     if event.event_type == "EnvelopeUnreadable":
+        if event.referral_id is None or issues.get(event.causation_id or "") != event.referral_id:
+            return None  # it answers another event: valid, changes no referral
         if not _answers_issue(event, referrals):
-            return None
-        assert event.referral_id is not None
+            return Rejection(
+                Reason.UNKNOWN_REFERRAL,
+                f"referral {event.referral_id} has not been issued before this answer",
+            )
         return _referral_verdict(event, referrals[event.referral_id])
     if not event.event_type.startswith("Referral"):
         return None

@@ -65,4 +65,4 @@ def event_from_header(header: dict[str, Any], payload: dict[str, Any] | None) ->
 def authenticated_event_id(header: dict[str, Any]) -> str | None:
     """The header's event id if it is a canonical UUID (anything else is not repeated)."""
     value = header["event_id"]
-    return value if _CANONICAL_UUID.match(value) else None
+    return value if _CANONICAL_UUID.fullmatch(value) else None
