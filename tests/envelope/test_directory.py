@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -116,3 +117,23 @@ def test_certificate_signature_is_domain_separated(world: World) -> None:
     assert world.root.sign(CERTIFICATE_DOMAIN + signed.data) == signed.signature
     with pytest.raises(CertificateInvalid):
         KeyDirectory(world.root.public_key).add(signed.data, bare)
+
+
+def test_a_certificate_that_no_longer_verifies_is_kept_out_of_a_loaded_file(
+    world: World, tmp_path: Path
+) -> None:
+    """E.g. a test agency certified before contract v1.1 with a region that is no code now: the
+    rest of the local store stays usable, and the refused one is listed with its reason."""
+    path = tmp_path / "directory.json"
+    world.directory.save(path)
+    document = json.loads(path.read_text())
+    damaged = bytearray(bytes.fromhex(document["certificates"][0]["signature"]))
+    damaged[0] ^= 1
+    document["certificates"][0]["signature"] = damaged.hex()
+    path.write_text(json.dumps(document))
+
+    loaded = KeyDirectory.load(path, world.root.public_key)
+
+    assert len(loaded.certificates()) == len(world.directory.certificates()) - 1
+    assert list(loaded.refused) == ["directory.json/0"]
+    assert "signature" in loaded.refused["directory.json/0"]

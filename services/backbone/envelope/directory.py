@@ -149,10 +149,19 @@ class KeyDirectory:
             raise CertificateInvalid(f"{path} is not a {FILE_FORMAT} file")
         if document.get("root_key_id") != directory.root_key_id.hex():
             raise CertificateInvalid(f"{path} was made under another root key")
-        directory.extend(
-            (bytes.fromhex(item["certificate"]), bytes.fromhex(item["signature"]))
-            for item in document["certificates"]
-        )
+        admitted = []
+        for index, item in enumerate(document["certificates"]):
+            data, signature = bytes.fromhex(item["certificate"]), bytes.fromhex(item["signature"])
+            try:
+                verify_certificate(data, signature, directory.root_public_key, directory.registry)
+            except CertificateInvalid as refused:
+                # E.g. a certificate for an agency id that contract v1.1 no longer allows (a
+                # test agency with a made-up region): it certifies nothing now, and the rest of
+                # the store stays usable. Kept out, with why, like a refused topic record.
+                directory.refused[f"{path.name}/{index}"] = str(refused)
+                continue
+            admitted.append((data, signature))
+        directory.extend(admitted)
         return directory
 
     def extend(self, items: Iterable[tuple[bytes, bytes]], subject: str | None = None) -> int:
