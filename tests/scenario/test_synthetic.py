@@ -200,6 +200,32 @@ def test_children_returned_from_the_centre_are_followed_up_as_the_profile_says()
     )
 
 
+def test_an_unreadable_referral_is_answered_at_once_and_reissued_by_its_issuer() -> None:
+    p, (events, report) = DEFAULT_PROFILE, _sample()
+    by_id = {e.event_id: e for e in events}
+    issued = [e for e in events if e.event_type == "ReferralIssued"]
+    answers = [e for e in events if e.event_type == "EnvelopeUnreadable"]
+    reissues = {
+        e.causation_id: e for e in issued if e.causation_id in {a.event_id for a in answers}
+    }
+    reissue = [o.status.value for o in report.obligations if o.rule == "referral-reissue"]
+
+    assert answers and judge(events).transitions == {a.event_id for a in answers}
+    for answer in answers:
+        cause, again = by_id[answer.causation_id], reissues[answer.event_id]
+        assert cause.event_type == "ReferralIssued" and cause.referral_id == answer.referral_id
+        assert (answer.producer,) == cause.recipients == again.recipients
+        assert timedelta(0) < answer.occurred_at - cause.occurred_at <= timedelta(minutes=5)
+        assert (again.producer, again.attributes) == (cause.producer, cause.attributes)
+        assert again.referral_id != cause.referral_id and again.payload == cause.payload
+        check_payload(answer)
+    _assert_shares(
+        ("true" if e.event_id in {a.causation_id for a in answers} else "false" for e in issued),
+        {"true": p.unreadable, "false": 1 - p.unreadable},
+    )
+    _assert_shares(reissue, {"late": p.late_duty, "met": 1 - p.late_duty})
+
+
 def test_a_profile_shapes_the_pathways() -> None:
     nurses_only = Profile(settings={"phc": 1.0}, risk_levels={"high": 1.0})
     events = list(synthetic_events(30, seed=4, profile=nurses_only))

@@ -110,6 +110,11 @@ def referral_accepted(
     }
 
 
+def envelope_unreadable() -> Payload:
+    """Empty: the clear header names the reason, the event and the referral it answers."""
+    return {}
+
+
 def referral_declined(explanation: str, suggested_agency: str | None = None) -> Payload:
     return {"explanation": explanation, "suggested_agency": suggested_agency}
 

@@ -93,6 +93,11 @@ class Profile:
     late_receipt: float = 0.12
     no_decision: float = 0.04
     decline: float = 0.05
+    # Share of referrals whose recipient's service cannot read the envelope (a damaged
+    # ciphertext, a reader key it lacks, a body that does not decode) and answers at once with an
+    # EnvelopeUnreadable; the issuer reissues the referral. Assumption: a transport fault, not a
+    # figure of the report.
+    unreadable: float = 0.01
     # Share of an agency's own duties done late: R1, R4, R5, R7, R13, and the terms of a ЦАН stay
     # (R12), of a contract and its extension (R9) and of follow-up after a return. Assumption.
     late_duty: float = 0.10
@@ -133,6 +138,7 @@ def _problems(p: Profile) -> list[str]:
             "late_duty",
             "not_traced",
             "contract_extension",
+            "unreadable",
         )
         if not 0 <= getattr(p, name) <= 1
     ]

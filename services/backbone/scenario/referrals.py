@@ -128,6 +128,39 @@ def complete(
     )
 
 
+def unreadable(track: Track, issued: Event, at: datetime, agency: str, reason: str) -> Event:
+    """``agency``'s signed answer that it could not read ``issued`` (contract v1.1, section 4):
+    its cause is the issue, its referral the issue's, ``reason`` one of the unreadable codes. The
+    payload is empty: the header says everything, and nothing of the unread body is repeated."""
+    return _follow(
+        track,
+        issued,
+        "unreadable",
+        "EnvelopeUnreadable",
+        at,
+        agency,
+        payloads.envelope_unreadable(),
+        {"reason": reason},
+        issued,
+    )
+
+
+def reissue(track: Track, name: str, at: datetime, issued: Event, answer: Event) -> Event:
+    """The issuer's new referral for the one ``answer`` could not read (``referral-reissue``):
+    same issuer, recipients, kind and payload, a new referral id, caused by ``answer``."""
+    assert issued.payload is not None
+    return issue(
+        track,
+        name,
+        at,
+        issued.producer,
+        issued.recipients,
+        issued.attributes["kind"],
+        dict(issued.payload),
+        cause=answer,
+    )
+
+
 def _follow(
     track: Track,
     previous: Event,

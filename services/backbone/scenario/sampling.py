@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from backbone.audit.calendar import ALMATY
+from backbone.domain.catalogue import UNREADABLE_REASONS
 from backbone.domain.events import Event
 from backbone.scenario import payloads
 from backbone.scenario import referrals as r
@@ -22,6 +23,7 @@ from backbone.scenario.profile import Profile, shares
 from backbone.scenario.track import Track
 
 _DAY_START, _DAY_END = 9 * 60, 18 * 60  # office hours, minutes after midnight
+_UNREADABLE_REASONS = sorted(UNREADABLE_REASONS)
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,8 @@ class Child:
             services=services,
         )
         issued = r.issue(self.track, name, self.now, issuer, [recipient], kind, payload, cause)
+        if self.chance(self.profile.unreadable):
+            issued = self._reissued(name, issued)
         u, p, hotline = self.rng.random(), self.profile, kind == "hotline_alert"
         if u < p.no_receipt:
             return None
@@ -162,3 +166,15 @@ class Child:
         accepted = r.accept(self.track, received, decided_at, self.worker("Responsible"))
         self.now = max(self.now, decided_at)
         return accepted
+
+    def _reissued(self, name: str, issued: Event) -> Event:
+        """The recipient's service cannot read ``issued`` and answers at once; the issuer
+        reissues it (a 1-working-day duty, ``referral-reissue``) and ``now`` moves there."""
+        (recipient,) = issued.recipients
+        reason = self.rng.choice(_UNREADABLE_REASONS)
+        answer = r.unreadable(
+            self.track, issued, self.minutes_later(self.now, 1, 5), recipient, reason
+        )
+        self.now = answer.occurred_at
+        self.now = self.duty(1)
+        return r.reissue(self.track, f"{name}/reissue", self.now, issued, answer)
