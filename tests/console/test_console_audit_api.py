@@ -66,7 +66,7 @@ def test_an_unknown_child_is_none(audit: AuditApi) -> None:
 def test_obligations_and_children_of_a_region(audit: AuditApi) -> None:
     api = audit
     _, obligations = api.obligations(region="turkestan")
-    assert len(obligations) == 29  # docs/scenario.md: the story's obligations
+    assert len(obligations) == 32  # docs/scenario.md: the story's obligations
     _, children = api.children(region="turkestan")
     assert len(children) == 4
     assert api.children(region="almaty")[1] == []
