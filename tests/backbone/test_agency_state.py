@@ -21,11 +21,11 @@ def _event(event_type: str, producer: str, minute: int, **extra: Any) -> Event:
             "event_type": event_type,
             "occurred_at": f"2026-12-14T10:{minute:02d}:00+05:00",
             "producer": producer,
-            "child_ref": "c-0001",
+            "child_ref": "c-000000000001",
             "recipients": [NGO] if event_type == "ReferralIssued" else [],
             "region": "turkestan",
             "attributes": attributes,
-            "referral_id": "r-0001",
+            "referral_id": "r-000000000001",
             **extra,
         }
     )
@@ -54,7 +54,7 @@ def test_view_ignores_events_that_are_not_about_a_referral() -> None:
             "event_type": "ChildIdentified",
             "occurred_at": "2026-12-14T10:00:00+05:00",
             "producer": POLICE,
-            "child_ref": "c-0001",
+            "child_ref": "c-000000000001",
             "recipients": [],
             "region": "turkestan",
             "attributes": {"setting": "raid", "accompanied": "false", "age_band": "14-17"},
@@ -72,7 +72,7 @@ def test_receipt_is_due_only_after_the_grace_period() -> None:
     schedule.note(issued, now=100.0)
 
     assert schedule.due(now=101.9) == []
-    assert schedule.due(now=102.0) == ["r-0001"]
+    assert schedule.due(now=102.0) == ["r-000000000001"]
 
 
 def test_a_recorded_receipt_cancels_the_automatic_one() -> None:
@@ -95,7 +95,7 @@ def test_automatic_receipt_has_a_derived_id_and_never_precedes_the_issue() -> No
 
     receipt = receipt_for(issued, NGO, clock_behind)
 
-    assert receipt.event_id == receipt_id("r-0001", NGO)
+    assert receipt.event_id == receipt_id("r-000000000001", NGO)
     assert receipt.occurred_at == datetime.fromisoformat("2026-12-14T10:30:00+05:00")
     assert receipt.producer == NGO and receipt.causation_id == issued["issue_event_id"]
     assert parse_event(receipt.to_json()) == receipt

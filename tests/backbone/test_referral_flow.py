@@ -34,7 +34,7 @@ def backbone(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 def _referral(d: Deployment, issuer: str, to: list[str], kind: str) -> dict[str, Any]:
-    return referral(d.agencies[issuer], [d.agencies[r] for r in to], "turkestan", kind)
+    return referral(d.agencies[issuer], [d.agencies[r] for r in to], d.region, kind)
 
 
 def _of(inbox: list[dict[str, Any]], event_type: str, referral_id: str) -> list[dict[str, Any]]:

@@ -33,6 +33,11 @@ def _obligation(**changes: object) -> Obligation:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
+def _trigger(n: int) -> str:
+    """The canonical UUID of the ``n``-th trigger event."""
+    return f"00000000-0000-5000-8000-{n:012d}"
+
+
 def test_supervisor_is_held_to_their_region_whatever_the_query_asks() -> None:
     supervisor = Viewer("s", Role.SUPERVISOR, "turkestan")
     assert supervisor.region_scope("almaty") == "turkestan"
@@ -89,7 +94,7 @@ def test_board_signature_changes_when_a_breach_appears_or_its_level_rises() -> N
 
 
 def test_operations_counts_name_no_child() -> None:
-    rows = board([_obligation(), _obligation(trigger_event_id="t-2")], BoardFilter(), AT)
+    rows = board([_obligation(), _obligation(trigger_event_id=_trigger(2))], BoardFilter(), AT)
     [count] = counts(rows)
     assert (count.owed_by, count.breaches, count.children) == ("social.turkestan", 2, 1)
     assert "c-0000000000b1" not in repr(count)
@@ -110,10 +115,10 @@ def test_compliance_counts_met_late_and_open_per_owing_agency_only() -> None:
     found = tally(
         [
             _obligation(),
-            _obligation(status="met", level=0, trigger_event_id="t-2"),
-            _obligation(status="pending", level=0, trigger_event_id="t-3"),
-            _obligation(status="cancelled", level=0, trigger_event_id="t-4"),
-            _obligation(status="late", owed_by="police.turkestan", trigger_event_id="t-5"),
+            _obligation(status="met", level=0, trigger_event_id=_trigger(2)),
+            _obligation(status="pending", level=0, trigger_event_id=_trigger(3)),
+            _obligation(status="cancelled", level=0, trigger_event_id=_trigger(4)),
+            _obligation(status="late", owed_by="police.turkestan", trigger_event_id=_trigger(5)),
             _obligation(status="met", deadline=datetime(2026, 3, 5, tzinfo=ALMATY)),
         ],
         period,
@@ -123,7 +128,9 @@ def test_compliance_counts_met_late_and_open_per_owing_agency_only() -> None:
 
 
 def test_compliance_chart_draws_segments_in_proportion_and_leaves_out_zeros() -> None:
-    chart = compliance_chart([Tally("a.x", met=3, late=1), Tally("b.x", open=2)])
+    chart = compliance_chart(
+        [Tally("police.turkestan", met=3, late=1), Tally("social.turkestan", open=2)]
+    )
     first, second = chart.bars
     assert [s.kind for s in first.segments] == ["met", "late"]
     assert first.segments[0].width == pytest.approx(3 * first.segments[1].width, abs=0.2)
@@ -140,7 +147,7 @@ def test_funnel_counts_children_at_each_stage_reached_in_order() -> None:
     recognised = ("VictimStatusAssessed", {"outcome": "recognized"})
     refused = ("VictimStatusAssessed", {"outcome": "not_recognized"})
     served = ("ServiceDelivered", {"service_type": "medical"})
-    follow_up = ("FollowUpRecorded", {})
+    follow_up = ("FollowUpRecorded", {"status": "safe"})
     assert depth((identified, recognised, served, follow_up)) == 5
     assert depth((identified, refused, served)) == 2  # served without recognition: stops
     assert depth((identified, follow_up)) == 1

@@ -51,7 +51,7 @@ def scaled(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 def _referral(d: Deployment) -> dict[str, Any]:
-    return synthetic.referral(d.agencies["police"], [d.agencies["ngo"]], "turkestan")
+    return synthetic.referral(d.agencies["police"], [d.agencies["ngo"]], d.region)
 
 
 def _logged(d: Deployment, name: str, event: str) -> set[str]:

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -33,11 +34,11 @@ def test_emit_with_no_broker_reachable_exits_3_and_lists_what_to_publish_again(
             "event_type": "ReferralIssued",
             "occurred_at": "2026-12-07T10:00:00+05:00",
             "producer": police,
-            "child_ref": "c-unreachable-01",
+            "child_ref": f"c-{uuid.uuid4().hex[:12]}",
             "recipients": [ngo],
-            "region": "turkestan",
+            "region": deployed.region,
             "attributes": {"kind": "victim_services"},
-            "referral_id": "r-unreachable-01",
+            "referral_id": f"r-{uuid.uuid4().hex[:12]}",
             "payload": {
                 "summary": "Synthetic test referral",
                 "urgency": "urgent",

@@ -34,7 +34,7 @@ def test_a_failing_service_is_started_again_until_the_keeper_is_stopped(tmp_path
                 "backbone.runtime.keepalive",
                 "emit",
                 "--as",
-                "ngo.x",
+                "ngo.turkestan.t-keepalive",
                 "--file",
                 str(missing),
             ],

@@ -15,8 +15,8 @@ def _value(name: str, **labels: str) -> float | None:
 
 
 def test_handled_records_count_by_outcome_and_reason_and_time_the_delay() -> None:
-    metrics = ServiceMetrics("metrics-test", "police.t-metrics")
-    labels = {"service": "metrics-test", "agency": "police.t-metrics"}
+    metrics = ServiceMetrics("metrics-test", "police.turkestan.t-metrics")
+    labels = {"service": "metrics-test", "agency": "police.turkestan.t-metrics"}
     appended = datetime.now(UTC) - timedelta(seconds=2)
     metrics.handled("accepted", appended)
     metrics.handled("accepted", appended)

@@ -28,7 +28,7 @@ from support.broker import Broker
 Permission = tuple[str, str, str, str, str]
 
 EXPORT = (sys.executable, "-m", "backbone.cli", "topology", "export", "--format", "strimzi")
-POLICE, NGO = (f"{kind}.strimzi-{uuid.uuid4().hex[:6]}" for kind in ("police", "ngo"))
+POLICE, NGO = (f"{kind}.turkestan.strimzi-{uuid.uuid4().hex[:6]}" for kind in ("police", "ngo"))
 _PATTERNS = {ACLResourcePatternType.LITERAL: "literal", ACLResourcePatternType.PREFIXED: "prefix"}
 _TYPES = {
     ResourceType.TOPIC: "topic",

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.broker
 
 
 POLICE, NGO, SCHOOL = (
-    f"{kind}.test-{uuid.uuid4().hex[:6]}" for kind in ("police", "ngo", "school")
+    f"{kind}.turkestan.t-{uuid.uuid4().hex[:6]}" for kind in ("police", "ngo", "school")
 )
 
 

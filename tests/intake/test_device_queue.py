@@ -30,7 +30,7 @@ def device(field: Field, tmp_path: Path) -> DeviceFolder:
 
 def _three(field: Field) -> list[Event]:
     referral = field.event("ReferralIssued")
-    return [field.event(), referral, field.event(child_ref="c-test-0003")]
+    return [field.event(), referral, field.event(child_ref="c-7e57c0000003")]
 
 
 def _closed_port() -> int:

@@ -82,7 +82,7 @@ def _events(d: Deployment) -> list[dict[str, Any]]:
             "producer": group,
             "child_ref": child_ref,
             "recipients": [],
-            "region": group.split(".")[1],
+            "region": d.region,
             "attributes": attributes,
             "payload": minimal_payload(event_type),
             **more,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -72,7 +73,7 @@ def test_same_event_id_with_other_content_is_409_and_quarantined(
     field: Field, harness: Harness
 ) -> None:
     event = field.event()
-    other = field.event(event_id=event.event_id, child_ref="c-test-0002")
+    other = field.event(event_id=event.event_id, child_ref="c-7e57c0000002")
 
     answers = _post_all(harness, field.envelope(event), field.envelope(other))
 
@@ -269,8 +270,9 @@ def test_answers_and_logs_name_event_ids_but_never_child_refs_or_payloads(
     field: Field, harness: Harness, capsys: pytest.CaptureFixture[str]
 ) -> None:
     logs.configure("intake")
-    event = field.event(child_ref="c-never-logged-7")
-    conflict = field.event(event_id=event.event_id, child_ref="c-never-logged-8")
+    never_logged = [f"c-{uuid.uuid4().hex[:12]}" for _ in range(2)]
+    event = field.event(child_ref=never_logged[0])
+    conflict = field.event(event_id=event.event_id, child_ref=never_logged[1])
 
     answers = _post_all(harness, field.envelope(event), field.envelope(conflict))
 
@@ -281,7 +283,7 @@ def test_answers_and_logs_name_event_ids_but_never_child_refs_or_payloads(
         ("envelope_refused", event.event_id),
     }
     text = err + json.dumps(answers)
-    for secret in ("c-never-logged-7", "c-never-logged-8", *SECRETS_IN_PAYLOAD):
+    for secret in (*never_logged, *SECRETS_IN_PAYLOAD):
         assert secret not in text
 
 

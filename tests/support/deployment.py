@@ -1,17 +1,23 @@
 """A backbone deployment for end-to-end tests: test agencies, keys, and service processes.
 
-Test agencies get unique ids (``police.t<hex>``), so tests share the broker, the event log and
-the router with anything else on it (the demo, other test runs) without reading or writing
-another run's inboxes. They are certified under the local keystore's root, the one trust anchor
-of this broker's deployment (``backbone demo`` uses it too), so every router on the broker
-verifies every test's envelopes. Each service runs as a real ``backbone run ...`` process that
-the test can stop, kill and restart.
+Test agencies get unique ids (``police.<region>.t-<hex>``: contract v1.1 allows only the 20
+region codes, or ``national``, as an id's region part, so the name part is the new one), so tests
+share the broker, the event log and the router with anything else on it (the demo, other test
+runs) without reading or writing another run's inboxes. A deployment's region, the header region
+of its events, is one the demo does not use, picked at random, so that a region's views hold
+little but this run's. Its ``supervisor`` role is ``supervisor.<region>`` itself, the agency the
+audit addresses the region's breaches to; shared by every run in that region, its keys are issued
+once. The agencies are certified under the local keystore's root, the one trust anchor of this
+broker's deployment (``backbone demo`` uses it too), so every router on the broker verifies every
+test's envelopes. Each service runs as a real ``backbone run ...`` process that the test can
+stop, kill and restart.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -26,6 +32,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from backbone.broker import topology
+from backbone.domain.agencies import REGIONS
 from backbone.envelope import administration
 from backbone.envelope.directory_topic import publish_directory
 from backbone.envelope.keys import Keystore
@@ -33,6 +40,9 @@ from support.broker import Broker
 
 T = TypeVar("T")
 BACKBONE = [sys.executable, "-m", "backbone.cli"]
+# The demo's story region and its console's supervisor regions (``backbone demo``): left to it.
+DEMO_REGIONS = frozenset({"turkestan", "almaty"})
+TEST_REGIONS = tuple(sorted(REGIONS - DEMO_REGIONS))
 
 
 def wait_for(
@@ -60,6 +70,7 @@ class Deployment:
     keystore: Path
     logs: Path
     agencies: dict[str, str] = field(default_factory=dict)  # role -> agency id
+    region: str = TEST_REGIONS[0]  # the header region of this deployment's events
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
@@ -112,10 +123,18 @@ class Deployment:
 
 
 @contextmanager
-def deployment(broker: Broker, tmp: Path, roles: dict[str, str]) -> Iterator[Deployment]:
-    """``roles`` maps a role name to an agency type; each gets a unique test agency."""
+def deployment(
+    broker: Broker, tmp: Path, roles: dict[str, str], region: str | None = None
+) -> Iterator[Deployment]:
+    """``roles`` maps a role name to an agency type; each gets a unique test agency of
+    ``region`` (a random one of ``TEST_REGIONS`` if not given), but a supervisor, which is
+    ``supervisor.<region>``."""
+    region = region or random.choice(TEST_REGIONS)
     suffix = uuid.uuid4().hex[:6]
-    agencies = {role: f"{kind}.t{suffix}" for role, kind in roles.items()}
+    agencies = {
+        role: f"{kind}.{region}" if kind == "supervisor" else f"{kind}.{region}.t-{suffix}"
+        for role, kind in roles.items()
+    }
     topology.apply(broker.admin, topology.load(agencies=list(agencies.values())))
     logs = tmp / "logs"
     logs.mkdir()
@@ -123,10 +142,12 @@ def deployment(broker: Broker, tmp: Path, roles: dict[str, str]) -> Iterator[Dep
     if not store.root_public_file.exists():
         store.create_root()
     since = datetime.now(UTC) - timedelta(days=400)
-    for agency in agencies.values():
-        administration.issue(store, agency, f"Test {agency}", not_before=since)
+    for role, agency in agencies.items():
+        shared = roles[role] == "supervisor"  # supervisor.<region>: keys of an earlier run kept
+        if not (shared and store.pairs(agency)):
+            administration.issue(store, agency, f"Test {agency}", not_before=since)
     publish_directory(broker.admin, administration.directory_of(store))
-    deployed = Deployment(broker, store.path, logs, agencies)
+    deployed = Deployment(broker, store.path, logs, agencies, region)
     try:
         yield deployed
     finally:

@@ -8,7 +8,9 @@ from backbone.broker.reader import TopicReader, read_to_end
 from backbone.broker.settings import KafkaSettings
 
 
-def produce(settings: KafkaSettings, topic: str, value: bytes, key: bytes = b"c-0001") -> None:
+def produce(
+    settings: KafkaSettings, topic: str, value: bytes, key: bytes = b"c-000000000000"
+) -> None:
     producer = KafkaProducer(**settings.kafka_python(), max_block_ms=10000)
     try:
         producer.send(topic, key=key, value=value).get(timeout=15)
