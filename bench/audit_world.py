@@ -1,8 +1,9 @@
 """An isolated audit deployment on the local broker for ``bench_audit.py``.
 
 Its own root and keystore (a temporary folder), its own key directory, event, SLA and
-quarantine topics, and its own SCRAM principal ``audit.b<hex>``, so a benchmark run neither
-reads nor writes the shared deployment's topics. ``backbone audit serve`` runs as a process.
+quarantine topics, and its own SCRAM principal ``audit.national.b-<hex>``, so a benchmark run
+neither reads nor writes the shared deployment's topics. ``backbone audit serve`` runs as a
+process.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class AuditWorld:
     def __init__(self, admin_settings: KafkaSettings, tmp: Path, events: list[Event]) -> None:
         suffix = uuid.uuid4().hex[:6]
         self.admin, self.tmp = admin_settings, tmp
-        self.agency = f"audit.b{suffix}"
+        self.agency = f"audit.national.b-{suffix}"
         self.topics = {
             name: f"test.bench-audit-{name}.{suffix}"
             for name in ("events", "sla", "rejected", "directory")

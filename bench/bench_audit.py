@@ -15,8 +15,8 @@
    record timestamp) on the SLA topic. Target: < 2 s.
 
 Everything is isolated from the shared deployment: a temporary keystore with its own root, its
-own directory, event, SLA and quarantine topics, and a principal ``audit.b<hex>`` of its own
-(its topics, ACLs and SCRAM credential deleted at the end). Run:
+own directory, event, SLA and quarantine topics, and a principal ``audit.national.b-<hex>`` of
+its own (its topics, ACLs and SCRAM credential deleted at the end). Run:
 ``.venv/bin/python bench/bench_audit.py`` (about 1-2 min; ``--strict`` exits 1 when a target is
 missed). All data is synthetic.
 """

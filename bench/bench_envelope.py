@@ -47,7 +47,7 @@ def _events() -> dict[str, Event]:
     common = {
         "occurred_at": "2026-12-11T16:00:00+05:00",
         "producer": PRODUCER,
-        "child_ref": "c-bench-0001",
+        "child_ref": "c-be4c00000001",
         "recipients": [],
         "region": "turkestan",
     }
@@ -81,7 +81,7 @@ def _events() -> dict[str, Event]:
         **common,
         "event_id": str(uuid.uuid4()),
         "event_type": "ReferralAccepted",
-        "referral_id": "r-bench-0001",
+        "referral_id": "r-be4c00000001",
         "attributes": {},
         "payload": {
             "responsible_worker": "Test-Worker-Theta, case manager",

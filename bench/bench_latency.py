@@ -40,11 +40,11 @@ def referral(n: int) -> Event:
         event_type="ReferralIssued",
         occurred_at=datetime.now(UTC).astimezone(ALMATY),
         producer=POLICE,
-        child_ref=f"c-bench-{uuid.uuid4().hex[:8]}",
+        child_ref=f"c-{uuid.uuid4().hex[:12]}",
         recipients=(NGO,),
         region="turkestan",
         attributes={"kind": "victim_services"},
-        referral_id=f"r-bench-{uuid.uuid4().hex[:12]}",
+        referral_id=f"r-{uuid.uuid4().hex[:12]}",
         payload={
             "summary": f"Synthetic benchmark referral {n}",
             "urgency": "routine",

@@ -1,11 +1,14 @@
 """A filled event log for ``bench_rebuild.py``, kept between runs, and the per-record floor work.
 
 ``FilledLog(admin, size)`` holds ``size`` synthetic envelopes on
-``test.bench-rebuild-events.p3.n<size>`` (``PARTITIONS`` partitions), each signed by its producer,
-whose keys sit in a keystore under the run folder (``$BACKBONE_RUN_DIR/bench-rebuild/n<size>``,
-never committed), and the key directory on ``test.bench-rebuild-directory.p3.n<size>``. ``fill()``
-reuses them when the topic already holds exactly ``size`` records and the keystore is there, so a
-rerun costs nothing; otherwise it deletes and refills them. All data is synthetic.
+``test.bench-rebuild-events.v1-1.p3.n<size>`` (``PARTITIONS`` partitions), each signed by its
+producer, whose keys sit in a keystore under the run folder
+(``$BACKBONE_RUN_DIR/bench-rebuild/v1-1.n<size>``, never committed), and the key directory on
+``test.bench-rebuild-directory.v1-1.p3.n<size>``. ``fill()`` reuses them when the topic already
+holds exactly ``size`` records and the keystore is there, so a rerun costs nothing; otherwise it
+deletes and refills them. The names carry the contract version (``CONTRACT``): a log filled
+under an earlier one, whose headers the codec now refuses, is never reused. All data is
+synthetic.
 
 ``Floor`` is the raw per-record work a rebuild cannot avoid: PyNaCl's Ed25519 verification of
 the envelope's signature (the signer's key looked up by id) and fastavro's decode of the clear
@@ -38,6 +41,7 @@ from backbone.paths import run_dir
 from backbone.scenario import synthetic_events
 
 PARTITIONS = 3  # the audit's tables are co-partitioned with a three-partition event log
+CONTRACT = "v1-1"  # the header contract the log's events follow (contracts/events.md)
 SEED = 11
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 KEYS_SINCE = START - timedelta(days=30)
@@ -47,9 +51,9 @@ _KEY_AT, _SCHEMA_AT, _HEADER_AT = 10, 26, 34  # envelope framing (contracts/enve
 class FilledLog:
     def __init__(self, admin_settings: KafkaSettings, size: int) -> None:
         self.admin, self.size = admin_settings, size
-        self.topic = f"test.bench-rebuild-events.p{PARTITIONS}.n{size}"
-        self.directory_topic = f"test.bench-rebuild-directory.p{PARTITIONS}.n{size}"
-        self.base = run_dir() / "bench-rebuild" / f"n{size}"
+        self.topic = f"test.bench-rebuild-events.{CONTRACT}.p{PARTITIONS}.n{size}"
+        self.directory_topic = f"test.bench-rebuild-directory.{CONTRACT}.p{PARTITIONS}.n{size}"
+        self.base = run_dir() / "bench-rebuild" / f"{CONTRACT}.n{size}"
         self.keystore = Keystore(self.base / "keys")
 
     def directory(self) -> KeyDirectory:
