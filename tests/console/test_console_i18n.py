@@ -44,3 +44,14 @@ def test_every_template_string_is_in_the_catalogue(language: str) -> None:
         for text in _TRANSLATE.findall(template.read_text())
     }
     assert used and used <= known, sorted(used - known)
+
+
+def test_every_rule_and_event_type_has_a_label() -> None:
+    """The console never shows a raw rule id or event type: every national rule and every
+    catalogue event type has a translated label."""
+    from backbone.audit.rules import load_rules
+    from backbone.console.i18n import LABELS
+    from backbone.domain.catalogue import CATALOGUE
+
+    assert {rule.id for rule in load_rules([]).rules} <= set(LABELS["rule"])
+    assert set(CATALOGUE) <= set(LABELS["event"])

@@ -68,6 +68,11 @@ LABELS: Mapping[str, Mapping[str, Promise]] = {
         "guardianship-notification": _("notification of guardianship"),
         "status-determination": _("determination of status"),
         "referral-reissue": _("reissue of an unreadable referral"),
+        "further-residence": _("further residence after an adaptation centre"),
+        "contract-term": _("term of a service contract"),
+        "contract-extension-term": _("term of a contract extension"),
+        "return-follow-up": _("follow-up after a return home"),
+        "follow-up-repeat": _("repeated follow-up of a child at risk"),
     },
     "stage": {  # plural: children at the stage
         "identified": pgettext_lazy("funnel stage", "identified"),
