@@ -5,7 +5,7 @@
 ``BACKBONE_AUDIT_URL``     where ``backbone audit pathway|breaches`` find it
                            (``http://127.0.0.1:<BACKBONE_AUDIT_PORT>``)
 
-The topics default to the contract's (referral-model.md, section 5); tests and benchmarks may
+The topics default to the contract's (contracts/topics.md); tests and benchmarks may
 point an audit at their own. ``version`` is faust's app version: a new version is a new consumer
 group with new changelogs, i.e. a rebuild from offset 0 beside the running one.
 """

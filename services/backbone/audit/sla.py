@@ -1,4 +1,4 @@
-"""The SLA evaluator (referral-model.md, section 6): obligations at an evaluation time *t*.
+"""The SLA evaluator (docs/audit.md): obligations at an evaluation time *t*.
 
 ``evaluate`` considers exactly the valid events (lifecycle verdicts) with ``occurred_at`` ≤ *t*.
 Each valid trigger opens one obligation per owing agency, identified by (rule, trigger event id,

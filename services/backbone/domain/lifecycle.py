@@ -1,4 +1,4 @@
-"""The referral lifecycle judge (referral-model.md, section 4): authorisation by content.
+"""The referral lifecycle judge (contracts/events.md, section 3): authorisation by content.
 
 ``judge(events)`` orders events by ``Event.sort_key`` (never by arrival), then decides for each
 one whether it is valid or rejected, with a machine-readable ``Reason`` and a message that names

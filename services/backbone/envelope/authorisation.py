@@ -1,4 +1,4 @@
-"""Authorisation by content (referral-model.md, section 4), as every consumer enforces it.
+"""Authorisation by content (contracts/events.md, section 3), as every consumer enforces it.
 
 Two authorisers share one small protocol:
 

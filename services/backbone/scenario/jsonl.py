@@ -11,7 +11,7 @@ from backbone.domain.events import Event
 
 
 def dumps(event: Event) -> str:
-    """One line of the plain JSON form (referral-model.md, section 3)."""
+    """One line of the plain JSON form (contracts/events.md)."""
     return json.dumps(event.to_json(), ensure_ascii=False, separators=(",", ":"))
 
 

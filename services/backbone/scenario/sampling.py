@@ -28,7 +28,7 @@ _UNREADABLE_REASONS = sorted(UNREADABLE_REASONS)
 
 @dataclass(frozen=True)
 class RegionAgencies:
-    """The agencies of one synthetic region (ids follow referral-model.md, section 1)."""
+    """The agencies of one synthetic region (ids follow contracts/events.md, section 2)."""
 
     region: str
     police: str

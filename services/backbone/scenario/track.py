@@ -2,7 +2,7 @@
 
 A ``Track`` knows the child's pseudonym, the region of the case and the id of the child's first
 event (the ``correlation_id`` of every later one). ``emit`` builds the plain JSON object of
-referral-model.md section 3 and parses it with ``parse_event``, so a scenario can only ever
+contracts/events.md and parses it with ``parse_event``, so a scenario can only ever
 hold well-formed events.
 """
 
