@@ -14,12 +14,14 @@ from backbone.audit.gate import AuditGate
 from backbone.audit.notices import Emitted
 from backbone.audit.projection import Projection
 from backbone.audit.store import EventStore
+from backbone.envelope.errors import RecordKeyMismatch
 from backbone.envelope.quarantine import Inbound, MemoryQuarantine
 from backbone.runtime.metrics import ServiceMetrics
 from support.envelopes import TEST_CHILD, World, make_event, make_world
 
 POLICE, NGO, AUDIT = "police.turkestan", "ngo.shymkent.sana-sezim", "audit.national"
 ISSUED = "2026-12-11T16:00:00+05:00"
+OTHER_CHILD = b"c-7e57c0000002"  # a record key that is not the events' child_ref
 
 
 @pytest.fixture
@@ -74,6 +76,26 @@ def test_later_arrival_with_the_same_id_and_other_content_is_quarantined(world: 
         ("duplicate_event", issued.event_id, 2)
     ]
     assert store.event(issued.event_id) == issued.without_payload()
+
+
+def test_record_keyed_other_than_by_its_child_ref_is_quarantined_not_stored(world: World) -> None:
+    gate, quarantine, store = _gate(world)
+    issued = make_event("ReferralIssued", POLICE, occurred_at=ISSUED)
+    data = world.codec(POLICE).encode(issued)
+    elsewhere = [replace(_record(data, 1), key=OTHER_CHILD), replace(_record(data, 2), key=None)]
+
+    assert [gate.admit(record) for record in elsewhere] == [None, None]
+    assert len(store) == 0
+    assert gate.admit(_record(data, 3)) is not None  # its own key: admitted once
+    again = replace(_record(data, 4), key=OTHER_CHILD)
+    assert isinstance(gate.verify([again])[0], RecordKeyMismatch)  # the live service's path
+    assert gate.admit(again) is None
+    assert [(r.reason, r.key, r.event_id, r.source_offset) for r in quarantine.rejections] == [
+        ("key_mismatch", OTHER_CHILD, issued.event_id, 1),
+        ("key_mismatch", None, issued.event_id, 2),
+        ("key_mismatch", OTHER_CHILD, issued.event_id, 4),
+    ]
+    assert len(store) == 1 and gate.quarantined == 3
 
 
 def test_event_the_lifecycle_rejects_is_kept_for_the_pathway(world: World) -> None:

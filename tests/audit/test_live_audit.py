@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kafka import KafkaProducer
 from live_support import AUDIT, AuditProcess, Publisher, ensure_audit_keys, read_sla
 
 from backbone.audit.calendar import render
 from backbone.audit.sla import breach_event_id, resolution_event_id
+from backbone.broker import topology
 from backbone.broker.reader import TopicReader
 from backbone.broker.topology import EVENT_LOG
 from backbone.domain.agencies import agency_type
@@ -32,7 +34,7 @@ from backbone.scenario.payloads import referral_received
 from support.broker import Broker
 from support.deployment import Deployment, deployment, wait_for
 from support.groups import commit_offsets, group_of, group_state
-from support.referrals import hotline_alert
+from support.referrals import child_ref, hotline_alert
 
 pytestmark = pytest.mark.broker
 
@@ -272,6 +274,52 @@ def test_later_arrival_with_a_known_event_id_and_other_content_is_quarantined(
     later = (first.occurred_at + timedelta(hours=1)).isoformat()
     [step] = audited.live.client.pathway(first.child_ref, later).body["pathway"]["timeline"]
     assert step["occurred_at"] == first.occurred_at.isoformat()
+
+
+def test_a_copy_under_another_record_key_is_quarantined_and_never_projected(
+    audited: Audited,
+) -> None:
+    """contracts/topics.md: a record of the event log is keyed by its header's child_ref. The
+    same signed envelope under another child's key and under none is quarantined by the audit
+    (``key_mismatch``) and projected nowhere, live or replayed from Kafka; the copy under its own
+    key is projected once."""
+    alert = _hotline_alert(audited, timedelta(minutes=30))  # occurred before as_of
+    data = audited.publisher.codec(alert.producer).encode(alert)
+    other = child_ref()
+    children = [alert.child_ref, other]
+    as_of = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    settings = topology.principal_settings(alert.producer)
+    producer = KafkaProducer(**settings.kafka_python(), acks="all")
+    try:
+        copies = [
+            producer.send(EVENT_LOG, key=key, value=data).get(30) for key in (other.encode(), None)
+        ]
+
+        def quarantined() -> list[Rejection] | None:
+            found = [
+                r
+                for r in read_quarantine(audited.deployment.broker.admin)
+                if r.event_id == alert.event_id and r.rejected_by == AUDIT
+            ]
+            return found if len(found) >= len(copies) else None
+
+        rejections = wait_for(quarantined, what="both copies in the audit's quarantine")
+        assert audited.live.timeline_sizes(children, as_of) == {alert.child_ref: 0, other: 0}
+        producer.send(EVENT_LOG, key=alert.child_ref.encode(), value=data).get(30)
+    finally:
+        producer.close()
+
+    assert {(r.reason, r.key, r.source_partition, r.source_offset) for r in rejections} == {
+        ("key_mismatch", key, copy.partition, copy.offset)
+        for key, copy in zip((other.encode(), None), copies, strict=True)
+    }  # as a set: the audit meets the two partitions in either order
+    _wait_projected(audited, [alert], as_of, "the copy under its own key")
+    assert audited.live.timeline_sizes(children, as_of) == {alert.child_ref: 1, other: 0}
+    replayed = audited.deployment.cli("audit", "replay", "--from-kafka", "--as-of", as_of, "--json")
+    for copy in copies:
+        assert f"{EVENT_LOG}/{copy.partition}/{copy.offset}: key_mismatch" in replayed.stderr
+    from_kafka = _ours(json.loads(replayed.stdout), children)
+    assert from_kafka == _pathways(audited.live, [alert.child_ref], as_of)
 
 
 def test_restarted_audit_emits_no_sla_event_twice(audited: Audited) -> None:

@@ -3,24 +3,35 @@
 from __future__ import annotations
 
 import http.client
+import json
 import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kafka import KafkaProducer
 
-from backbone.broker.reader import TopicReader
+from backbone.broker import topology
+from backbone.broker.reader import TopicReader, read_to_end
 from backbone.broker.topology import EVENT_LOG, inbox_topic
-from backbone.envelope.quarantine import read_quarantine
+from backbone.domain.events import parse_event
+from backbone.envelope.codec import EnvelopeCodec
+from backbone.envelope.directory_topic import load_directory
+from backbone.envelope.keys import Keystore
+from backbone.envelope.quarantine import Rejection, read_quarantine
 from support.broker import Broker
 from support.deployment import Deployment, deployment, free_port, wait_for
 from support.groups import commit_offsets, group_of, group_state
-from support.referrals import referral
+from support.referrals import child_ref, referral
 
 pytestmark = pytest.mark.broker
 
 ROUTER_METRICS = free_port()
+KEY_DETAILS = (  # a record key other than child_ref, and none
+    "record key is not the header's child_ref",
+    "record has no key; it must be the header's child_ref",
+)
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +161,119 @@ def test_a_payload_changed_under_the_same_event_id_is_never_delivered(
 
     delivered = _of(backbone.inbox("ngo"), "ReferralIssued", referral["referral_id"])
     assert [e["payload"]["urgency"] for e in delivered] == ["urgent"]
+
+
+def test_an_envelope_copied_under_another_record_key_is_quarantined_not_delivered_again(
+    backbone: Deployment,
+) -> None:
+    """contracts/topics.md: a record of the event log is keyed by its header's child_ref. The
+    same signed envelope written again under another key (and with none), each copy in another
+    partition than the original, is quarantined by the router as ``key_mismatch``: the inboxes
+    hold the one copy delivered under its own key."""
+    police, ngo = backbone.agencies["police"], backbone.agencies["ngo"]
+    event = parse_event(_referral(backbone, "police", ["ngo"], "victim_services"))
+    data = _codec(backbone, police).encode(event)
+    keys = (child_ref().encode(), None)  # another child's key, and none
+    producer = KafkaProducer(**topology.principal_settings(police).kafka_python(), acks="all")
+    try:
+        own = producer.send(EVENT_LOG, key=event.child_ref.encode(), value=data).get(30)
+        wait_for(lambda: _copies(backbone, ngo, data), what="the delivery under its own key")
+        count = len(producer.partitions_for(EVENT_LOG))
+        copies = [
+            producer.send(
+                EVENT_LOG, key=key, value=data, partition=(own.partition + n) % count
+            ).get(30)
+            for n, key in enumerate(keys, start=1)
+        ]
+    finally:
+        producer.close()
+
+    rejections = wait_for(
+        lambda: _refused(backbone, event.event_id, "router", 2), what="both copies quarantined"
+    )
+    # As a set: the router meets the two partitions in either order. Each detail is the fixed
+    # text, never the key a producer typed.
+    assert {
+        (r.reason, r.key, r.source_partition, r.source_offset, r.detail) for r in rejections
+    } == {
+        ("key_mismatch", key, copy.partition, copy.offset, detail)
+        for key, copy, detail in zip(keys, copies, KEY_DETAILS, strict=True)
+    }
+    for agency in (ngo, police):  # the producer reads its own events back too
+        assert _copies(backbone, agency, data) == [event.child_ref.encode()]
+
+
+def test_an_inbox_record_under_another_key_is_refused_by_the_agency(
+    backbone: Deployment, tmp_path: Path
+) -> None:
+    """The router copies the record key into the inbox unchanged, so an inbox record keyed
+    other than by its child_ref was not written by a correct router: the agency's service and
+    ``backbone inbox`` refuse it (``key_mismatch``) and send no receipt for it; the referral
+    delivered after it, in the same partition, is handled as usual."""
+    police, ngo = backbone.agencies["police"], backbone.agencies["ngo"]
+    misfiled = parse_event(_referral(backbone, "police", ["ngo"], "victim_services"))
+    after = _referral(backbone, "police", ["ngo"], "victim_services")
+    log = backbone.logs / "ngo.log"
+    since = log.stat().st_size
+    producer = KafkaProducer(**topology.principal_settings("router").kafka_python(), acks="all")
+    try:  # under the next referral's child_ref: one partition, handled before that referral
+        data = _codec(backbone, police).encode(misfiled)
+        producer.send(inbox_topic(ngo), key=after["child_ref"].encode(), value=data).get(30)
+    finally:
+        producer.close()
+    backbone.emit("police", [after], tmp_path)
+
+    wait_for(
+        lambda: _of(backbone.inbox("police"), "ReferralReceived", after["referral_id"]),
+        what="the receipt of the referral delivered after the misfiled one",
+    )
+    refused = [e for e in backbone.inbox("ngo") if e.get("event_id") == misfiled.event_id]
+    assert [e.get("refused") for e in refused] == ["key_mismatch"]
+    logged = _logged(log, since)
+    quarantined = [
+        line["reason"]
+        for line in logged
+        if line.get("event") == "envelope_quarantined" and line["event_id"] == misfiled.event_id
+    ]
+    assert quarantined == ["key_mismatch"]
+    # Its receipt would have been due before that of the referral handled after it.
+    receipts = {line["referral_id"] for line in logged if line.get("event") == "receipt_sent"}
+    assert after["referral_id"] in receipts and misfiled.referral_id not in receipts
+
+
+def _codec(backbone: Deployment, agency: str) -> EnvelopeCodec:
+    keystore = Keystore(backbone.keystore)
+    directory = load_directory(backbone.broker.admin, keystore.root_public_key())
+    return EnvelopeCodec(directory, keystore.keyring(agency))
+
+
+def _copies(backbone: Deployment, agency: str, data: bytes) -> list[bytes | None]:
+    """The keys of the records of ``agency``'s inbox whose value is ``data``."""
+    return [
+        r.key for r in read_to_end(backbone.broker.admin, inbox_topic(agency)) if r.value == data
+    ]
+
+
+def _logged(log: Path, since: int) -> list[dict[str, Any]]:
+    """A service's JSON log lines from byte ``since``."""
+    found = []
+    with log.open("rb") as lines:
+        lines.seek(since)
+        for line in lines:
+            try:
+                found.append(json.loads(line[line.index(b"{") :]))
+            except ValueError:  # a library's plain line
+                continue
+    return [line for line in found if isinstance(line, dict)]
+
+
+def _refused(backbone: Deployment, event_id: str, by: str, count: int) -> list[Rejection] | None:
+    found = [
+        r
+        for r in read_quarantine(backbone.broker.admin)
+        if r.event_id == event_id and r.rejected_by == by
+    ]
+    return found if len(found) >= count else None
 
 
 def test_router_metrics_count_deliveries_and_carry_no_child_data(

@@ -32,6 +32,7 @@ from support.envelopes import (
 pytestmark = pytest.mark.broker
 
 POLICE, NGO = "police.turkestan", "ngo.shymkent.sana-sezim"
+CHILDREN = ("c-7e57c0000001", "c-7e57c0000004")
 
 
 def _produce(settings: KafkaSettings, topic: str, records: list[tuple[bytes, bytes]]) -> None:
@@ -111,14 +112,15 @@ def test_bad_records_land_in_quarantine_with_their_bytes_and_reason(broker: Brok
     )
     operations = broker.principal("operations", [("read", "topic", rejected_topic)])
     producer = world.codec(POLICE)
-    good = [producer.encode(make_event(), [NGO]) for _ in range(2)]
+    # Each under its own child_ref, the record key consumers require.
+    good = [producer.encode(make_event(child_ref=c), [NGO]) for c in CHILDREN]
     tampered = bytearray(producer.encode(make_event(), [NGO]))
     tampered[-80] ^= 0x01
     records = [
-        (b"c-test-0001", good[0]),
+        (CHILDREN[0].encode(), good[0]),
         (b"c-test-0002", bytes(tampered)),
         (b"c-test-0003", b"\x00not an envelope"),
-        (b"c-test-0004", good[1]),
+        (CHILDREN[1].encode(), good[1]),
     ]
     _produce(writer, events_topic, records)
 

@@ -15,7 +15,14 @@ from backbone.domain.events import Event, parse_event
 from backbone.envelope.errors import EnvelopeRejected
 from backbone.envelope.quarantine import Inbound, MemoryQuarantine
 from backbone.envelope.reader import EnvelopeReader, Outcome
-from support.envelopes import AGENCIES, SECRETS_IN_PAYLOAD, make_event, make_world, payloads
+from support.envelopes import (
+    AGENCIES,
+    SECRETS_IN_PAYLOAD,
+    TEST_CHILD,
+    make_event,
+    make_world,
+    payloads,
+)
 
 WORLD = make_world()  # key generation is not what is under test; share one world
 PRODUCERS = sorted(AGENCIES)
@@ -96,7 +103,7 @@ def test_any_single_changed_byte_is_rejected(position: int, mask: int, reader: s
     quarantine = MemoryQuarantine()
     gate = EnvelopeReader(WORLD.codec(reader), quarantine, name="property")
 
-    delivery = gate.read(Inbound(bytes(changed)))
+    delivery = gate.read(Inbound(bytes(changed), key=TEST_CHILD.encode()))  # the right key
 
     assert delivery.outcome is Outcome.QUARANTINED
     [rejection] = quarantine.rejections

@@ -13,13 +13,14 @@ from backbone.envelope.reader import EnvelopeReader, Outcome, SeenEvents
 from support.envelopes import SECRETS_IN_PAYLOAD, TEST_CHILD, World, make_event
 
 POLICE, NGO = "police.turkestan", "ngo.shymkent.sana-sezim"
+CHILD = TEST_CHILD.encode()  # the record key of make_event's events: their child_ref
 
 
 def test_redelivered_envelope_is_recognised_not_applied_twice(world: World) -> None:
     reader = EnvelopeReader(world.codec(NGO), MemoryQuarantine(), name=NGO)
     data = world.codec(POLICE).encode(make_event(), [NGO])
-    assert reader.read(Inbound(data)).outcome is Outcome.ACCEPTED
-    assert reader.read(Inbound(data)).outcome is Outcome.REPEATED
+    assert reader.read(Inbound(data, key=CHILD)).outcome is Outcome.ACCEPTED
+    assert reader.read(Inbound(data, key=CHILD)).outcome is Outcome.REPEATED
 
 
 def test_referral_lifecycle_is_judged_for_every_event(world: World) -> None:
@@ -40,7 +41,9 @@ def test_referral_lifecycle_is_judged_for_every_event(world: World) -> None:
         (ngo, make_event("ReferralCompleted", NGO, occurred_at="2026-12-11T13:00:00+05:00")),
     ]
 
-    outcomes = [router.read(Inbound(codec.encode(event))).outcome for codec, event in steps]
+    outcomes = [
+        router.read(Inbound(codec.encode(event), key=CHILD)).outcome for codec, event in steps
+    ]
 
     assert outcomes == [Outcome.ACCEPTED] * 3 + [
         Outcome.QUARANTINED,
@@ -62,7 +65,7 @@ def test_an_agency_inbox_refuses_envelopes_not_addressed_to_it(world: World) -> 
         require_body=True,
     )
     data = world.codec(POLICE).encode(make_event(), [NGO])
-    assert inbox.read(Inbound(data)).outcome is Outcome.QUARANTINED
+    assert inbox.read(Inbound(data, key=CHILD)).outcome is Outcome.QUARANTINED
     assert quarantine.rejections[0].reason == "not_a_reader"
 
 
@@ -72,7 +75,7 @@ def test_quarantine_log_names_the_reason_but_no_payload(
     reader = EnvelopeReader(world.codec(NGO), MemoryQuarantine(), name=NGO)
     data = bytearray(world.codec(POLICE).encode(make_event(), [NGO]))
     data[-90] ^= 0x04
-    reader.read(Inbound(bytes(data), topic="referral.events.v1", partition=0, offset=3))
+    reader.read(Inbound(bytes(data), key=CHILD, topic="referral.events.v1", partition=0, offset=3))
     output = capsys.readouterr()
     logged = output.out + output.err
     assert "envelope_quarantined" in logged and "signature_invalid" in logged

@@ -8,8 +8,10 @@ from typing import Any
 import nacl.bindings as sodium
 import pytest
 
+from backbone.domain.events import Event
 from backbone.envelope.authorisation import ByLifecycle
 from backbone.envelope.errors import (
+    REJECTION_REASONS,
     CiphertextDamaged,
     EnvelopeRejected,
     HeaderInvalid,
@@ -19,6 +21,7 @@ from backbone.envelope.errors import (
     NotAReader,
     PayloadMalformed,
     ReaderKeyMissing,
+    RecordKeyMismatch,
     SchemaMismatch,
     SchemaUnknown,
     SignatureInvalid,
@@ -27,7 +30,7 @@ from backbone.envelope.errors import (
 )
 from backbone.envelope.keys import KeyPair, Keyring
 from backbone.envelope.quarantine import Inbound, MemoryQuarantine, Rejection
-from backbone.envelope.reader import EnvelopeReader, Outcome
+from backbone.envelope.reader import Delivery, EnvelopeReader, Outcome, decode_record
 from backbone.envelope.schemas import default_registry
 from support.envelopes import (
     SECRETS_IN_PAYLOAD,
@@ -42,6 +45,7 @@ from support.envelopes import (
 )
 
 POLICE, NGO, SCHOOL = "police.turkestan", "ngo.shymkent.sana-sezim", "school.turkestan.school-12"
+CHILD = TEST_CHILD.encode()  # the record key of make_event's events: their child_ref
 
 
 def _quarantined(world: World, data: bytes, agency: str = NGO) -> Rejection:
@@ -62,7 +66,7 @@ def _quarantined(world: World, data: bytes, agency: str = NGO) -> Rejection:
     follow_up = world.codec("social.turkestan").encode(
         make_event(producer="social.turkestan"), [NGO]
     )
-    assert reader.read(Inbound(follow_up)).outcome is Outcome.ACCEPTED
+    assert reader.read(Inbound(follow_up, key=CHILD)).outcome is Outcome.ACCEPTED
     return rejection
 
 
@@ -246,8 +250,8 @@ def test_acceptance_by_an_agency_that_is_not_a_recipient_is_not_authorised(world
         make_event("ReferralAccepted", "guardianship.turkestan")
     )
 
-    assert router.read(Inbound(issued)).outcome is Outcome.ACCEPTED
-    assert router.read(Inbound(stray)).outcome is Outcome.QUARANTINED
+    assert router.read(Inbound(issued, key=CHILD)).outcome is Outcome.ACCEPTED
+    assert router.read(Inbound(stray, key=CHILD)).outcome is Outcome.QUARANTINED
     [rejection] = quarantine.rejections
     assert rejection.reason == "not_authorised"
     assert rejection.detail.startswith("not_a_recipient:")
@@ -263,10 +267,13 @@ def test_same_event_id_with_other_content_is_a_duplicate(world: World) -> None:
     )
     producer = world.codec(POLICE)
 
-    assert reader.read(Inbound(producer.encode(first, [NGO]))).outcome is Outcome.ACCEPTED
-    again = reader.read(Inbound(producer.encode(first, [NGO])))
+    def read(event: Event) -> Delivery:
+        return reader.read(Inbound(producer.encode(event, [NGO]), key=CHILD))
+
+    assert read(first).outcome is Outcome.ACCEPTED
+    again = read(first)
     assert again.outcome is Outcome.REPEATED
-    other = reader.read(Inbound(producer.encode(changed, [NGO])))
+    other = read(changed)
     assert other.outcome is Outcome.QUARANTINED
     assert other.rejection is not None and other.rejection.reason == "duplicate_event"
     assert other.rejection.event_id == first.event_id
@@ -310,3 +317,89 @@ def test_signed_header_breaking_the_v1_1_grammar_is_header_invalid_without_the_v
     error = _codec_error(world, data)
     assert isinstance(error, HeaderInvalid)
     assert detail in str(error) and refused not in str(error)
+
+
+# The record key (contracts/topics.md): exactly the UTF-8 child_ref of the verified header.
+
+OTHER_CHILD = b"c-7e57c0000002"
+NOT_THE_CHILD = (None, b"", OTHER_CHILD, CHILD.upper(), CHILD + b"\x00", b" " + CHILD)
+KEY_DETAILS = {
+    "record key is not the header's child_ref",
+    "record has no key; it must be the header's child_ref",
+}
+
+
+@pytest.mark.parametrize("agency", [None, NGO], ids=["router", "inbox"])
+@pytest.mark.parametrize("key", NOT_THE_CHILD)
+def test_valid_envelope_under_a_key_other_than_its_child_ref_is_key_mismatch(
+    world: World, agency: str | None, key: bytes | None
+) -> None:
+    event = make_event()
+    data = world.codec(POLICE).encode(event, [NGO])
+    quarantine = MemoryQuarantine()
+    reader = EnvelopeReader(
+        world.codec(agency), quarantine, name=agency or "router", require_body=agency is not None
+    )
+
+    delivery = reader.read(Inbound(data, key=key, topic="referral.events.v1", partition=2))
+
+    assert delivery.outcome is Outcome.QUARANTINED and delivery.envelope is None
+    [rejection] = quarantine.rejections
+    assert (rejection.reason, rejection.key, rejection.value) == ("key_mismatch", key, data)
+    assert rejection.event_id == event.event_id  # the envelope itself verified
+    assert rejection.detail in KEY_DETAILS  # never the key, nor the header's child_ref
+    assert reader.read(Inbound(data, key=CHILD)).outcome is Outcome.ACCEPTED
+
+
+def test_a_copy_under_another_key_is_refused_before_and_after_the_keyed_one(world: World) -> None:
+    """Another key would put the copy in another partition, where a partitioned router's duplicate
+    check never sees the original: the copy is refused, never taken for a repeat or delivered."""
+    quarantine = MemoryQuarantine()
+    router = EnvelopeReader(world.codec(), quarantine, name="router", authoriser=ByLifecycle())
+    data = world.codec(POLICE).encode(make_event("ReferralIssued", POLICE), [NGO])
+
+    outcomes = [
+        router.read(Inbound(data, key=key)).outcome
+        for key in (OTHER_CHILD, CHILD, OTHER_CHILD, None, CHILD)
+    ]
+
+    assert outcomes == [
+        Outcome.QUARANTINED,
+        Outcome.ACCEPTED,
+        Outcome.QUARANTINED,
+        Outcome.QUARANTINED,
+        Outcome.REPEATED,
+    ]
+    assert [r.reason for r in quarantine.rejections] == ["key_mismatch"] * 3
+
+
+def test_the_record_key_is_judged_only_after_the_envelope(world: World) -> None:
+    """A damaged or forged envelope is refused for what is wrong with it, whatever its key: the
+    key cannot make a bad envelope pass for a valid one filed under the wrong child."""
+    tampered = bytearray(_genuine(world))
+    tampered[-80] ^= 0x01
+    unknown = forge(plain_event(), KeyPair.generate(POLICE), reader_keys(world, [POLICE, NGO]))
+    bad_header = forge(
+        plain_event(child_ref="000000000017"), world.pairs[POLICE], reader_keys(world, [POLICE])
+    )
+    for data, reason in [
+        (bytes(tampered), "signature_invalid"),
+        (unknown, "unknown_key"),
+        (bad_header, "header_invalid"),
+        (b"\x00not an envelope", "malformed_envelope"),
+    ]:
+        for key in (OTHER_CHILD, None):
+            quarantine = MemoryQuarantine()
+            EnvelopeReader(world.codec(), quarantine, name="router").read(Inbound(data, key=key))
+            assert [r.reason for r in quarantine.rejections] == [reason]
+
+
+def test_decode_record_is_the_one_check_every_consumer_shares(world: World) -> None:
+    event = make_event()
+    data = world.codec(POLICE).encode(event, [NGO])
+    opened = decode_record(world.codec(NGO), Inbound(data, key=CHILD), require_body=True)
+    assert opened.event == event
+    with pytest.raises(RecordKeyMismatch) as raised:
+        decode_record(world.codec(NGO), Inbound(data, key=OTHER_CHILD), require_body=True)
+    assert raised.value.reason == "key_mismatch" and raised.value.event_id == event.event_id
+    assert "key_mismatch" in REJECTION_REASONS

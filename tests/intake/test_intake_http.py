@@ -45,6 +45,29 @@ def test_new_envelope_is_published_unchanged_keyed_by_child_ref_and_answered_201
     assert harness.quarantine.rejections == []
 
 
+def test_the_record_key_is_the_verified_child_ref_whatever_the_request_says(
+    field: Field, harness: Harness
+) -> None:
+    """A request carries envelope bytes only: the intake keys the record by the child_ref of the
+    header it verified, so no client can file an event under another child's key (the
+    ``key_mismatch`` of the router and the audit cannot start here). Anything in the request
+    that looks like a key is ignored."""
+    event = field.event(child_ref="c-7e57c0000003")
+    envelope = field.envelope(event)
+    claimed = "c-7e57c0000002"
+
+    async def scenario(client: Client) -> int:
+        response = await client.post(
+            f"/v1/envelopes?key={claimed}",
+            data=envelope,
+            headers={**OCTET, "Kafka-Key": claimed, "X-Record-Key": claimed},
+        )
+        return response.status
+
+    assert harness.run(scenario) == 201
+    assert harness.publisher.records == [(b"c-7e57c0000003", envelope)]
+
+
 def test_resend_of_the_same_event_is_answered_200_and_not_published_again(
     field: Field, harness: Harness
 ) -> None:

@@ -18,6 +18,8 @@ from backbone.broker.topology import EVENT_LOG, inbox_topic
 from backbone.domain.events import Event
 from backbone.envelope.codec import VerifiedEnvelope
 from backbone.envelope.errors import EncodingRefused, EnvelopeRejected
+from backbone.envelope.quarantine import Inbound
+from backbone.envelope.reader import decode_record
 from backbone.runtime.context import ServiceContext
 
 # How long the brokers have to acknowledge a batch: past it, what was not acknowledged is
@@ -43,11 +45,14 @@ class PublishFailed(RuntimeError):
 
 
 def read_inbox(context: ServiceContext) -> Iterator[VerifiedEnvelope | EnvelopeRejected]:
-    """Every record of the agency's inbox from the start, opened, or the reason it is refused."""
+    """Every record of the agency's inbox from the start, opened, or the reason it is refused
+    (as the agency's service would refuse it, a record key other than ``child_ref`` included)."""
     topic = inbox_topic(context.principal)
     for record in read_to_end(context.kafka, topic):
         try:
-            yield context.codec.decode(record.value, require_body=True)
+            yield decode_record(
+                context.codec, Inbound(value=record.value, key=record.key), require_body=True
+            )
         except EnvelopeRejected as refused:
             yield refused
 

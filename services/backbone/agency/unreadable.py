@@ -30,6 +30,7 @@ from backbone.domain.events import Event
 from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
 from backbone.envelope.errors import EnvelopeRejected
 from backbone.envelope.quarantine import Inbound
+from backbone.envelope.reader import decode_record
 
 UNREADABLE_NAMESPACE = uuid.UUID("3f6d2b1e-8c47-4e0a-9b15-7a2c6e9d4f08")  # fixed for ever
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -64,13 +65,12 @@ def unreadable(
     if reason is None:
         return None
     try:
-        envelope: VerifiedEnvelope = verifier.decode(record.value, received_at=record.received_at)
+        envelope: VerifiedEnvelope = decode_record(verifier, record)  # the record key included
     except EnvelopeRejected:
         return None  # not verified: plain quarantine
     cause = envelope.event
     if (
-        record.key != cause.child_ref.encode()
-        or agency not in envelope.readers
+        agency not in envelope.readers
         or cause.producer == agency
         or cause.event_type == "EnvelopeUnreadable"
     ):

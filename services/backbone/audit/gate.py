@@ -1,10 +1,11 @@
 """The audit's gate on the event log: verify each envelope, admit it once, or quarantine it.
 
 The audit reads no body: its codec holds no keyring, so it checks framing, signature, signer,
-key validity and schema, and yields the clear header. It does not judge content (rejected
-events belong in the pathway, with their reason). A record whose ``event_id`` was admitted with
-other content (``store``) is quarantined as ``duplicate_event``: the later arrival loses. The
-live service and ``replay --from-kafka`` both read the log through this gate.
+key validity, schema and the record key (the header's ``child_ref``: ``decode_record``), and
+yields the clear header. It does not judge content (rejected events belong in the pathway, with
+their reason). A record whose ``event_id`` was admitted with other content (``store``) is
+quarantined as ``duplicate_event``: the later arrival loses. The live service and ``replay
+--from-kafka`` both read the log through this gate.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from backbone.audit.store import Admission, EventStore, Stored, table_entry
 from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
 from backbone.envelope.errors import DuplicateEvent, EnvelopeRejected
 from backbone.envelope.quarantine import Inbound, Quarantine, Rejection
+from backbone.envelope.reader import decode_record
 from backbone.logs import get_logger
 from backbone.runtime.metrics import ServiceMetrics
 
@@ -54,7 +56,8 @@ class AuditGate:
         self.quarantined = 0
 
     def verify(self, records: Sequence[Inbound]) -> list[Verified]:
-        """Each record's envelope checks (signature, signer, schema, header) or their failure.
+        """Each record's envelope checks (signature, signer, schema, header, record key) or their
+        failure.
 
         It touches no store, so it may run on another thread than ``admit`` (libsodium releases
         the GIL while it checks a signature).
@@ -63,7 +66,7 @@ class AuditGate:
 
     def _check(self, record: Inbound) -> Verified:
         try:
-            envelope = self._codec.decode(record.value, received_at=record.received_at)
+            envelope = decode_record(self._codec, record)
         except EnvelopeRejected as error:
             return error
         return Checked(envelope)

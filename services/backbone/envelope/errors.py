@@ -19,6 +19,7 @@
     │   │   ├── CiphertextDamaged              ciphertext_damaged     AEAD or sealed key fails
     │   │   ├── NotAReader                     not_a_reader           not addressed to this agency
     │   │   └── ReaderKeyMissing               reader_key_missing     sealed to a key we lack
+    │   ├── RecordKeyMismatch                  key_mismatch           record key is not child_ref
     │   ├── NotAuthorised                      not_authorised         section 4 forbids it
     │   └── DuplicateEvent                     duplicate_event        same event_id, other content
     ├── EncodingRefused                        the producer's own event cannot be enveloped
@@ -113,6 +114,15 @@ class ReaderKeyMissing(BodyUnreadable):
     reason = "reader_key_missing"
 
 
+class RecordKeyMismatch(EnvelopeRejected):
+    """The Kafka record's key is absent or not the UTF-8 ``child_ref`` of its verified header.
+
+    The detail never repeats the key: a producer can put anything there.
+    """
+
+    reason = "key_mismatch"
+
+
 class NotAuthorised(EnvelopeRejected):
     """``code`` is the finer reason: ``not_authorised`` (by type) or a lifecycle reason."""
 
@@ -159,6 +169,7 @@ REJECTION_REASONS: frozenset[str] = frozenset(
         CiphertextDamaged,
         NotAReader,
         ReaderKeyMissing,
+        RecordKeyMismatch,
         NotAuthorised,
         DuplicateEvent,
     )

@@ -3,6 +3,10 @@
 ``EnvelopeReader.read`` never raises for bad input: a record that fails any check is handed to
 the quarantine with its reason, and the consumer carries on with the next one. The routers and
 agency services of issue 4 wrap their Kafka or faust loops around it.
+
+``decode_record`` is the part every consumer of a record shares (the reader here, the audit's
+gate, ``backbone inbox``): the envelope's own checks, then the record key against the verified
+header's ``child_ref``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from enum import StrEnum
 from backbone.domain.events import Event
 from backbone.envelope.authorisation import Authoriser, ByType
 from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
-from backbone.envelope.errors import DuplicateEvent, EnvelopeRejected
+from backbone.envelope.errors import DuplicateEvent, EnvelopeRejected, RecordKeyMismatch
 from backbone.envelope.quarantine import Inbound, Quarantine, Rejection
 from backbone.logs import get_logger
 
@@ -35,6 +39,30 @@ class Delivery:
     @property
     def event(self) -> Event | None:
         return None if self.envelope is None else self.envelope.event
+
+
+def decode_record(
+    codec: EnvelopeCodec, record: Inbound, *, require_body: bool = False
+) -> VerifiedEnvelope:
+    """The record's envelope, verified (and opened, see ``EnvelopeCodec.decode``), whose record
+    key is exactly the UTF-8 ``child_ref`` of its header; else ``EnvelopeRejected``.
+
+    The key is compared only once the signature and the header have checked out, so a record is
+    refused for its key only when its envelope is valid: a key cannot make a forged or damaged
+    envelope look like a misfiled valid one, and the reason names the real fault. A copy of an
+    event under another key (or none) would sit in another partition, out of sight of that
+    partition's duplicate check, so it is refused (``key_mismatch``) rather than delivered or
+    counted again. The detail does not repeat the key: a producer can put anything there.
+    """
+    envelope = codec.decode(record.value, received_at=record.received_at, require_body=require_body)
+    if record.key != envelope.event.child_ref.encode():
+        detail = (
+            "record has no key; it must be the header's child_ref"
+            if record.key is None
+            else "record key is not the header's child_ref"
+        )
+        raise RecordKeyMismatch(detail, event_id=envelope.event.event_id)
+    return envelope
 
 
 class SeenEvents(MutableMapping[str, bytes]):
@@ -90,9 +118,7 @@ class EnvelopeReader:
 
     def read(self, record: Inbound) -> Delivery:
         try:
-            envelope = self._codec.decode(
-                record.value, received_at=record.received_at, require_body=self._require_body
-            )
+            envelope = decode_record(self._codec, record, require_body=self._require_body)
             event = envelope.event
             known = self._seen.get(event.event_id)
             if known is not None:
