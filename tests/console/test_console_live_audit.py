@@ -1,8 +1,8 @@
 """The console against the LIVE audit service (``backbone audit serve``) on the real broker.
 
-The story is published, signed by this run's own test agencies in a region of their own (as
-``tests/audit/test_live_audit.py`` does), to the shared event log; a fresh audit process (its own
-faust app version) projects it; ``backbone console serve`` reads that audit's API, and the
+The story is published, signed by this run's own test agencies in a region the demo does not use
+(as ``tests/audit/test_live_audit.py`` does), to the shared event log; a fresh audit process (its
+own faust app version) projects it; ``backbone console serve`` reads that audit's API, and the
 quarantine topic as the ``operations`` principal. Nothing here is faked.
 """
 
