@@ -173,3 +173,15 @@ def test_the_gate_counts_each_outcome_and_quarantine_reason(world: World) -> Non
     assert counted == {"accepted": 1, "repeated": 1, "quarantined": 1}
     reason = {**labels, "reason": "signature_invalid"}
     assert REGISTRY.get_sample_value("backbone_quarantined_total", reason) == 1
+
+
+def test_an_sla_event_on_the_event_log_is_refused_before_its_header_is_kept(world: World) -> None:
+    """The audit writes its SLA events to audit.sla.v1; on the log one is refused even when the
+    audit signed it, since its ``rule`` is a rule id by grammar, not a code from a closed list
+    (an agency's forged one: tests/infra/test_no_identifying_text.py)."""
+    gate, quarantine, store = _gate(world)
+    breach = make_event("SlaBreached", AUDIT, attributes={"rule": "c1234567890", "level": "1"})
+    assert gate.admit(_record(world.codec(AUDIT).encode(breach))) is None
+    assert [r.reason for r in quarantine.rejections] == ["not_authorised"]
+    assert "c1234567890" not in quarantine.rejections[0].detail
+    assert len(store) == 0

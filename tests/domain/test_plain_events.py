@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from backbone.domain.events import MalformedEvent, parse_event, read_events_file
+from backbone.scenario.ids import Minter
 
 CHILD, REFERRAL = "c-7e57c0000001", "r-7e57e0000001"
 KINDS = (
@@ -310,3 +311,25 @@ def test_a_trailing_newline_is_not_part_of_any_grammar(key: str) -> None:
     with pytest.raises(MalformedEvent) as refused:
         parse_event(plain)
     assert [p.split(":", 1)[0] for p in refused.value.problems] == [key]
+
+
+def test_a_token_shaped_like_an_iin_is_refused_where_people_write_events(tmp_path: Path) -> None:
+    """The grammar admits "c-" and twelve decimal digits (they are hex digits), but that is the
+    shape of an identity number typed by a person: ``backbone emit`` and ``device record`` read
+    files with ``read_events_file``, which refuses it without repeating it."""
+    typed = _event()
+    typed["child_ref"] = "c-080512345678"
+    minted = _event()
+    path = tmp_path / "events.jsonl"
+    path.write_text(json.dumps(typed) + "\n" + json.dumps(minted) + "\n")
+    events, problems = read_events_file(path)
+    assert [e.event_id for e in events] == [minted["event_id"]]
+    assert problems == [
+        "1: child_ref: looks like an identity number (12 decimal digits), not a minted token"
+    ]
+
+
+def test_minted_tokens_are_never_all_decimal() -> None:
+    minter = Minter("test/iin-shape")
+    tokens = [minter.child_ref(str(n)) for n in range(3000)]
+    assert not any(t[2:].isdigit() for t in tokens)

@@ -41,8 +41,8 @@ state and into ``/children``. A scan only shows absence where it demonstrably fi
 audit and agency state, the audit API) and its ``event_id`` in the agency's log, and that the
 forged strings are found where they are allowed to be.
 
-Two places still let identifying text through v1.1's grammar; ``test_known_gap_*`` show them
-(``xfail``, strict: they fail once a gap is closed, and then the mark goes).
+Two places the v1.1 grammar alone leaves open are closed by the project: a token shaped like an
+IIN where people write events, and the ``rule`` of an SLA event written to the event log.
 """
 
 from __future__ import annotations
@@ -497,10 +497,11 @@ def _through_direct(d: Deployment, tried: list[Tried]) -> None:
 
 
 def _gaps(d: Deployment, planter: Planter, region: str, inputs: Path) -> list[Tried]:
-    """What v1.1's grammar lets through (``test_known_gap_*``): an IIN after ``c-`` is a
-    ``child_ref`` and after ``r-`` a ``referral_id`` (12 decimal digits are hex digits); an
-    SLA event's ``rule`` is a rule id by grammar only ([a-z0-9-], 1-64), so an IIN is one, and
-    the audit keeps the headers of the events it refuses to count (an agency's SlaBreached)."""
+    """What v1.1's grammar alone lets through, closed by the project: an IIN after ``c-`` is a
+    ``child_ref`` and after ``r-`` a ``referral_id`` by the grammar (12 decimal digits are hex
+    digits; ``backbone emit`` refuses them as typed); an SLA event's ``rule`` is a rule id by
+    grammar only ([a-z0-9-], 1-64), so an IIN is one (the audit's gate refuses SLA events on
+    the event log before keeping their header)."""
     police, ngo = d.agencies["police"], d.agencies["ngo"]
     minted = planter.plant("iin", "emit (gap)", "child_ref 'c-' and an IIN")
     child = _event("ChildIdentified", police, region, ngo)
@@ -826,23 +827,17 @@ def test_the_audit_api_answers_none_of_it(seen: Seen) -> None:
     assert {statuses[p] for p in ("/obligations", "/breaches", "/children")} == {200}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="v1.1 gap: 12 decimal digits are hex digits, so 'c-' or 'r-' and an IIN is a minted"
-    " token by grammar; backbone emit publishes it and every service keeps it",
-)
-def test_known_gap_an_iin_after_c_or_r_passes_as_a_minted_token(seen: Seen) -> None:
+def test_an_iin_after_c_or_r_is_refused_where_people_write_events(seen: Seen) -> None:
+    """12 decimal digits are hex digits, so "c-" or "r-" and an IIN is a minted token by the
+    grammar; minting software never makes one, and ``backbone emit`` refuses it as typed."""
     gap = [t for t in seen.gaps if t.planted.entry == "emit (gap)"]
     statuses, leaks = [t.status for t in gap], seen.leaks(gap)
     assert (statuses, leaks) == ([2, 2], [])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="v1.1 gap: an SLA event's rule is a rule id by grammar only, and the audit keeps the"
-    " header of an agency's SlaBreached it refuses to count (changelog, state, /pathway)",
-)
-def test_known_gap_an_iin_as_the_rule_of_an_agencys_sla_event(seen: Seen) -> None:
+def test_an_iin_as_the_rule_of_an_sla_event_on_the_log_is_not_kept(seen: Seen) -> None:
+    """An SLA event's rule is a rule id by grammar only; the audit's gate refuses SLA events on
+    the event log before keeping their header (changelog, state, /pathway)."""
     gap = [t for t in seen.gaps if t.planted.entry == "direct (gap)"]
     answered = [
         path for path, (_, answer) in seen.api.items() for t in gap if t.planted.core in answer

@@ -3,7 +3,10 @@
 The audit reads no body: its codec holds no keyring, so it checks framing, signature, signer,
 key validity, schema and the record key (the header's ``child_ref``: ``decode_record``), and
 yields the clear header. It does not judge content (rejected events belong in the pathway, with
-their reason). A record whose ``event_id`` was admitted with other content (``store``) is
+their reason), with one exception: ``SlaBreached`` / ``SlaBreachResolved`` never belong on the
+event log (the audit writes them to ``audit.sla.v1``), and their ``rule`` is a rule id by grammar,
+not a code from a closed list, so such a record is quarantined (``not_authorised``) and its
+header is not kept. A record whose ``event_id`` was admitted with other content (``store``) is
 quarantined as ``duplicate_event``: the later arrival loses. The live service and ``replay
 --from-kafka`` both read the log through this gate.
 """
@@ -15,11 +18,14 @@ from dataclasses import dataclass
 
 from backbone.audit.store import Admission, EventStore, Stored, table_entry
 from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
-from backbone.envelope.errors import DuplicateEvent, EnvelopeRejected
+from backbone.envelope.errors import DuplicateEvent, EnvelopeRejected, NotAuthorised
 from backbone.envelope.quarantine import Inbound, Quarantine, Rejection
 from backbone.envelope.reader import decode_record
 from backbone.logs import get_logger
 from backbone.runtime.metrics import ServiceMetrics
+
+# The audit's own events: on the event log they are refused before their header is kept.
+AUDIT_OUTPUTS = frozenset({"SlaBreached", "SlaBreachResolved"})
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,12 @@ class AuditGate:
             envelope = decode_record(self._codec, record)
         except EnvelopeRejected as error:
             return error
+        if envelope.event.event_type in AUDIT_OUTPUTS:
+            return NotAuthorised(
+                f"{envelope.event.event_type} is the audit's output (audit.sla.v1), "
+                "never an event of the log",
+                event_id=envelope.event.event_id,
+            )
         return Checked(envelope)
 
     def admit(self, record: Inbound, verified: Verified | None = None) -> Stored | None:

@@ -345,16 +345,40 @@ def _shared(attributes: dict[str, str]) -> dict[str, str]:
     return attributes
 
 
+# A token whose hex part is twelve decimal digits has the shape of an IIN (a person's identity
+# number): the grammar admits it, but software that mints tokens never makes one (see
+# ``scenario.ids``), so where people write events it is refused as typed, not minted.
+_IIN_SHAPED = re.compile(r"[cr]-[0-9]{12}")
+
+
+def typed_identity_numbers(event: Event) -> list[Problem]:
+    """Problems for ``child_ref`` / ``referral_id`` that look like a typed identity number."""
+    return [
+        Problem(key, "looks like an identity number (12 decimal digits), not a minted token")
+        for key, value in (("child_ref", event.child_ref), ("referral_id", event.referral_id))
+        if value is not None and _IIN_SHAPED.fullmatch(value)
+    ]
+
+
 def read_events_file(path: Path) -> tuple[list[Event], list[str]]:
-    """Events of a JSON Lines file, and ``LINE: reason`` for every malformed line."""
+    """Events of a JSON Lines file people wrote (``backbone emit``, ``device record``), and
+    ``LINE: reason`` for every malformed line: the contract's checks, and no token shaped like
+    an identity number (``typed_identity_numbers``)."""
     events, problems = [], []
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            events.append(parse_event(json.loads(line)))
+            event = parse_event(json.loads(line))
         except json.JSONDecodeError as error:
             problems.append(f"{number}: not JSON ({error.msg})")
+            continue
         except MalformedEvent as error:
             problems.append(f"{number}: {error}")
+            continue
+        typed = typed_identity_numbers(event)
+        if typed:
+            problems.append(f"{number}: {MalformedEvent(typed)}")
+        else:
+            events.append(event)
     return events, problems

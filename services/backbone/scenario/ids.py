@@ -34,5 +34,10 @@ class Minter:
         return "r-" + self._hex("referral", label)
 
     def _hex(self, kind: str, label: str) -> str:
+        """Twelve hex digits, never all decimal (that would have the shape of an IIN, which
+        ``backbone emit`` refuses as typed): such a digest is hashed again."""
         text = f"{SCENARIO_NAMESPACE}/{self.scope}/{kind}/{label}"
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:_TOKEN_HEX]
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:_TOKEN_HEX]
+        while digest.isdigit():
+            digest = hashlib.sha256(digest.encode("utf-8")).hexdigest()[:_TOKEN_HEX]
+        return digest
