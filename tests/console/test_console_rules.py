@@ -55,7 +55,12 @@ def test_only_a_supervisor_of_the_childs_region_may_open_its_pathway() -> None:
 
 @pytest.mark.parametrize(
     ("role", "region"),
-    [(Role.SUPERVISOR, None), (Role.SUPERVISOR, "Turkestan!"), (Role.OPERATIONS, "almaty")],
+    [
+        (Role.SUPERVISOR, None),
+        (Role.SUPERVISOR, "Turkestan!"),
+        (Role.SUPERVISOR, "south-kazakhstan"),  # no region code (v1.1)
+        (Role.OPERATIONS, "almaty"),
+    ],
 )
 def test_role_and_region_must_go_together(role: Role, region: str | None) -> None:
     with pytest.raises(InvalidAccess):

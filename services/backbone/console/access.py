@@ -7,12 +7,11 @@ says which regions, ``audit_api.PathwayAnswer.regions``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-_REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+from backbone.domain.agencies import REGIONS
 
 
 class Role(StrEnum):
@@ -55,7 +54,10 @@ class Viewer:
 
 def check_region(role: Role, region: str | None) -> None:
     if role is Role.SUPERVISOR:
-        if region is None or not _REGION.match(region):
-            raise InvalidAccess("a supervisor needs --region, e.g. turkestan ([a-z0-9-])")
+        if region is None or region not in REGIONS:
+            raise InvalidAccess(
+                "a supervisor needs --region, one of the region codes: "
+                + ", ".join(sorted(REGIONS))
+            )
     elif region:
         raise InvalidAccess("an operations user sees every region: no --region")

@@ -4,8 +4,10 @@
 included. The start is the moment the mobile group identifies child A in the raid; the other
 steps fall on the working days after it, so each verdict (met, late, open, pending) is the same
 wherever the start is placed, holidays included; only escalation levels can move. Ids are
-minted in the scope ``story/<start in UTC>``, so two plays at different starts never collide on
-one event log and a replay of the same start repeats identical events.
+minted in the scope ``story-v1.1/<start in UTC>``, so two plays at different starts never collide
+on one event log and a replay of the same start repeats identical events. The contract version is
+part of the scope: a play of the v1 story at the same start (other attribute values under the same
+ids) left on a development broker is not a conflicting copy of this one.
 
 Every referral is received by each recipient within a minute of its issue, on the same day
 (``referrals.receive_promptly``), as the live agency services sign receipts when they open a
@@ -48,8 +50,8 @@ def scenario_events(start: datetime, calendar: WorkingCalendar | None = None) ->
 
 
 def story_minter(start: datetime) -> Minter:
-    """The id minter of the play at ``start``: scope ``story/<start in UTC>``."""
-    return Minter(f"story/{local(start).astimezone(UTC).isoformat()}")
+    """The id minter of the play at ``start``: scope ``story-v1.1/<start in UTC>``."""
+    return Minter(f"story-v1.1/{local(start).astimezone(UTC).isoformat()}")
 
 
 def scenario_as_of(start: datetime, calendar: WorkingCalendar | None = None) -> datetime:
