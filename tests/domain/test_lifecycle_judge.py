@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -459,3 +460,12 @@ def test_unreadable_answer_stamped_before_the_issue_it_names_is_unknown_referral
     assert verdict is not None and verdict.reason == "unknown_referral"
     assert judgement.transitions == frozenset()
     assert judgement.referrals[REFERRAL].recipients[NGO] == "issued"
+
+
+def test_same_event_id_with_true_and_1_in_the_payload_is_a_conflict() -> None:
+    """Content is compared as JSON text: ``true`` and ``1`` differ, as in any other language."""
+    first = _issue()
+    second = replace(first, payload={**(first.payload or {}), "flag": 1})
+    first = replace(first, payload={**(first.payload or {}), "flag": True})
+    with pytest.raises(ConflictingEvents):
+        judge([first, second])

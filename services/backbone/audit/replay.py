@@ -90,7 +90,7 @@ def parse_records(records: Iterable[Record]) -> list[tuple[int, Event]]:
             problems.append(LineProblem(line, "; ".join(error.problems)))
             continue
         known = first.setdefault(event.event_id, (line, event))
-        if known[1] is not event and known[1].to_json() != event.to_json():
+        if known[1] is not event and not known[1].same_content(event):
             problems.append(
                 LineProblem(line, f"event_id: same as line {known[0]} with different content")
             )

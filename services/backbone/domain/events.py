@@ -136,8 +136,17 @@ class Event:
             obj["payload"] = dict(self.payload)
         return obj
 
+    def same_content(self, other: Event) -> bool:
+        """Whether two events are the same event: equal plain JSON forms, compared as JSON text
+        (so ``true`` is not ``1`` and ``1.0`` is not ``1``, as in any other language)."""
+        return _canonical(self.to_json()) == _canonical(other.to_json())
+
     def without_payload(self) -> Event:
         return replace(self, payload=None)
+
+
+def _canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _time(value: Any, problems: list[Problem]) -> datetime | None:

@@ -146,7 +146,7 @@ def distinct(events: Iterable[Event]) -> tuple[Event, ...]:
     conflicts: set[str] = set()
     for event in events:
         known = seen.setdefault(event.event_id, event)
-        if known is not event and known.to_json() != event.to_json():
+        if known is not event and not known.same_content(event):
             conflicts.add(event.event_id)
     if conflicts:
         raise ConflictingEvents(sorted(conflicts))
