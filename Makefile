@@ -2,7 +2,8 @@
 #   make demo    set up, start the broker and the services, play the scenario
 #   make cluster set up, start 3 brokers and two instances of router, audit and each agency
 #                service, play the scenario (same printout as make demo)
-#   make test    set up, start the broker, lint, type-check and run the whole suite
+#   make test    set up, start the broker, lint, type-check, validate contracts/asyncapi.yaml and
+#                run the whole suite
 #   make faults  set up, run the fault suite on its own 3-broker cluster with two instances of
 #                each service (artifacts/faults.json, the table in docs/reliability.md)
 #   make bench   set up, start the broker, run the benchmarks (figures beside their bounds)
@@ -17,8 +18,11 @@ CODE   := $(wildcard services tests bench)
 # Debian's Chromium for the console's browser tests (never a browser downloaded by a test tool).
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
+# The AsyncAPI CLI, pinned in tools/asyncapi/package-lock.json (node_modules is git-ignored).
+ASYNCAPI       := tools/asyncapi
+ASYNCAPI_STAMP := $(ASYNCAPI)/node_modules/.installed
 
-.PHONY: setup broker stop test lint pytest demo cluster faults bench clean
+.PHONY: setup broker stop test lint asyncapi pytest demo cluster faults bench clean
 
 setup: $(STAMP) $(JARS) $(CHROMIUM)
 
@@ -38,6 +42,15 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -q
 	$(SUDO) apt-get install -y -q chromium
 
+# The AsyncAPI CLI from npm, installed once under tools/asyncapi (no install scripts run). Only
+# make test needs it, so setup does not install it; without npm it fails, never skips.
+$(ASYNCAPI_STAMP): $(ASYNCAPI)/package.json $(ASYNCAPI)/package-lock.json
+	@command -v npm >/dev/null && command -v node >/dev/null || { \
+	  echo "make: node and npm are needed to validate contracts/asyncapi.yaml" \
+	    "(Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	cd $(ASYNCAPI) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 broker: setup
 	$(BIN)/backbone broker start
 
@@ -50,10 +63,17 @@ lint: setup
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy
 
+# contracts/asyncapi.yaml against the AsyncAPI 3.0 specification (tests/infra/test_asyncapi.py
+# checks it against the topology). No update check, no usage analytics (analytics.json).
+asyncapi: $(ASYNCAPI_STAMP)
+	ASYNCAPI_SKIP_NEW_VERSION_CHECK=true \
+	ASYNCAPI_METRICS_CONFIG_PATH=$(CURDIR)/$(ASYNCAPI)/analytics.json \
+	  $(ASYNCAPI)/node_modules/.bin/asyncapi validate contracts/asyncapi.yaml
+
 pytest: broker
 	$(BIN)/pytest
 
-test: lint pytest
+test: lint asyncapi pytest
 
 demo: broker
 	$(BIN)/backbone demo
@@ -75,4 +95,4 @@ bench: broker
 	done
 
 clean: stop
-	rm -rf .run $(VENV) deploy/kafka/.jars
+	rm -rf .run $(VENV) deploy/kafka/.jars $(ASYNCAPI)/node_modules
