@@ -1,8 +1,15 @@
-"""``backbone keys ...``: the root, agency certificates, rotation, revocation and publishing.
+"""``backbone keys ...`` and ``backbone envelope ...``.
 
-Every action works on a keystore folder (``--keystore``, else ``BACKBONE_KEYSTORE``, else
-``run_dir()/keys``). Output is JSON with key ids and public keys; private keys are written to
-0600 files and never printed.
+``keys``: the root, agency certificates, rotation, revocation and publishing. Every action works
+on a keystore folder (``--keystore``, else ``BACKBONE_KEYSTORE``, else ``run_dir()/keys``).
+Output is JSON with key ids and public keys; private keys are written to 0600 files and never
+printed.
+
+``envelope``: one envelope's bytes, offline. ``inspect`` shows its clear parts (header, readers,
+payload schema, signer key id) and needs no key; ``verify`` gives the verdict a consumer would
+give (``accepted``, or the refusal's reason code and detail; exit status 0 or 1) from a key
+directory and its trust anchor, and with an agency's keys opens the body and shows the payload.
+Bad arguments, files and keystores exit 2.
 """
 
 from __future__ import annotations
@@ -17,16 +24,27 @@ from typing import Any
 
 from backbone.broker.settings import KafkaSettings, admin_settings
 from backbone.cli_args import agency_id, instant, print_json
-from backbone.domain.agencies import AgencyId
+from backbone.domain.agencies import AgencyId, is_agency_id
 from backbone.envelope import administration
+from backbone.envelope.authorisation import ByType
 from backbone.envelope.certificates import (
     FUNDING,
     new_certificate,
     reissue,
 )
-from backbone.envelope.directory import DIRECTORY_TOPIC
-from backbone.envelope.errors import DirectoryError
-from backbone.envelope.keys import KeyPair, Keystore, KeystoreError
+from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
+from backbone.envelope.directory import DIRECTORY_TOPIC, KeyDirectory
+from backbone.envelope.errors import (
+    DirectoryError,
+    EnvelopeRejected,
+    HeaderInvalid,
+    SchemaUnknown,
+)
+from backbone.envelope.header import event_from_header
+from backbone.envelope.keys import KeyPair, Keyring, Keystore, KeystoreError
+from backbone.envelope.quarantine import Inbound
+from backbone.envelope.reader import decode_record
+from backbone.envelope.schemas import AvroDataError, default_registry
 
 
 def register(subparsers: Any) -> None:
@@ -82,6 +100,49 @@ def register(subparsers: Any) -> None:
     )
     fetch.add_argument("--topic", default=DIRECTORY_TOPIC)
     fetch.set_defaults(func=_guarded(_fetch))
+
+    _register_envelope(subparsers)
+
+
+def _register_envelope(subparsers: Any) -> None:
+    parser = subparsers.add_parser("envelope", help="inspect or verify one envelope, offline")
+    actions = parser.add_subparsers(dest="action", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("file", type=Path, help="one envelope's bytes (a Kafka record's value)")
+    common.add_argument("--hex", action="store_true", help="FILE holds the bytes as hex text")
+
+    actions.add_parser(
+        "inspect",
+        parents=[common],
+        help="the clear header, readers, payload schema and signer key id (no key needed)",
+    ).set_defaults(func=_guarded(_inspect))
+
+    verify = actions.add_parser(
+        "verify",
+        parents=[common],
+        help="accepted (exit 0) or the refusal's reason and detail (exit 1)",
+        description="Verify FILE as a consumer would; with --keys and --as, as that agency's"
+        " inbox would, opening the body. Lifecycle and duplicate checks need the child's"
+        " history on the event log and are not made here.",
+    )
+    verify.add_argument(
+        "--directory",
+        type=Path,
+        required=True,
+        help="a keystore folder (its directory.json and root/root.pub) or a directory file",
+    )
+    verify.add_argument(
+        "--trust-anchor",
+        type=Path,
+        help="the root's public key, hex (default: root/root.pub beside the directory)",
+    )
+    verify.add_argument("--keys", type=Path, help="a keystore folder with the agency's keys")
+    verify.add_argument("--as", dest="agency", type=agency_id, help="the agency of --keys")
+    verify.add_argument("--key", help="the record's key (text): checked against child_ref")
+    verify.add_argument(
+        "--received-at", type=instant, help="the record's log-append time (revocation check)"
+    )
+    verify.set_defaults(func=_guarded(_verify))
 
 
 def _init_root(args: argparse.Namespace) -> int:
@@ -191,6 +252,144 @@ def _fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+class UnusableInput(ValueError):
+    """A file given on the command line cannot be read as what it should hold."""
+
+
+def _envelope_bytes(args: argparse.Namespace) -> bytes:
+    path: Path = args.file
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UnusableInput(f"cannot read {path}: {error.strerror}") from None
+    if not args.hex:
+        return data
+    try:
+        return bytes.fromhex(data.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        raise UnusableInput(f"{path} is not hex text") from None
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    """The envelope's clear parts, unverified; header and readers only if well-formed."""
+    registry = default_registry()
+    try:
+        _, envelope = registry.soe_decode(
+            _envelope_bytes(args), registry.latest("envelope", "Envelope")
+        )
+    except (AvroDataError, SchemaUnknown) as error:
+        print_json({"error": f"not an envelope v1: {error}"})
+        return 1
+    header, problem = envelope["header"], None
+    try:
+        event_from_header(header, None)
+    except HeaderInvalid as invalid:  # free text could be anything: shown by field name only
+        header, problem = None, invalid.detail
+    readers = [reader["agency"] for reader in envelope["readers"]]
+    schema = registry.by_fingerprint(envelope["payload_schema"])
+    print_json(
+        {
+            "verified": False,
+            "signer_key_id": envelope["signer_key_id"].hex(),
+            "payload_schema": {
+                "fingerprint": envelope["payload_schema"].hex(),
+                "schema": None if schema is None else f"{schema.area}/{schema.name}",
+                "version": None if schema is None else schema.version,
+            },
+            "header": None
+            if header is None
+            else {**header, "attributes": {a["name"]: a["value"] for a in header["attributes"]}},
+            "header_invalid": problem,
+            "readers": [
+                {
+                    "agency": reader["agency"] if is_agency_id(reader["agency"]) else None,
+                    "encryption_key_id": reader["encryption_key_id"].hex(),
+                }
+                for reader in envelope["readers"]
+            ],
+            "readers_valid": all(map(is_agency_id, readers)),
+            "ciphertext_bytes": len(envelope["ciphertext"]),
+        }
+    )
+    return 0
+
+
+def _offline_directory(path: Path, anchor: Path | None) -> KeyDirectory:
+    """The directory of a keystore folder or of a ``KeyDirectory.save`` file, under its root."""
+    folder = path if path.is_dir() else path.parent
+    file = Keystore(path).directory_file if path.is_dir() else path
+    if not file.is_file():
+        raise UnusableInput(f"no key directory at {file}")
+    if anchor is None:
+        anchor = Keystore(folder).root_public_file
+        if not anchor.is_file():
+            raise UnusableInput(f"no trust anchor at {anchor}: give --trust-anchor")
+    try:
+        root = bytes.fromhex(anchor.read_text().strip())
+    except (OSError, ValueError):
+        raise UnusableInput(f"{anchor} is not a public key in hex") from None
+    if len(root) != 32:
+        raise UnusableInput(f"{anchor} is not an Ed25519 public key")
+    try:
+        return KeyDirectory.load(file, root)
+    except (ValueError, KeyError, TypeError):  # not JSON, or not the file's fields
+        raise UnusableInput(f"{file} is not a key directory file") from None
+
+
+def _verify(args: argparse.Namespace) -> int:
+    if (args.keys is None) != (args.agency is None):
+        return _fail("--keys and --as go together")
+    data = _envelope_bytes(args)
+    directory = _offline_directory(args.directory, args.trust_anchor)
+    keyring: Keyring | None = None
+    if args.keys is not None:
+        keyring = Keystore(args.keys).keyring(args.agency)
+    codec = EnvelopeCodec(directory, keyring)
+    record = Inbound(
+        value=data,
+        key=None if args.key is None else args.key.encode(),
+        received_at=args.received_at,
+    )
+    opening = keyring is not None
+    try:
+        envelope: VerifiedEnvelope = (
+            codec.decode(data, received_at=args.received_at, require_body=opening)
+            if args.key is None
+            else decode_record(codec, record, require_body=opening)
+        )
+        ByType().check(envelope.event)
+    except EnvelopeRejected as refused:
+        print_json(
+            {
+                "verdict": "refused",
+                "reason": refused.reason,
+                "detail": refused.detail,
+                "event_id": refused.event_id,
+            }
+        )
+        return 1
+    event = envelope.event
+    not_checked = ["lifecycle and duplicates (they need the child's history)"]
+    if args.key is None:
+        not_checked.insert(0, "the record key (no --key)")
+    if args.received_at is None:
+        not_checked.insert(0, "revocation against the log-append time (no --received-at)")
+    document: dict[str, Any] = {
+        "verdict": "accepted",
+        "as": args.agency,
+        "signer": event.producer,
+        "signer_key_id": envelope.signer_key_id.hex(),
+        "payload_schema": envelope.payload_schema.hex(),
+        "readers": list(envelope.readers),
+        "digest": envelope.digest.hex(),
+        "opened": envelope.opened,
+        "event": event.to_json(),
+        "not_checked": not_checked,
+    }
+    print(json.dumps(document, indent=2, ensure_ascii=False))
+    return 0
+
+
 def _kafka() -> KafkaSettings:
     """The principal from ``KAFKA_*`` if ``KAFKA_USERNAME`` is set, else the local admin."""
     return admin_settings()
@@ -202,12 +401,13 @@ def _fail(message: str) -> int:
 
 
 def _guarded(action: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Report a keystore or directory problem as one JSON line on stderr, exit status 2."""
+    """Report a keystore, directory or input file problem as one JSON line on stderr, exit
+    status 2."""
 
     def run(args: argparse.Namespace) -> int:
         try:
             return action(args)
-        except (KeystoreError, DirectoryError) as error:
+        except (KeystoreError, DirectoryError, UnusableInput) as error:
             return _fail(str(error))
 
     return run
