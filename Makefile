@@ -2,8 +2,8 @@
 #   make demo    set up, start the broker and the services, play the scenario
 #   make cluster set up, start 3 brokers and two instances of router, audit and each agency
 #                service, play the scenario (same printout as make demo)
-#   make test    set up, start the broker, lint, type-check, validate contracts/asyncapi.yaml and
-#                run the whole suite
+#   make test    set up, start the broker, lint, type-check, validate contracts/asyncapi.yaml,
+#                run the Java reference implementation's suite (contracts/java) and the whole suite
 #   make faults  set up, run the fault suite on its own 3-broker cluster with two instances of
 #                each service (artifacts/faults.json, the table in docs/reliability.md)
 #   make bench   set up, start the broker, run the benchmarks (figures beside their bounds)
@@ -21,8 +21,11 @@ SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 # The AsyncAPI CLI, pinned in tools/asyncapi/package-lock.json (node_modules is git-ignored).
 ASYNCAPI       := tools/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI)/node_modules/.installed
+# The Java reference implementation of the contracts, its versions pinned in its pom.xml.
+JAVA_CONTRACT  := contracts/java
+JAVA_STAMP     := $(JAVA_CONTRACT)/target/.fetched
 
-.PHONY: setup broker stop test lint asyncapi pytest demo cluster faults bench clean
+.PHONY: setup broker stop test lint asyncapi java-contract pytest demo cluster faults bench clean
 
 setup: $(STAMP) $(JARS) $(CHROMIUM)
 
@@ -70,10 +73,23 @@ asyncapi: $(ASYNCAPI_STAMP)
 	ASYNCAPI_METRICS_CONFIG_PATH=$(CURDIR)/$(ASYNCAPI)/analytics.json \
 	  $(ASYNCAPI)/node_modules/.bin/asyncapi validate contracts/asyncapi.yaml
 
+# The Java reference implementation against every contracts/vectors/*.json (contracts/java/README.md).
+# Its first run fetches the pinned dependencies and plugins from Maven Central (go-offline, then
+# the suite, which resolves surefire's JUnit provider); later runs are offline (mvn -o).
+java-contract:
+	@command -v mvn >/dev/null || { \
+	  echo "make: Maven and a JDK 17 are needed for contracts/java" \
+	    "(Debian: apt-get install maven openjdk-17-jdk-headless)" >&2; exit 1; }
+	if [ $(JAVA_STAMP) -nt $(JAVA_CONTRACT)/pom.xml ]; then \
+	  mvn -B -q -o -Dstyle.color=never -f $(JAVA_CONTRACT)/pom.xml test; \
+	else \
+	  mvn -B -q -Dstyle.color=never -f $(JAVA_CONTRACT)/pom.xml dependency:go-offline test && touch $(JAVA_STAMP); \
+	fi
+
 pytest: broker
 	$(BIN)/pytest
 
-test: lint asyncapi pytest
+test: lint asyncapi java-contract pytest
 
 demo: broker
 	$(BIN)/backbone demo
