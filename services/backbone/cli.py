@@ -21,7 +21,6 @@ COMMAND_MODULES = (
     "backbone.console.cli",
     "backbone.device.cli",
     "backbone.intake.cli",
-    "backbone.agency.conformance",
 )
 
 
