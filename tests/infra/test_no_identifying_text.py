@@ -626,8 +626,13 @@ def _scan_roots(basetemp: Path) -> list[Path]:
 @pytest.fixture(scope="module")
 def seen(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seen]:
     data_dirs = sorted(path for path in (run_dir() / "kafka").glob("node-*/data") if path.is_dir())
-    if broker.kind != "local-jars" or not data_dirs:
-        pytest.skip("the scan needs the local broker's data folders (backbone broker start)")
+    # The scan reads the broker's own segment files, so it needs the local broker that make test
+    # starts (a broker in a container or behind KAFKA_BOOTSTRAP keeps them out of reach): fail,
+    # never pass unseen.
+    assert broker.kind == "local-jars" and data_dirs, (
+        f"the scan needs the local broker's data folders under {run_dir() / 'kafka'} "
+        f"(make broker); this suite's broker is {broker.kind!r}"
+    )
     tmp = tmp_path_factory.mktemp("identifying-text")
     inputs = tmp / "inputs"  # the strings as a person typed them: the one place they may be
     inputs.mkdir()
