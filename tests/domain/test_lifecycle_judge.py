@@ -460,6 +460,11 @@ def test_unreadable_answer_stamped_before_the_issue_it_names_is_unknown_referral
     assert verdict is not None and verdict.reason == "unknown_referral"
     assert judgement.transitions == frozenset()
     assert judgement.referrals[REFERRAL].recipients[NGO] == "issued"
+    # Without the issue in view, the answer names an event nobody knows: valid, no transition.
+    # The issue arriving later (out of order) is what rejects it: the one verdict that depends
+    # on an event after it in time order (judge's docstring, docs/audit.md).
+    alone = judge([early])
+    assert alone.rejection(early.event_id) is None and alone.transitions == frozenset()
 
 
 def test_same_event_id_with_true_and_1_in_the_payload_is_a_conflict() -> None:

@@ -157,7 +157,10 @@ def judge(events: Iterable[Event], until: datetime | None = None) -> Judgement:
     """Judge ``events`` (those with ``occurred_at`` ≤ ``until`` when it is given).
 
     Arrival order and repeated identical events do not matter; conflicting repeats raise
-    ``ConflictingEvents``. A verdict depends only on the events before it in time order.
+    ``ConflictingEvents``. A verdict depends only on the events before it in time order, with
+    one exception the contract makes: an ``EnvelopeUnreadable`` naming its referral's
+    ``ReferralIssued`` is ``unknown_referral`` when that issue comes after it in time order, so
+    an issue arriving later (out of order) can reject an answer judged valid without it.
     """
     ordered = tuple(e for e in distinct(events) if until is None or e.occurred_at <= until)
     referrals: dict[str, Referral] = {}
