@@ -7,6 +7,7 @@ of the story (other days' starts); counts are therefore checked against the audi
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.request
 import uuid
@@ -25,7 +26,7 @@ from backbone.audit.client import AuditClient
 from backbone.broker import topology
 from backbone.console.audit_api import AuditApi
 from backbone.console.funnel import funnels
-from backbone.runtime import deploy
+from backbone.runtime import deploy, supervisor
 from backbone.runtime.context import ServiceContext
 from backbone.scenario import scenario_events
 from support.deployment import wait_for
@@ -89,6 +90,7 @@ def test_every_service_of_the_demo_serves_prometheus_metrics(console: Console) -
         counted,
         timeout=120,
         what="the audit's gauge of open level-2 breaches to count the story's stalled referral",
+        explain=lambda: _audit_state(console, ports["audit"]),
     )
     assert 'backbone_open_breaches{level="1"}' in audit
     accepted = 'backbone_events_total{agency="audit.national",outcome="accepted",service="audit"}'
@@ -104,6 +106,29 @@ def test_every_service_of_the_demo_serves_prometheus_metrics(console: Console) -
     assert "backbone_console_calls_count{" in texts["console"]
     story = {e.child_ref for e in scenario_events(console.start)}
     assert not any(ref in text for ref in story for text in texts.values())
+
+
+def _audit_state(console: Console, metrics_port: int) -> str:
+    """What the audit says of itself when its gauge disagrees: health, its gauge and event
+    counters, and the last lines of its log (events by kind; log lines carry no child data)."""
+    health = AuditClient(console.audit_url, timeout=10).health()
+    gauges = [
+        line
+        for line in _metrics(metrics_port).splitlines()
+        if line.startswith(("backbone_open_breaches", "backbone_events_total", "process_start"))
+    ]
+    kept = ("event", "level", "reason", "rule", "sla_level", "owed_by", "detail", "partitions")
+    lines = []
+    for raw in supervisor.log_file("audit").read_text(errors="replace").splitlines()[-60:]:
+        try:
+            entry = json.loads(raw[raw.index("{") :])
+        except ValueError:
+            continue
+        lines.append(" ".join(f"{k}={entry[k]}" for k in kept if k in entry))
+    status = supervisor.status("audit")
+    return "\n".join(
+        [f"audit health: {health.status} {health.body}", f"supervisor: {status}", *gauges, *lines]
+    )
 
 
 def _metrics(port: int) -> str:
