@@ -4,19 +4,35 @@ An obligation belongs to the period in which its deadline falls. A deadline is t
 day (00:00 of the next, Asia/Almaty), so the period ``since``..``until`` (whole Almaty days)
 takes deadlines after ``since`` 00:00 and up to ``until`` 24:00. Pending and cancelled
 obligations are not counted: nothing was owed yet, or the referral was withdrawn in time.
+
+A period given in the query is checked, never guessed: a value that is not an ISO date, a day
+outside ``EARLIEST``..``LATEST`` or a start after the end raises ``PeriodInvalid`` with a message
+that names the field and the value, and the page answers 400 with it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+
+from django.utils.translation import gettext as _
 
 from backbone.audit.calendar import ALMATY
 from backbone.console.audit_model import Obligation
 
 DEFAULT_DAYS = 30
 COUNTED = ("met", "late", "open")
+# The days a period may name: the backbone's records start in this century, and every day in
+# between has a next day (a period ends at 24:00 of its last day).
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_SHOWN = 40  # characters of a refused value repeated in the message
+
+
+class PeriodInvalid(ValueError):
+    """A ``since``/``until`` query the compliance page cannot use, with the reason."""
 
 
 @dataclass(frozen=True)
@@ -26,10 +42,17 @@ class Period:
 
     @classmethod
     def from_query(cls, query: Mapping[str, str], today: date) -> Period:
-        """``since``/``until`` as ISO dates; by default the last 30 days up to today."""
-        until = _day(query.get("until")) or today
-        since = _day(query.get("since")) or until - timedelta(days=DEFAULT_DAYS - 1)
-        return cls(since, until) if since <= until else cls(until, since)
+        """``since``/``until`` as ISO dates (``YYYY-MM-DD``); by default the last 30 days up to
+        today. Raises ``PeriodInvalid`` for a value it cannot use (nothing is swapped or
+        replaced without a word)."""
+        until = _day(query, "until") or today
+        since = _day(query, "since") or max(EARLIEST, until - timedelta(days=DEFAULT_DAYS - 1))
+        if since > until:
+            raise PeriodInvalid(
+                _("The period starts on %(since)s, after its end on %(until)s.")
+                % {"since": since.isoformat(), "until": until.isoformat()}
+            )
+        return cls(since, until)
 
     def contains(self, deadline: datetime) -> bool:
         start = datetime.combine(self.since, time(), ALMATY)
@@ -63,8 +86,28 @@ def tally(obligations: Iterable[Obligation], period: Period) -> list[Tally]:
     return [Tally(agency, **c) for agency, c in sorted(counts.items())]
 
 
-def _day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
+def _day(query: Mapping[str, str], field: str) -> date | None:
+    text = query.get(field)
+    if not text:
         return None
+    shown = text[:_SHOWN] + ("…" if len(text) > _SHOWN else "")
+    try:
+        day = date.fromisoformat(text) if _ISO_DAY.fullmatch(text) else None
+    except ValueError:  # 2026-02-30
+        day = None
+    if day is None:
+        raise PeriodInvalid(
+            _("%(field)s: “%(value)s” is not a date of the form YYYY-MM-DD.")
+            % {"field": field, "value": shown}
+        )
+    if not EARLIEST <= day <= LATEST:
+        raise PeriodInvalid(
+            _("%(field)s: %(value)s is outside the days the console shows (%(first)s to %(last)s).")
+            % {
+                "field": field,
+                "value": day.isoformat(),
+                "first": EARLIEST.isoformat(),
+                "last": LATEST.isoformat(),
+            }
+        )
+    return day

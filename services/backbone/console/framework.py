@@ -59,6 +59,7 @@ def django_settings(config: ConsoleSettings) -> dict[str, Any]:
             "django.contrib.auth.middleware.AuthenticationMiddleware",
             "django.middleware.clickjacking.XFrameOptionsMiddleware",
             "backbone.console.middleware.content_security_policy",
+            "backbone.console.middleware.never_stored",
         ],
         "ROOT_URLCONF": "backbone.console.urls",
         "TEMPLATES": [

@@ -1,5 +1,8 @@
 """Response headers and page timings.
 
+``never_stored``: every page the console builds carries children's pathways, breaches or
+counts, so none may be kept by a browser or a proxy (``Cache-Control: no-store``, Django's
+``add_never_cache_headers``); the static files set their own ``Cache-Control`` and keep it.
 ``content_security_policy``: only this origin's script, style and forms; no frames. ``timing``
 records each page's duration in ``metrics.MEASUREMENTS`` (``page/<url name>``) and sends it as
 ``Server-Timing``, which a browser's navigation timing shows next to the load time.
@@ -11,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 from backbone.console.metrics import MEASUREMENTS
 
@@ -25,6 +29,16 @@ def content_security_policy(get_response: Handler) -> Handler:
     def middleware(request: HttpRequest) -> HttpResponse:
         response = get_response(request)
         response.setdefault("Content-Security-Policy", POLICY)
+        return response
+
+    return middleware
+
+
+def never_stored(get_response: Handler) -> Handler:
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
         return response
 
     return middleware

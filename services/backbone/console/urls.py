@@ -20,4 +20,5 @@ urlpatterns = [
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("language", set_language, name="set-language"),
     path("static/<str:name>", assets.asset, name="asset"),
+    path("favicon.ico", assets.favicon, name="favicon"),
 ]

@@ -1,4 +1,7 @@
-"""The console's two static files, served by the app itself (no CDN, no collectstatic step)."""
+"""The console's static files, served by the app itself (no CDN, no collectstatic step).
+
+``/favicon.ico`` is the console's icon (an SVG: every browser the console supports takes one
+whatever the name says); the pages also name it in ``<link rel="icon">``."""
 
 from __future__ import annotations
 
@@ -8,7 +11,11 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
 FOLDER = Path(__file__).resolve().parent.parent / "static" / "console"
-TYPES = {"console.js": "text/javascript", "console.css": "text/css"}
+TYPES = {
+    "console.js": "text/javascript",
+    "console.css": "text/css",
+    "favicon.svg": "image/svg+xml",
+}
 
 
 @require_GET
@@ -18,3 +25,8 @@ def asset(request: HttpRequest, name: str) -> FileResponse:
     response = FileResponse((FOLDER / name).open("rb"), content_type=TYPES[name])
     response["Cache-Control"] = "no-cache"
     return response
+
+
+@require_GET
+def favicon(request: HttpRequest) -> FileResponse:
+    return asset(request, "favicon.svg")

@@ -12,7 +12,7 @@ from backbone.console import i18n
 from backbone.console.access import Viewer
 from backbone.console.audit_api import AuditUnavailable
 from backbone.console.charts import compliance_chart, funnel_chart
-from backbone.console.compliance import Period, tally
+from backbone.console.compliance import Period, PeriodInvalid, tally
 from backbone.console.funnel import STAGES, funnels
 from backbone.console.views.common import console_view
 from backbone.console.wiring import services
@@ -21,8 +21,13 @@ from backbone.console.wiring import services
 @console_view()
 def compliance_page(request: HttpRequest, viewer: Viewer) -> HttpResponse:
     region = viewer.region_scope(request.GET.get("region"))
-    period = Period.from_query(request.GET, timezone.localdate())
-    context: dict[str, Any] = {"region": region, "regions": services().regions, "period": period}
+    context: dict[str, Any] = {"region": region, "regions": services().regions}
+    try:
+        period = Period.from_query(request.GET, timezone.localdate())
+    except PeriodInvalid as invalid:
+        context.update(period=_as_given(request), invalid=str(invalid))
+        return render(request, "console/compliance.html", context, status=400)
+    context["period"] = period
     try:
         at, obligations = services().audit.obligations(region=region)
     except AuditUnavailable as error:
@@ -30,6 +35,11 @@ def compliance_page(request: HttpRequest, viewer: Viewer) -> HttpResponse:
     tallies = tally(obligations, period)
     context.update(as_of=at, tallies=tallies, chart=compliance_chart(tallies))
     return render(request, "console/compliance.html", context)
+
+
+def _as_given(request: HttpRequest) -> dict[str, str]:
+    """The period's fields as the user typed them, for the form shown again with the error."""
+    return {field: request.GET.get(field, "")[:10] for field in ("since", "until")}
 
 
 @console_view()
