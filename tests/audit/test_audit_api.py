@@ -22,6 +22,7 @@ from audit_events import (
 )
 
 from backbone.audit import api, web
+from backbone.audit.calendar import render
 from backbone.audit.projection import Projection
 from backbone.audit.store import EventStore
 
@@ -49,12 +50,22 @@ def test_pathway_at_a_time_is_the_replays_pathway() -> None:
     projection, health = _ready()
     status, body = api.pathway(projection, health, CHILD, {"as_of": AS_OF})
     events = [e for _, e in projection.store.numbered()]
-    expected = audit(events, AS_OF).pathways[0].to_json()
+    [replayed] = audit(events, AS_OF).pathways
+    # The replay's pathway, its obligations with when they began and were closed added.
+    expected = replayed.to_api_json()
     assert (status, body) == (
         200,
         {**ALL, "as_of": AS_OF, "pathway": expected, "regions": ["turkestan"]},
     )
     assert "payload" not in str(body)
+    for answered, obligation in zip(
+        body["pathway"]["obligations"], replayed.obligations, strict=True
+    ):
+        assert {k: answered[k] for k in obligation.to_json()} == obligation.to_json()
+        assert answered["triggered_at"] == render(obligation.triggered_at)
+        closed = obligation.closed_at
+        assert answered["closed_at"] == (None if closed is None else render(closed))
+        assert (closed is None) == (obligation.closed_by_event_id is None)
 
 
 def test_a_childs_regions_are_those_of_its_own_events_not_of_a_shared_referral() -> None:

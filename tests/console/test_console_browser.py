@@ -169,6 +169,8 @@ def test_supervisor_sees_the_scenario_breach_and_opens_the_stalled_handoff(
     row.get_by_role("link", name=stalled["child_ref"]).click()
     expect(page.get_by_test_id("child-ref")).to_have_text(stalled["child_ref"])
     shoot(page, "pathway-stalled")
+    # Social owes the decision: it is responsible now (the walk-through found it missing).
+    expect(page.get_by_test_id("responsible")).to_contain_text("social.turkestan")
     stall = page.get_by_test_id("stall")
     expect(stall).to_have_count(1)
     expect(stall).to_contain_text("decision on a referral")
@@ -180,6 +182,50 @@ def test_supervisor_sees_the_scenario_breach_and_opens_the_stalled_handoff(
         expect(timeline.locator("thead")).to_contain_text(agency)
     for step in ("identified", "referred", "received", "accepted", "served"):
         expect(timeline).to_contain_text(step)
+
+
+def test_a_late_handoff_reads_as_done_late_by_its_real_lateness(
+    page: Page, console: Console, story_breaches: list[Any]
+) -> None:
+    """Child C's notification was sent after its deadline. The board said "late" with an age
+    that kept growing and the pathway said nothing: now both say it was done, and how late."""
+    [late] = [b for b in story_breaches if b["status"] == "late"]
+    answer = AuditClient(console.audit_url).get("/pathway/" + late["child_ref"]).body
+    [obligation] = [
+        o
+        for o in answer["pathway"]["obligations"]
+        if (o["rule"], o["trigger_event_id"]) == (late["rule"], late["trigger_event_id"])
+    ]
+    lateness = datetime.fromisoformat(obligation["closed_at"]) - datetime.fromisoformat(
+        obligation["deadline"]
+    )
+    late_by = f"done late by {lateness.days} d {lateness.seconds // 3600} h"
+    sign_in(page, console, "sup-turkestan")
+    visit(page, console.url + "/", "board-done-late")
+    row = _row(page, late)
+    expect(row.locator(".status")).to_have_text("done late")
+    expect(row.get_by_test_id("overdue")).to_have_text(late_by)
+    expect(row.get_by_test_id("waiting-since")).not_to_be_empty()
+    visit(page, f"{console.url}/pathway/{late['child_ref']}", "pathway-done-late")
+    done = page.get_by_test_id("late")
+    expect(done).to_have_count(1)
+    expect(done.get_by_test_id("late-by")).to_have_text(late_by)
+    expect(done).to_contain_text("police.turkestan")
+
+
+def test_responsible_now_names_who_has_a_part_today(
+    page: Page, console: Console, story_breaches: list[Any]
+) -> None:
+    """Child A: the mobile group's identification was taken over on day 0, so it has no part
+    left; the guardianship authority that placed A in the centre has."""
+    story = scenario_events(console.start)
+    [a] = {e.child_ref for e in story if e.producer.startswith("mobile.")}
+    sign_in(page, console, "sup-turkestan")
+    visit(page, f"{console.url}/pathway/{a}", "pathway-responsible")
+    responsible = page.get_by_test_id("responsible")
+    expect(responsible).to_contain_text("guardianship.turkestan")
+    expect(responsible).to_contain_text("centre.shymkent.support-centre")
+    expect(responsible).not_to_contain_text("mobile.")
 
 
 def test_supervisor_of_another_region_sees_neither_the_breach_nor_the_child(
@@ -280,9 +326,9 @@ def test_compliance_chart_counts_each_agency_met_late_and_open(
 @pytest.mark.parametrize(
     ("query", "named"),
     [
-        ("until=9999-12-31", "until: 9999-12-31 is outside"),
-        ("since=9999-12-31", "since: 9999-12-31 is outside"),
-        ("until=0001-01-01", "until: 0001-01-01 is outside"),
+        ("until=9999-12-31", "until: 9999-12-31 is not between"),
+        ("since=9999-12-31", "since: 9999-12-31 is not between"),
+        ("until=0001-01-01", "until: 0001-01-01 is not between"),
         ("since=2026-13-01", "since: “2026-13-01” is not a date"),
         ("until=2026-W49-1", "until: “2026-W49-1” is not a date"),
         ("since=2026-12-10&until=2026-12-01", "starts on 2026-12-10, after its end on 2026-12-01"),

@@ -7,13 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from backbone.audit.calendar import ALMATY
+from backbone.audit.calendar import ALMATY, kazakhstan_calendar
+from backbone.audit.replay import replay_events
+from backbone.audit.rules import load_rules
 from backbone.console.access import InvalidAccess, Role, Viewer
-from backbone.console.audit_model import ChildSummary, Obligation
+from backbone.console.audit_model import ChildSummary, Obligation, Pathway
 from backbone.console.board import BoardFilter, board, counts, signature
 from backbone.console.charts import compliance_chart
-from backbone.console.compliance import Period, Tally, tally
+from backbone.console.compliance import Period, PeriodInvalid, Tally, tally
 from backbone.console.funnel import depth, funnels
+from backbone.console.timeline import timeline
+from backbone.scenario import expected_breaches, scenario_as_of, scenario_events
 
 AT = datetime(2026, 2, 16, 18, 0, tzinfo=ALMATY)
 
@@ -29,6 +33,8 @@ def _obligation(**changes: object) -> Obligation:
         status="open",
         level=2,
         closed_by_event_id=None,
+        triggered_at=datetime(2026, 2, 3, 9, 0, tzinfo=ALMATY),
+        closed_at=None,
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
@@ -87,7 +93,7 @@ def test_board_filters_by_rule_agency_level_and_age_and_ignores_bad_values() -> 
     assert keys({"agency": "police.turkestan"}) == [fresh]
     assert keys({"level": "9", "age": "2", "rule": ""}) == [old, fresh]
     row = board([old], BoardFilter(), AT)[0]
-    assert (row.age_days, row.age_hours) == (9, 18)
+    assert (row.overdue_days, row.overdue_hours, row.done_late) == (9, 18, False)
 
 
 def test_board_signature_changes_when_a_breach_appears_or_its_level_rises() -> None:
@@ -111,8 +117,27 @@ def test_compliance_period_takes_deadlines_that_end_its_days() -> None:
     assert period.contains(datetime(2026, 2, 3, tzinfo=ALMATY))
     assert period.contains(datetime(2026, 2, 7, tzinfo=ALMATY))  # end of 6 February
     assert not period.contains(datetime(2026, 2, 7, 0, 0, 1, tzinfo=ALMATY))
-    default = Period.from_query({"since": "not a date"}, AT.date())
-    assert (default.until - default.since).days == 29
+    default = Period.from_query({}, AT.date())
+    assert (default.until - default.since).days == 29 and default.until == AT.date()
+
+
+@pytest.mark.parametrize(
+    ("query", "params"),
+    [
+        ({"since": "not a date"}, {"field": "since", "value": "not a date"}),
+        ({"until": "2026-W07-1"}, {"field": "until", "value": "2026-W07-1"}),
+        ({"until": "2026-02-30"}, {"field": "until", "value": "2026-02-30"}),
+        ({"until": "9999-12-31"}, {"field": "until", "value": "9999-12-31"}),
+        ({"until": "0001-01-01"}, {"field": "until", "value": "0001-01-01"}),
+        ({"since": "2026-02-10", "until": "2026-02-01"}, {"since": "2026-02-10"}),
+    ],
+)
+def test_a_period_it_cannot_use_is_refused_never_replaced(
+    query: dict[str, str], params: dict[str, str]
+) -> None:
+    with pytest.raises(PeriodInvalid) as refused:
+        Period.from_query(query, AT.date())
+    assert params.items() <= refused.value.params.items()
 
 
 def test_compliance_counts_met_late_and_open_per_owing_agency_only() -> None:
@@ -169,7 +194,70 @@ def test_funnel_counts_children_at_each_stage_reached_in_order() -> None:
     ]
 
 
-def test_board_age_is_measured_at_the_evaluation_time() -> None:
+def test_an_open_breach_is_overdue_by_the_evaluation_time() -> None:
     now = datetime.now(UTC)
     [row] = board([_obligation(deadline=now - timedelta(days=3, hours=2))], BoardFilter(), now)
-    assert (row.age_days, row.age_hours) == (3, 2)
+    assert (row.overdue_days, row.overdue_hours, row.done_late) == (3, 2, False)
+
+
+def test_a_late_breach_is_done_late_by_its_closing_and_stops_growing() -> None:
+    """Child C's notification: sent 2 d 10 h after its deadline. Its row says so, at any
+    evaluation time, while the age of the failure (for the filter and the order) still grows."""
+    deadline = datetime(2026, 2, 10, tzinfo=ALMATY)
+    late = _obligation(
+        status="late",
+        level=1,
+        deadline=deadline,
+        closed_at=deadline + timedelta(days=2, hours=10, minutes=5),
+        closed_by_event_id="00000000-0000-5000-8000-000000000077",
+    )
+    for at in (AT, AT + timedelta(days=30)):
+        [row] = board([late], BoardFilter(), at)
+        assert (row.overdue_days, row.overdue_hours, row.done_late) == (2, 10, True)
+        assert row.age == at - deadline
+
+
+def _story_pathways() -> dict[str, Pathway]:
+    """The demo story's pathways at its as-of time, as the console reads them from the audit."""
+    start = datetime(2026, 11, 23, 10, 30, tzinfo=ALMATY)
+    events = scenario_events(start)
+    replayed = replay_events(
+        list(enumerate(events)), scenario_as_of(start), load_rules([]), kazakhstan_calendar()
+    )
+    letters = {c["child_ref"]: c["child"] for c in expected_breaches(start)}
+    by_letter = {}
+    for found in replayed.pathways:
+        pathway = Pathway.from_json(found.to_api_json())
+        by_letter[letters.get(found.child_ref, found.child_ref)] = pathway
+    return by_letter
+
+
+def test_responsible_now_is_who_has_a_part_in_the_case_today() -> None:
+    """The walk-through's findings: B's undecided referral makes social responsible, A's mobile
+    group finished on day 0 and is not, the guardianship authority that placed A is."""
+    story = _story_pathways()
+    b, c = story["B"], story["C"]
+    assert "social.turkestan" in timeline(b).responsible
+    a = next(p for key, p in story.items() if key not in ("B", "C") and _has_mobile(p))
+    responsible = timeline(a).responsible
+    assert "guardianship.turkestan" in responsible
+    assert not any(agency.startswith("mobile.") for agency in responsible)
+    # Every agency with a pending or open obligation is responsible; a finished referral's
+    # issuer alone is not.
+    for pathway in story.values():
+        owing = {o.owed_by for o in pathway.obligations if o.status in ("pending", "open")}
+        assert owing <= set(timeline(pathway).responsible)
+    assert timeline(c).done_late and not timeline(c).stalls
+
+
+def _has_mobile(pathway: Pathway) -> bool:
+    return any(step.producer.startswith("mobile.") for step in pathway.steps)
+
+
+def test_a_handoff_done_late_says_by_how_much_after_its_deadline() -> None:
+    c = _story_pathways()["C"]
+    [late] = timeline(c).done_late
+    assert late.obligation.rule == "guardianship-notification"
+    assert late.obligation.closed_at is not None
+    assert late.late_by == late.obligation.closed_at - late.obligation.deadline
+    assert late.late_by > timedelta(0)

@@ -62,7 +62,7 @@ def test_the_answer_is_a_step_in_the_readers_lane_naming_the_step_it_answers() -
     obligations = evaluate(judgement, at, load_rules([]), kazakhstan_calendar())
     [served] = fold(judgement, obligations)
 
-    view = timeline(Pathway.from_json(served.to_json()))
+    view = timeline(Pathway.from_json(served.to_api_json()))
 
     answer = next(row for row in view.rows if row.step.event_id == ANSWER)
     assert answer.step.causation_id == ISSUE and answer.step.rejected is None
@@ -72,5 +72,5 @@ def test_the_answer_is_a_step_in_the_readers_lane_naming_the_step_it_answers() -
     [stall] = view.stalls
     assert (stall.obligation.rule, stall.obligation.owed_by) == ("referral-reissue", POLICE)
     assert stall.recipient_state is None  # the issuer is no recipient: no state is shown
-    [referral] = Pathway.from_json(served.to_json()).referrals
+    [referral] = Pathway.from_json(served.to_api_json()).referrals
     assert referral.recipients == ((NGO, "unreadable"),)

@@ -82,7 +82,7 @@ def pathway(
     return 200, {
         **health.scope(),
         "as_of": at.isoformat(),
-        "pathway": found.to_json(),
+        "pathway": found.to_api_json(),
         "regions": regions(projection, child_ref),
     }
 
@@ -109,7 +109,7 @@ def _obligations(
         return at
     region, agency = query.get("region") or None, query.get("agency") or None
     found = select(at, region=region, agency=agency)
-    return 200, {**health.scope(), "as_of": at.isoformat(), name: [o.to_json() for o in found]}
+    return 200, {**health.scope(), "as_of": at.isoformat(), name: [o.to_api_json() for o in found]}
 
 
 def children(projection: Projection, health: Health, query: Mapping[str, str]) -> Answer:

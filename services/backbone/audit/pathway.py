@@ -59,6 +59,10 @@ class Pathway:
             "obligations": [o.to_json() for o in self.obligations],
         }
 
+    def to_api_json(self) -> dict[str, Any]:
+        """``to_json`` with each obligation's ``to_api_json`` (the audit's HTTP API form)."""
+        return {**self.to_json(), "obligations": [o.to_api_json() for o in self.obligations]}
+
 
 def fold(judgement: Judgement, obligations: Iterable[Obligation]) -> tuple[Pathway, ...]:
     """One pathway per child in the judgement, sorted by ``child_ref``."""

@@ -49,6 +49,7 @@ class Obligation:
     status: Status
     level: int
     closed_by_event_id: str | None
+    closed_at: datetime | None = None  # the closing event's occurred_at
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -70,6 +71,16 @@ class Obligation:
             "status": self.status.value,
             "level": self.level,
             "closed_by_event_id": self.closed_by_event_id,
+        }
+
+    def to_api_json(self) -> dict[str, Any]:
+        """``to_json`` (the replay's and the contract's form) and, for the audit's HTTP API,
+        when the obligation began and when it was closed (its trigger's and its closing
+        event's ``occurred_at``; ``closed_at`` null while it is not closed)."""
+        return {
+            **self.to_json(),
+            "triggered_at": render(self.triggered_at),
+            "closed_at": None if self.closed_at is None else render(self.closed_at),
         }
 
 
@@ -143,6 +154,7 @@ def _obligation(
         status=status,
         level=level,
         closed_by_event_id=None if closing is None else closing.event_id,
+        closed_at=None if closing is None else closing.occurred_at,
     )
 
 

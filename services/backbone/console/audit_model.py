@@ -8,7 +8,7 @@ renders half of a changed answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -32,9 +32,12 @@ class Obligation:
     status: str  # met, late, cancelled, open, pending
     level: int
     closed_by_event_id: str | None
+    triggered_at: datetime  # the trigger's occurred_at: the handoff waits since then
+    closed_at: datetime | None  # the closing event's occurred_at
 
     @classmethod
     def from_json(cls, item: dict[str, Any]) -> Obligation:
+        closed_at = item["closed_at"]
         return cls(
             rule=str(item["rule"]),
             child_ref=str(item["child_ref"]),
@@ -45,7 +48,18 @@ class Obligation:
             status=str(item["status"]),
             level=int(item["level"]),
             closed_by_event_id=item.get("closed_by_event_id"),
+            triggered_at=instant(item["triggered_at"]),
+            closed_at=None if closed_at is None else instant(closed_at),
         )
+
+    def overdue_by(self, at: datetime) -> timedelta | None:
+        """How far past its deadline: at ``at`` while open, by its closing when done late;
+        ``None`` when it is not breached."""
+        if self.status == "open":
+            return at - self.deadline
+        if self.status == "late" and self.closed_at is not None:
+            return self.closed_at - self.deadline
+        return None
 
     @property
     def key(self) -> str:

@@ -1,7 +1,9 @@
 """The breach board: the audit's open and late obligations, filtered, aged and counted.
 
-The age of a breach is how long ago its deadline passed, at the evaluation time (for a late
-obligation too: the board shows how old the failure is, not how late the action came). The
+A row says since when the handoff waits (its trigger), its deadline and how far past it the
+handoff is: for an open breach, overdue by now (it keeps growing); for a late one, done late by
+the time between the deadline and the closing event (fixed once done). The age filter and the
+order use the age of the failure, how long ago the deadline passed at the evaluation time. The
 region filter is the audit's own (``/breaches?region=``), applied by ``access``.
 """
 
@@ -53,15 +55,20 @@ class BoardFilter:
 @dataclass(frozen=True)
 class BoardRow:
     obligation: Obligation
-    age: timedelta
+    age: timedelta  # since the deadline passed, at the evaluation time
+    overdue: timedelta  # open: overdue by now; late: done late by
 
     @property
-    def age_days(self) -> int:
-        return self.age.days
+    def done_late(self) -> bool:
+        return self.obligation.status == "late"
 
     @property
-    def age_hours(self) -> int:
-        return self.age.seconds // 3600
+    def overdue_days(self) -> int:
+        return self.overdue.days
+
+    @property
+    def overdue_hours(self) -> int:
+        return self.overdue.seconds // 3600
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,11 @@ class CountRow:
 
 def board(breaches: Iterable[Obligation], chosen: BoardFilter, at: datetime) -> list[BoardRow]:
     """The breaches the filter keeps, highest level first, then oldest first."""
-    rows = [BoardRow(o, at - o.deadline) for o in breaches if chosen.keeps(o, at)]
+    rows = [
+        BoardRow(o, at - o.deadline, o.overdue_by(at) or at - o.deadline)
+        for o in breaches
+        if chosen.keeps(o, at)
+    ]
     return sorted(rows, key=lambda r: (-r.obligation.level, -r.age, r.obligation.key))
 
 

@@ -17,7 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.utils.translation import gettext as _
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from backbone.audit.calendar import ALMATY
 from backbone.console.audit_model import Obligation
@@ -32,7 +33,15 @@ _SHOWN = 40  # characters of a refused value repeated in the message
 
 
 class PeriodInvalid(ValueError):
-    """A ``since``/``until`` query the compliance page cannot use, with the reason."""
+    """A ``since``/``until`` query the compliance page cannot use. ``str()`` is the reason in
+    the active language (the message is translated when shown, not when raised)."""
+
+    def __init__(self, template: Promise, **params: str) -> None:
+        super().__init__(template, params)
+        self.template, self.params = template, params
+
+    def __str__(self) -> str:
+        return str(self.template) % self.params
 
 
 @dataclass(frozen=True)
@@ -49,8 +58,9 @@ class Period:
         since = _day(query, "since") or max(EARLIEST, until - timedelta(days=DEFAULT_DAYS - 1))
         if since > until:
             raise PeriodInvalid(
-                _("The period starts on %(since)s, after its end on %(until)s.")
-                % {"since": since.isoformat(), "until": until.isoformat()}
+                _("The period starts on %(since)s, after its end on %(until)s."),
+                since=since.isoformat(),
+                until=until.isoformat(),
             )
         return cls(since, until)
 
@@ -97,17 +107,16 @@ def _day(query: Mapping[str, str], field: str) -> date | None:
         day = None
     if day is None:
         raise PeriodInvalid(
-            _("%(field)s: “%(value)s” is not a date of the form YYYY-MM-DD.")
-            % {"field": field, "value": shown}
+            _("%(field)s: “%(value)s” is not a date of the form YYYY-MM-DD."),
+            field=field,
+            value=shown,
         )
     if not EARLIEST <= day <= LATEST:
         raise PeriodInvalid(
-            _("%(field)s: %(value)s is outside the days the console shows (%(first)s to %(last)s).")
-            % {
-                "field": field,
-                "value": day.isoformat(),
-                "first": EARLIEST.isoformat(),
-                "last": LATEST.isoformat(),
-            }
+            _("%(field)s: %(value)s is not between %(first)s and %(last)s."),
+            field=field,
+            value=day.isoformat(),
+            first=EARLIEST.isoformat(),
+            last=LATEST.isoformat(),
         )
     return day

@@ -19,7 +19,7 @@ LANGUAGES = [("en", "English"), ("ru", "Русский"), ("kk", "Қазақша
 LABELS: Mapping[str, Mapping[str, Promise]] = {
     "status": {
         "met": _("met on time"),
-        "late": _("late"),
+        "late": _("done late"),
         "open": _("open"),
         "pending": _("pending"),
         "cancelled": _("cancelled"),

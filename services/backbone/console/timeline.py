@@ -2,13 +2,29 @@
 
 Each agency gets a lane (in order of first appearance); each step sits in its producer's lane,
 with the recipients of a referral it issued and the obligations it opened or closed. A stall is
-an ``open`` obligation: the handoff it waits for, who owes it, since when and the deadline.
+an ``open`` obligation: the handoff it waits for, who owes it, since when and the deadline. A
+handoff done late is a ``late`` obligation: who did it and by how much after its deadline.
+
+**Responsible now** (``responsible_now``) answers a supervisor's question, who has a part in the
+child's case today:
+
+* every agency that owes a step of a running deadline (a ``pending`` or ``open`` obligation):
+  the recipient that has yet to receive or decide, the issuer that has yet to repair;
+* on every live referral (not withdrawn, some recipient not finished), its recipients that have
+  not finished (yet to receive or decide, or serving: accepted, not completed) and its issuer,
+  which keeps its part until the handoff is finished (the guardianship authority that placed a
+  child, the police that referred a victim for services);
+* nobody for a finished referral: an agency whose referrals are all completed, declined or
+  withdrawn (the mobile group after its identification was taken over) has no part left.
+
+This is not the contract's responsibility for ``CaseClosed`` (the audit's ``responsible``:
+holders of the child's referrals), which the pathway page does not show.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from backbone.console.audit_model import Obligation, Pathway, Referral, Step
 
@@ -31,11 +47,44 @@ class Stall:
 
 
 @dataclass(frozen=True)
+class DoneLate:
+    obligation: Obligation
+    late_by: timedelta  # from its deadline to its closing event
+
+    @property
+    def days(self) -> int:
+        return self.late_by.days
+
+    @property
+    def hours(self) -> int:
+        return self.late_by.seconds // 3600
+
+
+@dataclass(frozen=True)
 class TimelineView:
     lanes: tuple[str, ...]
     rows: tuple[TimelineRow, ...]
     stalls: tuple[Stall, ...]
     obligations: tuple[Obligation, ...]
+    done_late: tuple[DoneLate, ...] = ()
+    responsible: tuple[str, ...] = ()
+
+
+# A recipient in these states has finished with the referral; ``unreadable`` has not (the
+# issuer owes a reissue), so the referral stays live.
+FINISHED = frozenset({"completed", "declined"})
+
+
+def responsible_now(pathway: Pathway) -> tuple[str, ...]:
+    """The agencies with a part in the child's case now, sorted (module docstring)."""
+    found = {o.owed_by for o in pathway.obligations if o.status in ("pending", "open")}
+    for referral in pathway.referrals:
+        unfinished = [a for a, state in referral.recipients if state not in FINISHED]
+        if referral.withdrawn or not unfinished:
+            continue
+        found.add(referral.issuer)
+        found.update(a for a in unfinished if dict(referral.recipients)[a] != "unreadable")
+    return tuple(sorted(found))
 
 
 def timeline(pathway: Pathway) -> TimelineView:
@@ -61,7 +110,14 @@ def timeline(pathway: Pathway) -> TimelineView:
         for o in sorted(pathway.obligations, key=lambda o: (-o.level, o.deadline))
         if o.status == "open"
     )
-    return TimelineView(tuple(lanes), rows, stalls, pathway.obligations)
+    done_late = tuple(
+        DoneLate(o, o.closed_at - o.deadline)
+        for o in sorted(pathway.obligations, key=lambda o: o.deadline)
+        if o.status == "late" and o.closed_at is not None
+    )
+    return TimelineView(
+        tuple(lanes), rows, stalls, pathway.obligations, done_late, responsible_now(pathway)
+    )
 
 
 def _recipients(step: Step, referrals: dict[str, Referral]) -> tuple[str, ...]:
