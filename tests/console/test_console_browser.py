@@ -7,6 +7,8 @@ of the story (other days' starts); counts are therefore checked against the audi
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import urllib.request
@@ -226,6 +228,107 @@ def test_responsible_now_names_who_has_a_part_today(
     expect(responsible).to_contain_text("guardianship.turkestan")
     expect(responsible).to_contain_text("centre.shymkent.support-centre")
     expect(responsible).not_to_contain_text("mobile.")
+
+
+def test_supervisor_finds_a_child_without_a_breach_by_its_ref_or_a_referral_id(
+    page: Page, console: Console, story_breaches: list[Any]
+) -> None:
+    """Child A has no breach, so the board never led to it: the children list does."""
+    story = [e for e in scenario_events(console.start) if e.region == "turkestan"]
+    [a] = {e.child_ref for e in story if e.producer.startswith("mobile.")}
+    referral = next(e.referral_id for e in story if e.child_ref == a and e.referral_id)
+    assert a not in {b["child_ref"] for b in story_breaches}
+    sign_in(page, console, "sup-turkestan")
+    visit(page, console.url + "/children", "children")
+    listed = page.get_by_test_id("children")
+    for child in {e.child_ref for e in story}:
+        expect(listed.locator(f"tr[data-child='{child}']")).to_have_count(1)
+    stalled = _stalled(story_breaches)["child_ref"]
+    expect(
+        listed.locator(f"tr[data-child='{stalled}']").get_by_test_id("open-breaches")
+    ).to_have_text("1")
+    page.get_by_test_id("search").fill(referral.upper())
+    page.get_by_role("button", name="Show").click()
+    expect(listed.locator("tbody tr")).to_have_count(1)
+    expect(listed.locator(f"tr[data-child='{a}']")).to_contain_text(referral)
+    shoot(page, "children-search")
+    listed.get_by_role("link", name=a).click()
+    expect(page.get_by_test_id("child-ref")).to_have_text(a)
+    response = page.goto(console.url + "/children?q=c-")
+    assert response is not None and response.status == 400
+    expect(page.get_by_test_id("search-too-short")).to_be_visible()
+
+
+def test_operations_see_only_the_number_of_children_per_region(
+    page: Page, console: Console
+) -> None:
+    sign_in(page, console, "ops")
+    visit(page, console.url + "/children?region=turkestan", "children-operations")
+    expect(page.get_by_test_id("children-counts")).to_contain_text("turkestan")
+    expect(page.get_by_test_id("children")).to_have_count(0)
+    expect(page.get_by_test_id("search")).to_have_count(0)
+    story = {e.child_ref for e in scenario_events(console.start)}
+    assert not any(child in page.content() for child in story)
+    exported = page.request.get(console.url + "/children.csv?region=turkestan")
+    assert exported.text().splitlines()[0].lstrip("\ufeff") == "region,children"
+    assert not any(child in exported.text() for child in story)
+
+
+def _csv(page: Page, url: str) -> list[dict[str, str]]:
+    answer = page.request.get(url)
+    assert answer.status == 200, answer.text()
+    assert answer.headers["content-type"] == "text/csv; charset=utf-8"
+    assert answer.headers["content-disposition"].startswith("attachment; filename=")
+    assert "no-store" in answer.headers["cache-control"]
+    return list(csv.DictReader(io.StringIO(answer.text().lstrip("\ufeff"))))
+
+
+def test_board_children_and_compliance_export_as_csv(
+    page: Page, console: Console, story_breaches: list[Any]
+) -> None:
+    stalled = _stalled(story_breaches)
+    sign_in(page, console, "sup-turkestan")
+    visit(page, console.url + "/?level=2", "board-level-2")
+    href = page.get_by_test_id("export").get_attribute("href")
+    assert href is not None and href.startswith("/board.csv?") and "level=2" in href
+    board_rows = _csv(page, console.url + href)
+    assert {r["level"] for r in board_rows} == {"2"}
+    [row] = [r for r in board_rows if r["child_ref"] == stalled["child_ref"]]
+    assert (row["rule"], row["owed_by"], row["status"]) == (
+        "referral-decision",
+        "social.turkestan",
+        "open",
+    )
+    assert float(row["overdue_hours"]) > 0 and row["closed_at"] == ""
+    children = {r["child_ref"]: r for r in _csv(page, console.url + "/children.csv")}
+    assert stalled["child_ref"] in children
+    assert children[stalled["child_ref"]]["open_breaches"] == "1"
+    since = (console.start - timedelta(days=1)).date().isoformat()
+    tallies = {r["owed_by"]: r for r in _csv(page, f"{console.url}/compliance.csv?since={since}")}
+    expected = _tallies(console, console.start.date() - timedelta(days=1))
+    assert {a: int(t["open"]) for a, t in tallies.items()} == {
+        a: e["open"] for a, e in expected.items()
+    }
+
+
+def test_a_pathway_prints_for_a_case_conference(
+    page: Page, console: Console, story_breaches: list[Any]
+) -> None:
+    """Printed: no navigation, forms or buttons; the stall, who owes it, the timeline, and who
+    printed it when."""
+    stalled = _stalled(story_breaches)
+    sign_in(page, console, "sup-turkestan")
+    visit(page, f"{console.url}/pathway/{stalled['child_ref']}", "pathway-screen")
+    expect(page.get_by_test_id("printed")).to_be_hidden()
+    page.emulate_media(media="print")
+    expect(page.locator("header.top")).to_be_hidden()
+    expect(page.locator("form").first).to_be_hidden()
+    expect(page.get_by_test_id("printed")).to_be_visible()
+    expect(page.get_by_test_id("printed")).to_contain_text("sup-turkestan")
+    expect(page.get_by_test_id("stall")).to_contain_text("social.turkestan")
+    expect(page.get_by_test_id("timeline")).to_be_visible()
+    shoot(page, "pathway-print")
+    assert page.pdf(format="A4").startswith(b"%PDF")
 
 
 def test_supervisor_of_another_region_sees_neither_the_breach_nor_the_child(

@@ -14,7 +14,9 @@ from backbone.console.access import InvalidAccess, Role, Viewer
 from backbone.console.audit_model import ChildSummary, Obligation, Pathway
 from backbone.console.board import BoardFilter, board, counts, signature
 from backbone.console.charts import compliance_chart
+from backbone.console.children import SearchTooShort, children_list
 from backbone.console.compliance import Period, PeriodInvalid, Tally, tally
+from backbone.console.exports import cell
 from backbone.console.funnel import depth, funnels
 from backbone.console.timeline import timeline
 from backbone.scenario import expected_breaches, scenario_as_of, scenario_events
@@ -261,3 +263,39 @@ def test_a_handoff_done_late_says_by_how_much_after_its_deadline() -> None:
     assert late.obligation.closed_at is not None
     assert late.late_by == late.obligation.closed_at - late.obligation.deadline
     assert late.late_by > timedelta(0)
+
+
+def _summary(child_ref: str, last: int, *referrals: str) -> ChildSummary:
+    return ChildSummary(
+        child_ref,
+        "turkestan",
+        (("ChildIdentified", {}),),
+        first_seen=AT - timedelta(days=10),
+        last_seen=AT - timedelta(days=last),
+        referral_ids=referrals,
+    )
+
+
+def test_children_list_finds_a_child_by_part_of_its_ref_or_of_a_referral_id() -> None:
+    first = _summary("c-0000000000a1", 3, "r-00000000aaaa")
+    second = _summary("c-0000000000b2", 1, "r-00000000bbbb", "r-00000000cccc")
+    breach = _obligation(child_ref="c-0000000000b2")
+    everyone = children_list([first, second], [breach])
+    assert [r.child.child_ref for r in everyone] == ["c-0000000000b2", "c-0000000000a1"]
+    assert [r.breaches for r in everyone] == [1, 0]
+    assert [r.stage for r in everyone] == ["identified", "identified"]
+    found = lambda search: [r.child.child_ref for r in children_list([first, second], [], search)]  # noqa: E731
+    assert found("0A1") == ["c-0000000000a1"]
+    assert found(" r-00000000CCCC ") == ["c-0000000000b2"]
+    assert found("r-0000") == ["c-0000000000b2", "c-0000000000a1"]
+    assert found("zzz") == []
+    with pytest.raises(SearchTooShort):
+        children_list([first, second], [], "c-")
+
+
+def test_an_exported_cell_is_never_a_spreadsheet_formula() -> None:
+    assert cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert cell("+1") == "'+1" and cell("-1") == "'-1" and cell("@x") == "'@x"
+    assert cell("c-0000000000a1") == "c-0000000000a1"
+    assert cell(None) == "" and cell(3) == "3"
+    assert cell(AT) == AT.isoformat()

@@ -123,7 +123,13 @@ def children(projection: Projection, health: Health, query: Mapping[str, str]) -
         if not valid or (region is not None and valid[0].region != region):
             continue
         events = [
-            {"event_id": e.event_id, "event_type": e.event_type, "attributes": dict(e.attributes)}
+            {
+                "event_id": e.event_id,
+                "event_type": e.event_type,
+                "occurred_at": e.occurred_at.isoformat(),
+                "referral_id": e.referral_id,
+                "attributes": dict(e.attributes),
+            }
             for e in valid
         ]
         found.append({"child_ref": pathway.child_ref, "region": valid[0].region, "events": events})

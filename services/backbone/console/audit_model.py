@@ -134,19 +134,33 @@ class Pathway:
 
 @dataclass(frozen=True)
 class ChildSummary:
-    """One child for the funnel: its region and its valid events' types and attributes."""
+    """One child for the funnel and the children list: its region, its valid events' types and
+    attributes (in time order), when it was first and last seen and its referral ids."""
 
     child_ref: str
     region: str
     events: tuple[tuple[str, dict[str, str]], ...]
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    referral_ids: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, item: dict[str, Any]) -> ChildSummary:
+        raw = list(item["events"])
+        times = [instant(e["occurred_at"]) for e in raw]
+        referrals = dict.fromkeys(str(e["referral_id"]) for e in raw if e.get("referral_id"))
         return cls(
             child_ref=str(item["child_ref"]),
             region=str(item["region"]),
             events=tuple(
                 (str(e["event_type"]), {str(k): str(v) for k, v in e["attributes"].items()})
-                for e in item["events"]
+                for e in raw
             ),
+            first_seen=min(times, default=None),
+            last_seen=max(times, default=None),
+            referral_ids=tuple(referrals),
         )
+
+    @property
+    def last_event(self) -> str | None:
+        return self.events[-1][0] if self.events else None

@@ -6,13 +6,17 @@ from django.contrib.auth import views as auth
 from django.urls import path
 from django.views.i18n import set_language
 
-from backbone.console.views import assets, board, operations, pathway, reports
+from backbone.console.views import assets, board, children, operations, pathway, reports
 
 urlpatterns = [
     path("", board.board_page, name="board"),
     path("board/live", board.board_live, name="board-live"),
+    path("board.csv", board.board_csv, name="board-csv"),
+    path("children", children.children_page, name="children"),
+    path("children.csv", children.children_csv, name="children-csv"),
     path("pathway/<str:child_ref>", pathway.pathway_page, name="pathway"),
     path("compliance", reports.compliance_page, name="compliance"),
+    path("compliance.csv", reports.compliance_csv, name="compliance-csv"),
     path("funnel", reports.funnel_page, name="funnel"),
     path("health", operations.health_page, name="health"),
     path("quarantine", operations.quarantine_page, name="quarantine"),

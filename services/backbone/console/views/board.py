@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from backbone.console.access import Viewer
 from backbone.console.audit_api import AuditUnavailable
 from backbone.console.board import AGE_CHOICES, LEVELS, BoardFilter, board, counts, signature
+from backbone.console.exports import csv_response
 from backbone.console.views.common import console_view
 from backbone.console.wiring import services
 
@@ -55,3 +56,50 @@ def board_live(request: HttpRequest, viewer: Viewer) -> HttpResponse:
     context = _context(request, viewer)
     html = render_to_string("console/_board_results.html", context, request=request)
     return JsonResponse({"signature": context["signature"], "html": html})
+
+
+ROW_HEADER = (
+    "level",
+    "status",
+    "rule",
+    "owed_by",
+    "child_ref",
+    "referral_id",
+    "waiting_since",
+    "deadline",
+    "closed_at",
+    "overdue_hours",
+)
+COUNT_HEADER = ("owed_by", "rule", "status", "level", "children", "breaches")
+
+
+@console_view()
+def board_csv(request: HttpRequest, viewer: Viewer) -> HttpResponse:
+    """The board's rows as the filter keeps them (operations: its counts)."""
+    context = _context(request, viewer)
+    if "error" in context:
+        return HttpResponse(context["error"], status=503, content_type="text/plain; charset=utf-8")
+    name = f"breaches-{context['region'] or 'all'}"
+    if not viewer.sees_children:
+        groups = context["counts"]
+        rows = [(c.owed_by, c.rule, c.status, c.level, c.children, c.breaches) for c in groups]
+        return csv_response(name, COUNT_HEADER, rows)
+    return csv_response(
+        name,
+        ROW_HEADER,
+        (
+            (
+                r.obligation.level,
+                r.obligation.status,
+                r.obligation.rule,
+                r.obligation.owed_by,
+                r.obligation.child_ref,
+                r.obligation.referral_id,
+                r.obligation.triggered_at,
+                r.obligation.deadline,
+                r.obligation.closed_at,
+                round(r.overdue.total_seconds() / 3600, 1),
+            )
+            for r in context["rows"]
+        ),
+    )

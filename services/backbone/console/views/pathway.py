@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from backbone.console.access import Viewer
 from backbone.console.audit_api import AuditUnavailable
@@ -25,4 +26,5 @@ def pathway_page(request: HttpRequest, viewer: Viewer, child_ref: str) -> HttpRe
         raise Http404
     context = {"child_ref": child_ref, "as_of": answer.as_of, "view": timeline(answer.pathway)}
     context["pathway"] = answer.pathway
+    context["printed_at"] = timezone.now()  # for the print view's "printed ... by ..."
     return render(request, "console/pathway.html", context)

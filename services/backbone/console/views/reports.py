@@ -13,6 +13,7 @@ from backbone.console.access import Viewer
 from backbone.console.audit_api import AuditUnavailable
 from backbone.console.charts import compliance_chart, funnel_chart
 from backbone.console.compliance import Period, PeriodInvalid, tally
+from backbone.console.exports import csv_response
 from backbone.console.funnel import STAGES, funnels
 from backbone.console.views.common import console_view
 from backbone.console.wiring import services
@@ -35,6 +36,26 @@ def compliance_page(request: HttpRequest, viewer: Viewer) -> HttpResponse:
     tallies = tally(obligations, period)
     context.update(as_of=at, tallies=tallies, chart=compliance_chart(tallies))
     return render(request, "console/compliance.html", context)
+
+
+@console_view()
+def compliance_csv(request: HttpRequest, viewer: Viewer) -> HttpResponse:
+    """The compliance table of the page with the same query, one row per owing agency."""
+    region = viewer.region_scope(request.GET.get("region"))
+    try:
+        period = Period.from_query(request.GET, timezone.localdate())
+        _, obligations = services().audit.obligations(region=region)
+    except PeriodInvalid as invalid:
+        return HttpResponse(str(invalid), status=400, content_type="text/plain; charset=utf-8")
+    except AuditUnavailable as error:
+        return HttpResponse(str(error), status=503, content_type="text/plain; charset=utf-8")
+    rows = [
+        (t.agency, period.since, period.until, t.met, t.late, t.open, t.on_time_percent)
+        for t in tally(obligations, period)
+    ]
+    header = ("owed_by", "since", "until", "met", "late", "open", "on_time_percent")
+    name = f"compliance-{region or 'all'}-{period.since}-{period.until}"
+    return csv_response(name, header, rows)
 
 
 def _as_given(request: HttpRequest) -> dict[str, str]:
