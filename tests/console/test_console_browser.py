@@ -331,6 +331,55 @@ def test_a_pathway_prints_for_a_case_conference(
     assert page.pdf(format="A4").startswith(b"%PDF")
 
 
+def test_supervisor_acknowledges_and_assigns_a_breach(page: Page, console: Console) -> None:
+    # A breach of its own (the console's records outlive a demo run on a development machine).
+    alert = _overdue_hotline_alert(console)
+    publish(ServiceContext.load(HOTLINE, agency=True), [alert])
+    breach = {
+        "rule": "hotline-alert-receipt",
+        "trigger_event_id": alert.event_id,
+        "owed_by": "police.turkestan",
+        "child_ref": alert.child_ref,
+    }
+    key = f"{breach['rule']}/{breach['trigger_event_id']}/{breach['owed_by']}"
+    sign_in(page, console, "sup-turkestan")
+    visit(page, console.url + "/", "board-follow-up-before")
+    row = _row(page, breach)
+    expect(row).to_be_visible(timeout=30_000)
+    row.get_by_role("button", name="Acknowledge").click()
+    row = _row(page, breach)
+    expect(row.get_by_test_id("acknowledged")).to_contain_text("Acknowledged by sup-turkestan")
+    expect(row.get_by_role("button", name="Acknowledge")).to_have_count(0)
+    row.get_by_test_id("assignee").select_option("sup-turkestan")
+    row.get_by_role("button", name="Assign").click()
+    row = _row(page, breach)
+    expect(row.get_by_test_id("assigned")).to_have_text(
+        "Assigned to sup-turkestan by sup-turkestan"
+    )
+    shoot(page, "board-follow-up")
+    # Only the region's supervisors can be assignees (sup-almaty and ops are not offered).
+    expect(row.get_by_test_id("assignee").locator("option")).to_have_text(["sup-turkestan"])
+    visit(page, f"{console.url}/pathway/{breach['child_ref']}", "pathway-follow-up")
+    # Open (a stall) or, once the police received it, done late: followed up either way.
+    expect(page.get_by_test_id("acknowledged")).to_contain_text("sup-turkestan")
+    expect(page.get_by_test_id("assigned")).to_contain_text("sup-turkestan")
+    # Refusals: an assignee who is not a supervisor of the region; a breach of another region.
+    token = page.locator("input[name=csrfmiddlewaretoken]").first.get_attribute("value")
+    assert token is not None
+    headers = {"X-CSRFToken": token, "Referer": console.url + "/"}
+    wrong = {"key": key, "action": "assign", "assignee": "ops"}
+    answer = page.request.post(console.url + "/breaches/follow-up", form=wrong, headers=headers)
+    assert answer.status == 400 and "ops is not a supervisor of turkestan" in answer.text()
+    sign_in(page, console, "sup-almaty")
+    visit(page, console.url + "/", "board-other-region-follow-up")
+    token = page.locator("input[name=csrfmiddlewaretoken]").first.get_attribute("value")
+    assert token is not None
+    headers = {"X-CSRFToken": token, "Referer": console.url + "/"}
+    foreign = {"key": key, "action": "acknowledge"}
+    answer = page.request.post(console.url + "/breaches/follow-up", form=foreign, headers=headers)
+    assert answer.status == 404
+
+
 def test_supervisor_of_another_region_sees_neither_the_breach_nor_the_child(
     page: Page, console: Console, story_breaches: list[Any]
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -299,3 +300,27 @@ def test_an_exported_cell_is_never_a_spreadsheet_formula() -> None:
     assert cell("c-0000000000a1") == "c-0000000000a1"
     assert cell(None) == "" and cell(3) == "3"
     assert cell(AT) == AT.isoformat()
+
+
+def test_a_follow_up_is_kept_by_the_console_and_never_published() -> None:
+    """Acknowledging and assigning touch the console's database only: neither module (nor
+    anything of the backbone they import) reaches a Kafka client or a publisher."""
+    import ast
+    import importlib.util
+
+    forbidden = ("kafka", "aiokafka", "faust", "backbone.broker", "backbone.agency")
+    for module in ("backbone.console.follow_up", "backbone.console.views.follow_up"):
+        spec = importlib.util.find_spec(module)
+        assert spec is not None and spec.origin is not None
+        tree = ast.parse(Path(spec.origin).read_text())
+        imported = {
+            name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for name in (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+            )
+        }
+        assert imported and not {n for n in imported if n.startswith(forbidden)}, module

@@ -106,10 +106,11 @@ def counts(rows: Iterable[BoardRow]) -> list[CountRow]:
     ]
 
 
-def signature(rows: Iterable[BoardRow]) -> str:
-    """Changes exactly when a breach appears, goes, or changes status or level."""
+def signature(rows: Iterable[BoardRow], notes: Iterable[str] = ()) -> str:
+    """Changes exactly when a breach appears, goes, or changes status or level, or when one of
+    ``notes`` (the rows' follow-ups) changes."""
     keys = sorted(f"{r.obligation.key}:{r.obligation.status}:{r.obligation.level}" for r in rows)
-    return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
+    return hashlib.sha256("\n".join([*keys, *notes]).encode()).hexdigest()[:16]
 
 
 def _number(text: str | None) -> int | None:

@@ -6,12 +6,21 @@ from django.contrib.auth import views as auth
 from django.urls import path
 from django.views.i18n import set_language
 
-from backbone.console.views import assets, board, children, operations, pathway, reports
+from backbone.console.views import (
+    assets,
+    board,
+    children,
+    follow_up,
+    operations,
+    pathway,
+    reports,
+)
 
 urlpatterns = [
     path("", board.board_page, name="board"),
     path("board/live", board.board_live, name="board-live"),
     path("board.csv", board.board_csv, name="board-csv"),
+    path("breaches/follow-up", follow_up.follow_up, name="follow-up"),
     path("children", children.children_page, name="children"),
     path("children.csv", children.children_csv, name="children-csv"),
     path("pathway/<str:child_ref>", pathway.pathway_page, name="pathway"),

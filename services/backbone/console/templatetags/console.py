@@ -1,8 +1,10 @@
-"""Template filters: translated labels of codes and times in Almaty."""
+"""Template filters: translated labels of codes, times in Almaty, a value by key."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from django import template
 
@@ -22,3 +24,9 @@ def label(code: object, kind: str) -> str:
 def almaty(moment: datetime | None) -> str:
     """``2026-11-16 15:06`` in Asia/Almaty (the audit's own time zone)."""
     return "" if moment is None else moment.astimezone(ALMATY).strftime("%Y-%m-%d %H:%M")
+
+
+@register.filter
+def lookup(found: Mapping[str, Any] | None, key: str) -> Any:
+    """``{{ follow_ups|lookup:o.key }}``: the value of ``key``, or ``None``."""
+    return None if found is None else found.get(key)

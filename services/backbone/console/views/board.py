@@ -12,6 +12,7 @@ from backbone.console.access import Viewer
 from backbone.console.audit_api import AuditUnavailable
 from backbone.console.board import AGE_CHOICES, LEVELS, BoardFilter, board, counts, signature
 from backbone.console.exports import csv_response
+from backbone.console.follow_up import assignees, follow_ups
 from backbone.console.views.common import console_view
 from backbone.console.wiring import services
 
@@ -35,6 +36,8 @@ def _context(request: HttpRequest, viewer: Viewer) -> dict[str, Any]:
     except AuditUnavailable as error:
         return {**context, "error": str(error), "signature": "unavailable"}
     rows = board(breaches, chosen, at)
+    followed = follow_ups(r.obligation.key for r in rows) if viewer.sees_children else {}
+    noted = sorted(f"{key}={f.signature}" for key, f in followed.items())
     return {
         **context,
         "as_of": at,
@@ -42,7 +45,9 @@ def _context(request: HttpRequest, viewer: Viewer) -> dict[str, Any]:
         "total": len(rows),
         "rows": rows if viewer.sees_children else [],
         "counts": [] if viewer.sees_children else counts(rows),
-        "signature": signature(rows),
+        "follow_ups": followed,
+        "assignees": assignees(viewer.region) if viewer.region else [],
+        "signature": signature(rows, noted),
     }
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from backbone.console.access import Viewer
 from backbone.console.audit_api import AuditUnavailable
+from backbone.console.follow_up import assignees, follow_ups
 from backbone.console.timeline import timeline
 from backbone.console.views.common import console_view
 from backbone.console.wiring import services
@@ -24,7 +25,11 @@ def pathway_page(request: HttpRequest, viewer: Viewer, child_ref: str) -> HttpRe
     if answer is None or not allowed:
         # The same answer for "no such child" and "not in your region": existence is not told.
         raise Http404
-    context = {"child_ref": child_ref, "as_of": answer.as_of, "view": timeline(answer.pathway)}
+    view = timeline(answer.pathway)
+    context: dict[str, object] = {"child_ref": child_ref, "as_of": answer.as_of, "view": view}
     context["pathway"] = answer.pathway
     context["printed_at"] = timezone.now()  # for the print view's "printed ... by ..."
+    breached = [*(s.obligation for s in view.stalls), *(d.obligation for d in view.done_late)]
+    context["follow_ups"] = follow_ups(o.key for o in breached)
+    context["assignees"] = assignees(viewer.region) if viewer.region else []
     return render(request, "console/pathway.html", context)
