@@ -26,6 +26,7 @@ from backbone.audit.client import AuditClient
 from backbone.broker import topology
 from backbone.console.audit_api import AuditApi
 from backbone.console.funnel import funnels
+from backbone.demo_summary import summary
 from backbone.runtime import deploy, supervisor
 from backbone.runtime.context import ServiceContext
 from backbone.scenario import scenario_events
@@ -69,6 +70,22 @@ def test_the_demo_played_the_story_and_the_live_audit_flagged_its_breaches(
         "ops": ("operations", None),
     }
     assert len(set(console.passwords.values())) == 3
+
+
+def test_the_demos_summary_of_this_run_names_the_console_its_passwords_and_the_breaches(
+    console: Console,
+) -> None:
+    """What ``make demo`` prints (``backbone demo`` without ``--json``), made from this run's
+    report: the fixture asked for the JSON form to read the passwords."""
+    lines = summary(console.report).splitlines()
+    assert f"The console: {console.url}/" in lines
+    for user, password in console.passwords.items():
+        assert any(line.split()[:1] == [user] and password in line for line in lines), user
+    for breach in console.report["flagged_by_the_live_audit"]:
+        assert any(
+            line.split()[1:4] == [breach["child_ref"], breach["rule"], breach["owed_by"]]
+            for line in lines
+        ), breach
 
 
 def test_every_service_of_the_demo_serves_prometheus_metrics(console: Console) -> None:
