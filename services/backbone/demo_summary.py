@@ -9,11 +9,13 @@ both show the same facts; only the JSON has every figure (provisioning counts, p
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 Report = Mapping[str, Any]
+WIDTH = 100  # sentences wrap at this width; table rows are kept whole
 
 
 def render(report: Report, *, as_json: bool) -> str:
@@ -39,13 +41,19 @@ def _what_ran(report: Report) -> list[str]:
     field = story["field_device"]
     return [
         "What ran",
-        f"  {len(services)} services: {', '.join(services)}",
-        f"  the story: {story['events_published']} events from {_when(story['start'])},"
-        f" evaluated as of {_when(story['as_of'])}",
-        f"  the field device {field['device']}: {field['recorded_on_device']} events recorded"
-        f" offline, {field['sent_by_device']} sent through the intake",
-        f"  every inbox complete after {story['delivered_in_seconds']} s; the live audit had"
-        f" flagged the story's breaches after {story['breaches_flagged_in_seconds']} s",
+        *_wrapped(f"{len(services)} services: {', '.join(services)}"),
+        *_wrapped(
+            f"the story: {story['events_published']} events from {_when(story['start'])},"
+            f" evaluated as of {_when(story['as_of'])}"
+        ),
+        *_wrapped(
+            f"the field device {field['device']}: {field['recorded_on_device']} events recorded"
+            f" offline, {field['sent_by_device']} sent through the intake"
+        ),
+        *_wrapped(
+            f"every inbox complete after {story['delivered_in_seconds']} s; the live audit had"
+            f" flagged the story's breaches after {story['breaches_flagged_in_seconds']} s"
+        ),
     ]
 
 
@@ -87,8 +95,19 @@ def _console(console: Mapping[str, Any]) -> list[str]:
     return [
         f"The console: {console['url']}",
         *_table(rows),
-        f"  ({console['passwords']})",
+        *_wrapped(f"({console['passwords']})"),
     ]
+
+
+def _wrapped(sentence: str) -> list[str]:
+    return textwrap.wrap(
+        sentence,
+        WIDTH,
+        initial_indent="  ",
+        subsequent_indent="    ",
+        break_long_words=False,
+        break_on_hyphens=False,  # agency ids and child_refs stay whole
+    )
 
 
 def _table(rows: Iterable[Sequence[str]]) -> list[str]:
