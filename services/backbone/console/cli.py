@@ -121,7 +121,7 @@ def run_unlock(args: argparse.Namespace) -> int:
     from backbone.console.throttle import unlock  # axes needs the configuration
 
     cleared = unlock(args.user)
-    done = f"{cleared} failed sign-in records cleared" if cleared else "no failed sign-in on record"
+    done = f"records of failed sign-ins cleared: {cleared}" if cleared else "no failed sign-in"
     print(f"backbone console: unlocked {args.user} ({done})")
     return 0
 
