@@ -1,9 +1,11 @@
 # Everything a fresh machine needs, installed by the project itself and reused on the next run.
-#   make demo    set up, start the broker and the services, play the scenario
+#   make demo    set up, start the broker and the services, play the scenario (no browser is
+#                installed and no system package is changed: only make test installs Chromium)
 #   make cluster set up, start 3 brokers and two instances of router, audit and each agency
 #                service, play the scenario (same printout as make demo)
 #   make test    set up, start the broker, lint, type-check, validate contracts/asyncapi.yaml,
 #                run the Java reference implementation's suite (contracts/java) and the whole suite
+#                (installs Debian's chromium package for the console's browser tests if missing)
 #   make faults  set up, run the fault suite on its own 3-broker cluster with two instances of
 #                each service (artifacts/faults.json, the table in docs/reliability.md)
 #   make bench   set up, start the broker, run the benchmarks (figures beside their bounds)
@@ -16,6 +18,7 @@ STAMP  := $(VENV)/.installed
 JARS   := deploy/kafka/.jars/.fetched
 CODE   := $(wildcard services tests bench)
 # Debian's Chromium for the console's browser tests (never a browser downloaded by a test tool).
+# Only the test suite needs it: setup, demo, cluster, faults and bench never install it.
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 # The AsyncAPI CLI, pinned in tools/asyncapi/package-lock.json (node_modules is git-ignored).
@@ -27,7 +30,7 @@ JAVA_STAMP     := $(JAVA_CONTRACT)/target/.fetched
 
 .PHONY: setup broker stop test lint asyncapi java-contract pytest demo cluster faults bench clean
 
-setup: $(STAMP) $(JARS) $(CHROMIUM)
+setup: $(STAMP) $(JARS)
 
 # The virtual environment, rebuilt only when the declared dependencies change.
 $(STAMP): pyproject.toml
@@ -41,6 +44,7 @@ $(JARS): deploy/kafka/pom.xml
 	mvn -B -q -f deploy/kafka/pom.xml package
 	touch $@
 
+# The one rule that changes system packages; only pytest (make test) depends on it.
 $(CHROMIUM):
 	$(SUDO) apt-get update -q
 	$(SUDO) apt-get install -y -q chromium
@@ -86,7 +90,7 @@ java-contract:
 	  mvn -B -q -Dstyle.color=never -f $(JAVA_CONTRACT)/pom.xml dependency:go-offline test && touch $(JAVA_STAMP); \
 	fi
 
-pytest: broker
+pytest: broker $(CHROMIUM)
 	$(BIN)/pytest
 
 test: lint asyncapi java-contract pytest

@@ -5,8 +5,9 @@ router, every agency's service, the field intake, the audit and the console, pub
 story's events as each agency (signed and encrypted by that agency; the mobile group's on its
 field device, through the intake), waits until every inbox holds what is addressed to it and the
 audit has flagged the story's breaches, gives the console's demo users fresh generated passwords,
-and prints each agency's inbox (clear headers; bodies were opened by the agency), the breaches,
-the console's address with those passwords (shown only here) and where to look next.
+and prints a summary for a person (``demo_summary``): what ran, each agency's inbox (clear headers;
+bodies were opened by the agency), the breaches, the console's address with those passwords (shown
+only here) and where to look next. ``--json`` prints the full report as JSON instead.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from backbone.agency.publish import publish, read_inbox
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.broker.settings import KafkaSettings
 from backbone.console.config import default_port as console_port
+from backbone.demo_summary import render
 from backbone.device.folder import DeviceFolder
 from backbone.device.queue import EnvelopeQueue
 from backbone.device.recorder import record
@@ -59,6 +61,9 @@ CONSOLE_USERS = (
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("demo", help="run the backbone and play the scenario")
     parser.set_defaults(func=run)
+    parser.add_argument(
+        "--json", action="store_true", help="print the full report as JSON, not the summary"
+    )
     services = subparsers.add_parser("services", help="the local service processes")
     actions = services.add_subparsers(dest="action", required=True)
     start = actions.add_parser("start", help="provision and start every service")
@@ -243,10 +248,16 @@ def settle(expected: Counter[str]) -> dict[str, dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    print(render(play_demo(args.instances), as_json=args.json))
+    return 0
+
+
+def play_demo(instances: Instances) -> dict[str, Any]:
+    """Provision, start every service, play the story and wait for its effects; the report."""
     configure("demo")
     admin = KafkaSettings.local_admin()
     provisioned = deploy.provision(admin)
-    started = deploy.start_all(args.instances)
+    started = deploy.start_all(instances)
     start = scenario_start_before(datetime.now(UTC))
     events = scenario_events(start)
     parties = parties_of(events)
@@ -255,11 +266,11 @@ def run(args: argparse.Namespace) -> int:
     field = play(events, parties)
     summaries = settle(expected_inboxes(events, parties))
     delivered = round(time.monotonic() - began, 1)
-    breaches = flagged(start, ",".join(deploy.audit_urls(args.instances)))
+    breaches = flagged(start, ",".join(deploy.audit_urls(instances)))
     users = console_users()
     wait_for_http(console_port(), "/login/", "the console")
     console_url = f"http://127.0.0.1:{console_port()}/"
-    report = {
+    return {
         "provisioned": provisioned,
         "services": {s.name: s.pid for s in started},
         "scenario": {
@@ -272,7 +283,10 @@ def run(args: argparse.Namespace) -> int:
         },
         "inboxes": list(summaries.values()),
         "expected_breaches": [
-            {k: b[k] for k in ("child", "rule", "owed_by", "status", "level", "deadline")}
+            {
+                k: b[k]
+                for k in ("child", "child_ref", "rule", "owed_by", "status", "level", "deadline")
+            }
             for b in expected_breaches(start)
         ],
         "flagged_by_the_live_audit": [
@@ -296,8 +310,6 @@ def run(args: argparse.Namespace) -> int:
             "stop everything": "make stop",
         },
     }
-    print(json.dumps(report, indent=2))
-    return 0
 
 
-__all__ = ["expected_inboxes", "parties_of", "register", "run"]
+__all__ = ["expected_inboxes", "parties_of", "play_demo", "register", "run"]

@@ -20,8 +20,9 @@ _SHARED: list[Any] = [
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
-# Library loggers that are chatty at INFO; their warnings and errors still come through.
-_QUIET = ("kafka", "aiokafka", "faust", "mode")
+# Library loggers that are chatty at INFO; their warnings and errors still come through (axes:
+# the console's failed sign-ins and lockouts, user name and address masked).
+_QUIET = ("kafka", "aiokafka", "faust", "mode", "axes")
 
 
 class _DropScramLoopbackWarning(logging.Filter):

@@ -1,7 +1,8 @@
 """The console under test is the one ``make demo`` serves: the fixture ``console`` runs
 ``backbone demo`` (the command behind ``make demo``) on the test broker, which provisions and
 starts the whole stack (router, agency services, intake, live audit, console), plays the story
-and prints the console's address with freshly generated passwords. Debian's headless Chromium
+and prints (``--json``: as JSON, not the summary a person reads) the console's address with
+freshly generated passwords. Debian's headless Chromium
 drives it through Playwright. Services the demo started are stopped after the module that used
 them; ones that were running before are left running. Screenshots go to
 ``artifacts/screenshots/`` and page load times to ``artifacts/console-timings.json`` (both
@@ -45,10 +46,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 @pytest.fixture(scope="module")
 def console(broker: Broker) -> Iterator[Console]:
-    """The console of the demo's stack, with the demo's report (``backbone demo``'s stdout)."""
+    """The console of the demo's stack, with the demo's report (``backbone demo --json``)."""
     running = {name for name in supervisor.known() if supervisor.status(name).running}
     demo = subprocess.run(
-        [sys.executable, "-m", "backbone.cli", "demo"],
+        [sys.executable, "-m", "backbone.cli", "demo", "--json"],
         capture_output=True,
         text=True,
         timeout=DEMO_TIMEOUT,

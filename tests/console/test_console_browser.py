@@ -11,6 +11,8 @@ import csv
 import io
 import json
 import re
+import subprocess
+import sys
 import urllib.request
 import uuid
 from dataclasses import replace
@@ -26,8 +28,10 @@ from backbone.agency.publish import publish
 from backbone.audit.calendar import ALMATY
 from backbone.audit.client import AuditClient
 from backbone.broker import topology
+from backbone.console import throttle
 from backbone.console.audit_api import AuditApi
 from backbone.console.funnel import funnels
+from backbone.demo_summary import summary
 from backbone.runtime import deploy, supervisor
 from backbone.runtime.context import ServiceContext
 from backbone.scenario import scenario_events
@@ -71,6 +75,22 @@ def test_the_demo_played_the_story_and_the_live_audit_flagged_its_breaches(
         "ops": ("operations", None),
     }
     assert len(set(console.passwords.values())) == 3
+
+
+def test_the_demos_summary_of_this_run_names_the_console_its_passwords_and_the_breaches(
+    console: Console,
+) -> None:
+    """What ``make demo`` prints (``backbone demo`` without ``--json``), made from this run's
+    report: the fixture asked for the JSON form to read the passwords."""
+    lines = summary(console.report).splitlines()
+    assert f"The console: {console.url}/" in lines
+    for user, password in console.passwords.items():
+        assert any(line.split()[:1] == [user] and password in line for line in lines), user
+    for breach in console.report["flagged_by_the_live_audit"]:
+        assert any(
+            line.split()[1:4] == [breach["child_ref"], breach["rule"], breach["owed_by"]]
+            for line in lines
+        ), breach
 
 
 def test_every_service_of_the_demo_serves_prometheus_metrics(console: Console) -> None:
@@ -620,3 +640,66 @@ def test_sign_in_needs_the_right_password_and_a_csrf_token(page: Page, console: 
     assert forged.status == 403
     response = page.goto(console.url + "/")
     assert response is not None and response.url.startswith(f"{console.url}/login/")
+
+
+def test_repeated_wrong_passwords_lock_the_user_even_for_the_right_one_and_are_counted(
+    page: Page, console: Console
+) -> None:
+    """46 wrong passwords at a steady pace were followed by a successful sign-in with the right
+    one. Now the failure that reaches the limit locks the user name at this address, the right
+    password is then refused with the lock message, and the failures and the lockout are counted
+    in /metrics (counts only) and on the health page, while another user at the same address
+    still signs in. ``backbone console unlock`` lifts the lock."""
+    user = "sup-almaty"
+    port = {spec.name: int(dict(spec.env)["BACKBONE_METRICS_PORT"]) for spec in deploy.services()}
+    failures, lockouts = (
+        "backbone_console_sign_in_failures_total",
+        "backbone_console_sign_in_lockouts_total",
+    )
+    before = _metrics(port["console"])
+    try:
+        page.goto(f"{console.url}/login/")
+        for attempt in range(1, throttle.FAILURE_LIMIT + 1):
+            page.get_by_label("User name").fill(user)
+            page.get_by_label("Password").fill(f"not-the-password-{attempt}")
+            page.get_by_role("button", name="Sign in").click()
+            if attempt < throttle.FAILURE_LIMIT:
+                expect(page.locator(".error")).to_contain_text("correct username and password")
+                expect(page.get_by_test_id("locked")).to_have_count(0)
+        expect(page.get_by_test_id("locked")).to_be_visible()
+        page.get_by_label("User name").fill(user)
+        page.get_by_label("Password").fill(console.passwords[user])
+        with page.expect_response(
+            lambda r: r.url == f"{console.url}/login/" and r.request.method == "POST"
+        ) as answer:
+            page.get_by_role("button", name="Sign in").click()
+        assert answer.value.status == 429
+        expect(page.get_by_test_id("locked")).to_contain_text(
+            "Sign-in is locked: too many failed attempts for this user name from this address."
+        )
+        expect(page.get_by_test_id("who")).to_have_count(0)
+        shoot(page, "sign-in-locked")
+
+        after = _metrics(port["console"])
+        assert _sample(after, lockouts) == _sample(before, lockouts) + 1
+        assert _sample(after, failures) == _sample(before, failures) + throttle.FAILURE_LIMIT + 1
+        assert not [line for line in after.splitlines() if "sign_in" in line and "{" in line]
+        sign_in(page, console, "ops")  # another user name at the same address
+        visit(page, console.url + "/health", "health-sign-ins")
+        expect(page.get_by_test_id("sign-in-lockouts")).to_have_text(
+            f"{_sample(after, lockouts):.0f}"
+        )
+        expect(page.get_by_test_id("sign-in-failures")).to_have_text(
+            f"{_sample(after, failures):.0f}"
+        )
+        expect(page.get_by_test_id("sign-in-locked-now")).to_have_text(re.compile(r"^[1-9]\d*$"))
+    finally:
+        unlocked = subprocess.run(
+            [sys.executable, "-m", "backbone.cli", "console", "unlock", user],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert unlocked.returncode == 0, unlocked.stderr
+    assert f"unlocked {user}" in unlocked.stdout
+    sign_in(page, console, user)

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.cookiejar
 import os
+import re
 import sqlite3
 import stat
 import subprocess
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,6 +24,7 @@ from console_support import BACKBONE, PASSWORD, adduser, answers, free_port
 from fake_audit import FakeAudit
 from playwright.sync_api import Browser, expect
 
+from backbone.console.throttle import FAILURE_LIMIT
 from backbone.scenario import expected_breaches, scenario_events, scenario_start_before
 from support.deployment import wait_for
 
@@ -144,3 +149,43 @@ def test_served_console_shows_a_supervisor_the_stall_and_the_compliance_chart(
     assert 'backbone_console_calls_count{call="audit/obligations"} 1.0' in text
     assert 'backbone_console_failures_total{call="page/compliance"} 0.0' in text
     assert stalled["child_ref"] not in text
+
+
+def test_a_new_password_from_adduser_lifts_a_sign_in_lock(
+    served: tuple[str, datetime, int], tmp_path: Path
+) -> None:
+    """A locked user name stays locked for the right password; ``adduser --replace`` (what
+    ``make demo`` runs for its users) clears its failed sign-ins, so the new password works."""
+    url, _, _ = served
+    for attempt in range(1, FAILURE_LIMIT + 1):
+        status, _ = _sign_in(url, "sup-t", f"not-the-password-{attempt}")
+        assert status == (429 if attempt == FAILURE_LIMIT else 200), attempt
+    status, page = _sign_in(url, "sup-t", PASSWORD)
+    assert status == 429 and 'data-testid="locked"' in page
+    renewed = "Renewed-synthetic-pass-2718"
+    done = adduser(
+        tmp_path / "console",
+        *("sup-t", "--role", "supervisor", "--region", "turkestan", "--replace"),
+        stdin=renewed + "\n",
+    )
+    assert done.returncode == 0, done.stderr
+    status, page = _sign_in(url, "sup-t", renewed)
+    assert status == 200 and 'data-testid="who"' in page
+
+
+def _sign_in(url: str, user: str, password: str) -> tuple[int, str]:
+    """Post the sign-in form as a browser would (its CSRF cookie and token); status and page."""
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    form = opener.open(url + "/login/", timeout=10).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert token is not None, "the sign-in page has no CSRF token"
+    body = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token[1], "username": user, "password": password}
+    )
+    try:
+        with opener.open(url + "/login/", body.encode(), timeout=10) as answer:
+            return int(answer.status), answer.read().decode()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read().decode()

@@ -9,3 +9,8 @@ class ConsoleConfig(AppConfig):
     name = "backbone.console"
     label = "console"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from backbone.console import throttle
+
+        throttle.count()

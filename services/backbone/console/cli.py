@@ -1,10 +1,13 @@
-"""``backbone console serve | adduser``: the supervisor and operations console (docs/console.md).
+"""``backbone console serve | adduser | unlock``: the supervisor and operations console
+(docs/console.md).
 
 ``serve [--port 6090] [--audit-url URL] [--state-dir DIR]`` serves on 127.0.0.1 until stopped, and
 Prometheus metrics on ``BACKBONE_METRICS_PORT`` when it is set (``console.metrics``).
 ``adduser USER --role supervisor|operations [--region R] [--password-file F] [--replace]`` reads
 the password from the file or standard input; ``--replace`` gives an existing user the new role,
 region and password. Exit status: 0 done; 1 the user exists (without ``--replace``); 2 bad input.
+``unlock USER`` clears the user name's failed sign-ins from every address, lifting a lock
+(``console.throttle``); 0 whether or not there was one.
 Django is imported only when a console command runs, not for every ``backbone`` command.
 """
 
@@ -41,7 +44,10 @@ def register(subparsers: Any) -> None:
         "--replace", action="store_true", help="an existing user gets this role, region, password"
     )
     adduser.set_defaults(func=run_adduser)
-    for command in (serve, adduser):
+    unlock = actions.add_parser("unlock", help="clear a user name's failed sign-ins (its lock)")
+    unlock.add_argument("user")
+    unlock.set_defaults(func=run_unlock)
+    for command in (serve, adduser, unlock):
         command.add_argument("--state-dir", type=Path, default=None, help="default .run/console")
 
 
@@ -57,7 +63,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from prometheus_client import REGISTRY
 
     from backbone.console.framework import configure
-    from backbone.console.metrics import MEASUREMENTS, Exporter
+    from backbone.console.metrics import MEASUREMENTS, SIGN_INS, Exporter
     from backbone.console.server import make_server
     from backbone.logs import configure as configure_logs
     from backbone.runtime.metrics import serve_from_env
@@ -65,7 +71,7 @@ def run_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     log = configure_logs("console")
     configure(settings)
-    REGISTRY.register(Exporter(MEASUREMENTS))
+    REGISTRY.register(Exporter(MEASUREMENTS, SIGN_INS))
     serve_from_env()
     server = make_server(settings.port)
     log.info(
@@ -105,6 +111,18 @@ def run_adduser(args: argparse.Namespace) -> int:
     where = f" ({args.region})" if args.region else ""
     done = "set" if args.replace else "added"
     print(f"backbone console: {done} {role.value} {args.user}{where}")
+    return 0
+
+
+def run_unlock(args: argparse.Namespace) -> int:
+    from backbone.console.framework import configure
+
+    configure(_settings(args))
+    from backbone.console.throttle import unlock  # axes needs the configuration
+
+    cleared = unlock(args.user)
+    done = f"records of failed sign-ins cleared: {cleared}" if cleared else "no failed sign-in"
+    print(f"backbone console: unlocked {args.user} ({done})")
     return 0
 
 

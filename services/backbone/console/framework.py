@@ -2,7 +2,7 @@
 
 Django is configured in code (``settings.configure``), once per process, from a
 ``ConsoleSettings``; nothing happens at import time. ``configure`` also applies the database
-migrations (users, sessions, roles), so a first start needs no other step.
+migrations (users, sessions, roles, failed sign-ins), so a first start needs no other step.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.core.management import call_command
 from backbone.audit.client import AuditClient
 from backbone.audit.rules import load_rules
 from backbone.broker.topology import load
-from backbone.console import i18n
+from backbone.console import i18n, throttle
 from backbone.console.audit_api import AuditApi
 from backbone.console.config import ConsoleSettings, load_secret_key
 from backbone.console.quarantine import KafkaQuarantineSource, QuarantineSource
@@ -47,6 +47,7 @@ def django_settings(config: ConsoleSettings) -> dict[str, Any]:
             "django.contrib.auth",
             "django.contrib.contenttypes",
             "django.contrib.sessions",
+            "axes",
             "backbone.console.apps.ConsoleConfig",
         ],
         "MIDDLEWARE": [
@@ -60,6 +61,7 @@ def django_settings(config: ConsoleSettings) -> dict[str, Any]:
             "django.middleware.clickjacking.XFrameOptionsMiddleware",
             "backbone.console.middleware.content_security_policy",
             "backbone.console.middleware.never_stored",
+            throttle.MIDDLEWARE,
         ],
         "ROOT_URLCONF": "backbone.console.urls",
         "TEMPLATES": [
@@ -73,6 +75,7 @@ def django_settings(config: ConsoleSettings) -> dict[str, Any]:
             "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(config.database)}
         },
         "AUTH_PASSWORD_VALIDATORS": [{"NAME": name} for name in _VALIDATORS],
+        "AUTHENTICATION_BACKENDS": throttle.AUTHENTICATION_BACKENDS,
         "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
         "USE_I18N": True,
         "LANGUAGE_CODE": "en",
@@ -90,6 +93,7 @@ def django_settings(config: ConsoleSettings) -> dict[str, Any]:
         "SECURE_CONTENT_TYPE_NOSNIFF": True,
         "SECURE_REFERRER_POLICY": "same-origin",
         "X_FRAME_OPTIONS": "DENY",
+        **throttle.SETTINGS,
     }
 
 

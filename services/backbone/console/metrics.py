@@ -5,7 +5,10 @@ Every call to the audit API (``audit/<endpoint>``) and every page (``page/<url n
 shows ``snapshot()``; ``Exporter`` serves the same snapshot on the console's metrics port as
 ``backbone_console_calls{call}`` (a summary: count and seconds) and
 ``backbone_console_failures_total{call}``. A ``call`` label is a URL name or an audit endpoint
-name, never a path with a child_ref in it. Thread-safe: waitress serves from several threads.
+name, never a path with a child_ref in it. ``SIGN_INS`` counts refused sign-ins and locks begun
+(``throttle``), shown on the health page and exported as
+``backbone_console_sign_in_failures_total`` and ``backbone_console_sign_in_lockouts_total``:
+counts only, never a user name or an address. Thread-safe: waitress serves from several threads.
 """
 
 from __future__ import annotations
@@ -54,11 +57,36 @@ class Measurements:
             return dict(sorted(self._timings.items()))
 
 
-class Exporter:
-    """A Prometheus collector over a ``Measurements`` (read at each scrape)."""
+@dataclass(frozen=True)
+class SignInCounts:
+    failures: int = 0  # sign-ins refused: a wrong user name or password, or a locked pair
+    lockouts: int = 0  # locks begun: a user name at an address reached the failure limit
 
-    def __init__(self, measurements: Measurements) -> None:
+
+class SignIns:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts = SignInCounts()
+
+    def failed(self) -> None:
+        with self._lock:
+            self._counts = replace(self._counts, failures=self._counts.failures + 1)
+
+    def locked(self) -> None:
+        with self._lock:
+            self._counts = replace(self._counts, lockouts=self._counts.lockouts + 1)
+
+    def snapshot(self) -> SignInCounts:
+        with self._lock:
+            return self._counts
+
+
+class Exporter:
+    """A Prometheus collector over a ``Measurements`` and ``SignIns`` (read at each scrape)."""
+
+    def __init__(self, measurements: Measurements, sign_ins: SignIns) -> None:
         self._measurements = measurements
+        self._sign_ins = sign_ins
 
     def collect(self) -> Iterator[Metric]:
         calls = SummaryMetricFamily(
@@ -76,6 +104,18 @@ class Exporter:
             failures.add_metric([name], timing.failures)
         yield calls
         yield failures
+        counts = self._sign_ins.snapshot()
+        yield CounterMetricFamily(
+            "backbone_console_sign_in_failures",
+            "Sign-ins refused: a wrong user name or password, or a user name locked at an address",
+            value=counts.failures,
+        )
+        yield CounterMetricFamily(
+            "backbone_console_sign_in_lockouts",
+            "Locks begun: a user name reached the failure limit at an address",
+            value=counts.lockouts,
+        )
 
 
 MEASUREMENTS = Measurements()
+SIGN_INS = SignIns()

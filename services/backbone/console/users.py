@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
+from backbone.console import throttle
 from backbone.console.access import Role, check_region
 from backbone.console.models import Access
 
@@ -22,8 +23,9 @@ def add_user(
     username: str, role: Role, region: str | None, password: str, *, replace: bool = False
 ) -> None:
     """Create the user and its role (with ``replace``, or give an existing user this role,
-    region and password); raises ``UserExists``, ``InvalidAccess`` or Django's
-    ``ValidationError`` (a weak password), changing nothing in those cases."""
+    region and password) and clear the name's failed sign-ins (a new password lifts a lock);
+    raises ``UserExists``, ``InvalidAccess`` or Django's ``ValidationError`` (a weak password),
+    changing nothing in those cases."""
     check_region(role, region)
     existing = User.objects.filter(username=username).first()
     if existing is not None and not replace:
@@ -39,3 +41,4 @@ def add_user(
         Access.objects.update_or_create(
             user=user, defaults={"role": role.value, "region": region or ""}
         )
+        throttle.unlock(username)

@@ -8,10 +8,10 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from backbone.console import quarantine
+from backbone.console import quarantine, throttle
 from backbone.console.access import Viewer
 from backbone.console.audit_api import AuditUnavailable
-from backbone.console.metrics import MEASUREMENTS
+from backbone.console.metrics import MEASUREMENTS, SIGN_INS
 from backbone.console.quarantine import QuarantineUnavailable
 from backbone.console.views.common import console_view
 from backbone.console.wiring import services
@@ -43,7 +43,13 @@ def quarantine_page(request: HttpRequest, viewer: Viewer) -> HttpResponse:
 
 @console_view(_operations)
 def health_page(request: HttpRequest, viewer: Viewer) -> HttpResponse:
-    context: dict[str, Any] = {"timings": MEASUREMENTS.snapshot()}
+    context: dict[str, Any] = {
+        "timings": MEASUREMENTS.snapshot(),
+        "sign_ins": SIGN_INS.snapshot(),
+        "locked_now": throttle.locked_now(),
+        "failure_limit": throttle.FAILURE_LIMIT,
+        "cool_off_minutes": int(throttle.COOL_OFF.total_seconds() // 60),
+    }
     audit = services().audit
     try:
         context["audit"] = audit.health()
