@@ -116,3 +116,29 @@ def test_a_decision_before_the_receipt_is_rejected_by_the_lifecycle() -> None:
     accepted = _answer(issue, "ReferralAccepted", timedelta(seconds=1))
     codes = _codes(_tracked(issue, accepted))
     assert codes == ["rejected_not_received", "no_receipt"]
+
+
+def test_an_issue_the_router_never_delivered_is_not_a_missing_receipt() -> None:
+    issue = _issue()
+    report = evaluate(Tracked(issue), AGENCY, LIMITS)
+    assert report["issue_delivered"] is False
+    assert [p["code"] for p in report["problems"]] == ["issue_not_delivered"]
+
+
+def test_the_waits_for_answers_start_at_the_issues_delivery_not_at_its_publish() -> None:
+    limits = Limits(receipt_timeout=6.0, decision_timeout=10.0, delivery_timeout=60.0)
+    published = 1000.0
+    issue = _issue()
+    undelivered = Tracked(issue)
+    assert undelivered.waiting(limits, published, now=published + 59)
+    assert not undelivered.waiting(limits, published, now=published + 60)
+    # Delivered 40 s after the publish (a router catching up): 6 s from then for the receipt.
+    delivered = Tracked(issue, appended=issue.occurred_at, delivered=published + 40)
+    assert delivered.waiting(limits, published, now=published + 45)
+    assert not delivered.waiting(limits, published, now=published + 46)
+    # With its receipt, a decision is awaited up to 10 s from the delivery.
+    delivered.answers.append(_answer(issue, "ReferralReceived", timedelta(seconds=1)))
+    assert delivered.waiting(limits, published, now=published + 49)
+    assert not delivered.waiting(limits, published, now=published + 50)
+    delivered.answers.append(_answer(issue, "ReferralAccepted", timedelta(seconds=2)))
+    assert not delivered.waiting(limits, published, now=published + 41)

@@ -11,9 +11,16 @@ authorisation, body); the answers of each referral are judged by the referral ju
 judge's reason. Then every test referral still open is withdrawn (reason ``other``), so no
 deadline stays open on the audit.
 
-Times are broker times: the log-append times of the issue's copy and of each answer in the
-issuer's inbox (both ``LogAppendTime``), so a receipt's seconds include one delivery by the router.
-The report names agency ids, minted ids, event types, reason codes and seconds, never a payload.
+The issue's own copy in the issuer's inbox shows when the router delivered the referral (it
+writes a record's copies to all its readers together). The waits for AGENCY's answers start
+there, not at the publish, so a slow router (catching up after a restart) is not counted against
+AGENCY; a referral the router has not delivered within ``--delivery-timeout`` is reported as
+``issue_not_delivered`` and the check is incomplete (exit 2), not a verdict on AGENCY.
+
+Times reported are broker times: the log-append times of the issue's copy and of each answer in
+the issuer's inbox (both ``LogAppendTime``), so a receipt's seconds include one delivery by the
+router. The report names agency ids, minted ids, event types, reason codes and seconds, never a
+payload.
 """
 
 from __future__ import annotations
@@ -56,6 +63,9 @@ RECEIPT_TARGET_SECONDS = 2.0
 CONTRACT_PERIOD = Period(1, Unit.WORKING_DAYS)
 DECISIONS = ("ReferralAccepted", "ReferralDeclined")
 POLL_PAUSE_SECONDS = 0.3
+# How long the router has to deliver a test referral, by default: it is at most a second when it
+# keeps up, more while it catches up with the event log after a restart.
+DELIVERY_TIMEOUT_SECONDS = 60.0
 SUMMARY = "Conformance test referral: synthetic, no child; it is withdrawn after the check"
 
 
@@ -76,6 +86,16 @@ def how_to_provision(issuer: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Seconds to wait: for the router's delivery of an issue from its publish; for AGENCY's
+    receipt and for its decision from that delivery."""
+
+    receipt_timeout: float
+    decision_timeout: float
+    delivery_timeout: float = DELIVERY_TIMEOUT_SECONDS
+
+
 @dataclass
 class Answer:
     """A verified event of AGENCY answering a test referral, with its inbox append time."""
@@ -89,7 +109,8 @@ class Tracked:
     """One test referral and what the issuer's inbox showed of it."""
 
     issue: Event
-    appended: datetime | None = None  # the issue's copy in the issuer's inbox
+    appended: datetime | None = None  # the issue's copy in the issuer's inbox (broker time)
+    delivered: float | None = None  # when this command read that copy (time.monotonic())
     answers: list[Answer] = field(default_factory=list)
     refused: list[tuple[str, datetime | None]] = field(default_factory=list)  # (reason, appended)
 
@@ -101,6 +122,18 @@ class Tracked:
     def settled(self) -> bool:
         """A decision, an unreadable answer or a refused answer: nothing more to wait for."""
         return bool(self.seen((*DECISIONS, "EnvelopeUnreadable")) or self.refused)
+
+    def waiting(self, limits: Limits, published: float, now: float) -> bool:
+        """Whether an answer may still come (times by ``time.monotonic()``): the issue's
+        delivery within ``delivery_timeout`` of the publish; then, from the delivery, the receipt
+        within ``receipt_timeout`` and a decision within ``decision_timeout``."""
+        if self.settled:
+            return False
+        if self.delivered is None:
+            return now - published < limits.delivery_timeout
+        received = self.seen(("ReferralReceived",)) is not None
+        limit = limits.decision_timeout if received else limits.receipt_timeout
+        return now - self.delivered < limit
 
 
 def _now() -> datetime:
@@ -191,7 +224,8 @@ class Inbox:
         if target is None:
             return
         if event.event_type == "ReferralIssued":
-            target.appended = appended
+            if target.delivered is None:
+                target.appended, target.delivered = appended, time.monotonic()
         elif all(a.event.event_id != event.event_id for a in target.answers):
             target.answers.append(Answer(event, appended))
 
@@ -215,12 +249,6 @@ def _seconds(later: datetime | None, earlier: datetime | None) -> float | None:
     if later is None or earlier is None:
         return None
     return round((later - earlier).total_seconds(), 3)
-
-
-@dataclass(frozen=True)
-class Limits:
-    receipt_timeout: float
-    decision_timeout: float
 
 
 def _periods() -> tuple[Any, Any]:
@@ -314,13 +342,22 @@ def evaluate(
                 " or decode a valid envelope",
             }
         )
+    elif start is None and not tracked.refused:
+        problems.append(
+            {
+                "code": "issue_not_delivered",
+                "detail": "the router did not deliver the test referral within"
+                f" --delivery-timeout {limits.delivery_timeout:g} s (its copy never reached the"
+                f" issuer's inbox; is the router running?): {agency} is not judged on it",
+            }
+        )
     elif not tracked.refused:
         problems.append(
             {
                 "code": "no_receipt",
                 "detail": f"no valid ReferralReceived from {agency} within"
-                f" {limits.receipt_timeout:g} s (target {RECEIPT_TARGET_SECONDS:g} s; the contract"
-                f" allows until {render(receipt_due)})",
+                f" {limits.receipt_timeout:g} s of the issue's delivery (target"
+                f" {RECEIPT_TARGET_SECONDS:g} s; the contract allows until {render(receipt_due)})",
             }
         )
     decision_report: dict[str, Any] | None = None
@@ -360,8 +397,8 @@ def evaluate(
             {
                 "code": "no_decision",
                 "detail": f"no valid ReferralAccepted or ReferralDeclined from {agency} within"
-                f" {limits.decision_timeout:g} s (the contract allows 1 working day after the"
-                " receipt: rule referral-decision)",
+                f" {limits.decision_timeout:g} s of the issue's delivery (the contract allows 1"
+                " working day after the receipt: rule referral-decision)",
             }
         )
     state = judged.referrals[issue.referral_id or ""]
@@ -427,21 +464,15 @@ def run(
             raise SetupError(f"the test referrals were not all published ({failed})") from None
         except (agency_publish.PublishRefused, KafkaError) as failed:
             raise SetupError(f"the test referrals were not published: {failed}") from None
-        started = time.monotonic()
+        published = time.monotonic()
         while True:
             try:
                 inbox.read()
             except KafkaError as lost:  # judge what was read, and still withdraw
                 interrupted = f"reading the issuer's inbox failed: {type(lost).__name__}"
                 break
-            elapsed = time.monotonic() - started
-            waiting = [
-                t
-                for t in tracked.values()
-                if not t.settled
-                and (t.seen(("ReferralReceived",)) or elapsed < limits.receipt_timeout)
-            ]
-            if not waiting or elapsed >= limits.decision_timeout:
+            now = time.monotonic()
+            if not any(t.waiting(limits, published, now) for t in tracked.values()):
                 break
             time.sleep(POLL_PAUSE_SECONDS)
     finally:
@@ -450,6 +481,7 @@ def run(
     referrals = [evaluate(t, agency, limits, rules, calendar) for t in tracked.values()]
     _withdraw(context, agency, tracked, referrals)
     conformant = interrupted is None and all(not r["problems"] for r in referrals)
+    undelivered = sum(not r["issue_delivered"] for r in referrals)
     report = {
         "agency": agency,
         "issuer": issuer,
@@ -458,6 +490,7 @@ def run(
         "referrals": referrals,
         "expectations": {
             "receipt_target_seconds": RECEIPT_TARGET_SECONDS,
+            "delivery_timeout_seconds": limits.delivery_timeout,
             "receipt_timeout_seconds": limits.receipt_timeout,
             "decision_timeout_seconds": limits.decision_timeout,
             "contract": "ReferralReceived within 1 working day of the issue (referral-receipt),"
@@ -468,6 +501,9 @@ def run(
     }
     if interrupted is not None:
         report["interrupted"] = interrupted
+    if undelivered:
+        report["undelivered"] = undelivered
+        return 2, report  # no verdict on AGENCY for what it never got
     return (0 if conformant else 1), report
 
 
@@ -519,14 +555,24 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--as", dest="agency", required=True, help="the agency under test")
     parser.add_argument("--referrals", type=int, default=2, help="how many test referrals (2)")
     parser.add_argument(
-        "--timeout", type=float, default=30.0, help="seconds to wait for each receipt (30)"
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="seconds to wait for each receipt, from the issue's delivery (30)",
     )
     parser.add_argument(
         "--decision-timeout",
         type=float,
         default=60.0,
-        help="seconds to wait for each decision, from the issue (60; the contract allows"
-        " 1 working day after the receipt)",
+        help="seconds to wait for each decision, from the issue's delivery (60; the contract"
+        " allows 1 working day after the receipt)",
+    )
+    parser.add_argument(
+        "--delivery-timeout",
+        type=float,
+        default=DELIVERY_TIMEOUT_SECONDS,
+        help="seconds the router has to deliver each test referral, from its publish"
+        f" ({DELIVERY_TIMEOUT_SECONDS:g})",
     )
     parser.add_argument(
         "--region", default=None, help="the header region (default: the agency's own)"
@@ -544,10 +590,12 @@ def _conformance(args: argparse.Namespace) -> int:
             raise SetupError("--referrals must be from 1 to 50")
         if not 0 < args.timeout <= args.decision_timeout:
             raise SetupError("--timeout must be positive and at most --decision-timeout")
+        if not args.delivery_timeout > 0:
+            raise SetupError("--delivery-timeout must be positive")
         status, report = run(
             args.agency,
             args.referrals,
-            Limits(args.timeout, args.decision_timeout),
+            Limits(args.timeout, args.decision_timeout, args.delivery_timeout),
             args.region,
         )
     except (SetupError, InvalidAgencyId) as error:
@@ -560,4 +608,12 @@ def _conformance(args: argparse.Namespace) -> int:
         )
         return 2
     print(json.dumps(report, indent=2))
+    if "undelivered" in report:
+        print(
+            f"conformance: the router did not deliver {report['undelivered']} of the"
+            f" {len(report['referrals'])} test referrals within --delivery-timeout"
+            f" {args.delivery_timeout:g} s (is `backbone run router` running?); the check is"
+            " incomplete",
+            file=sys.stderr,
+        )
     return status
