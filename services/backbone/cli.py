@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "backbone.console.cli",
     "backbone.device.cli",
     "backbone.intake.cli",
+    "backbone.agency.conformance",
 )
 
 

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from backbone.paths import run_dir
 from support.broker import Broker
 from support.deployment import deployment, free_port
+from support.referrals import child_ref, referral_id
 
 pytestmark = pytest.mark.broker
 
@@ -34,11 +34,11 @@ def test_emit_with_no_broker_reachable_exits_3_and_lists_what_to_publish_again(
             "event_type": "ReferralIssued",
             "occurred_at": "2026-12-07T10:00:00+05:00",
             "producer": police,
-            "child_ref": f"c-{uuid.uuid4().hex[:12]}",
+            "child_ref": child_ref(),
             "recipients": [ngo],
             "region": deployed.region,
             "attributes": {"kind": "victim_services"},
-            "referral_id": f"r-{uuid.uuid4().hex[:12]}",
+            "referral_id": referral_id(),
             "payload": {
                 "summary": "Synthetic test referral",
                 "urgency": "urgent",

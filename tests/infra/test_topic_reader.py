@@ -10,6 +10,7 @@ from kafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
 
 from backbone.broker.reader import TopicMissing, TopicReader, read_to_end, retrying
 from support.broker import Broker
+from support.kafka_io import produce
 
 
 class Flaky:
@@ -56,3 +57,25 @@ def test_a_topic_that_does_not_exist_is_named_not_read_as_empty(broker: Broker) 
         list(read_to_end(broker.admin, missing))
     with TopicReader(broker.admin, missing, allow_missing=True) as waiting:
         assert list(waiting.records()) == []
+
+
+@pytest.mark.broker
+def test_records_appended_after_the_end_was_marked_are_read_by_the_next_read(
+    broker: Broker,
+) -> None:
+    """A fetch can bring records past the end a read marked; the next read returns them, so a
+    reader that reads again and again (a follower) loses none."""
+    topic = broker.topic("follower")
+    produce(broker.admin, topic, b"before")
+    with TopicReader(broker.admin, topic) as reader:
+        [partition] = reader.mark_end()
+        produce(broker.admin, topic, b"after-1")  # appended after the end was marked
+        produce(broker.admin, topic, b"after-2")
+        first: list[bytes] = []
+        while not reader.done(partition):
+            for records in reader.poll().values():
+                first.extend(r.value for r in records)
+        again = [r.value for r in reader.records()]
+
+    assert first == [b"before"]
+    assert again == [b"after-1", b"after-2"]

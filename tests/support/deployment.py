@@ -15,6 +15,7 @@ stop, kill and restart.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -152,6 +153,26 @@ def deployment(
         yield deployed
     finally:
         deployed.close()
+
+
+def scrape(port: int) -> str | None:
+    """A service's Prometheus text from ``127.0.0.1:port``, or ``None`` while it does not answer."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/metrics")
+        return connection.getresponse().read().decode()
+    except OSError:
+        return None
+    finally:
+        connection.close()
+
+
+def consumer_lag(port: int, service: str, topic: str, agency: str = "") -> float | None:
+    """The service's ``backbone_consumer_lag`` on ``topic`` as its exporter on ``port`` shows it;
+    ``None`` until the service has measured it (it does once its partitions are assigned)."""
+    prefix = f'backbone_consumer_lag{{agency="{agency}",service="{service}",topic="{topic}"}} '
+    lines = (scrape(port) or "").splitlines()
+    return next((float(line[len(prefix) :]) for line in lines if line.startswith(prefix)), None)
 
 
 def free_port() -> int:

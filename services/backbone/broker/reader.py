@@ -2,8 +2,9 @@
 
 A ``TopicReader`` holds one kafka-python consumer assigned to every partition of a topic (no
 consumer group, nothing committed) and reads, at each call, up to the end offsets the brokers
-report at that call; the next call continues where the last stopped. That serves a one-off read
-(``read_to_end``) as well as a follower that is refreshed (the key directory, the quarantine).
+report at that call; the next call continues where the last stopped, with the first record past
+that end, even if a fetch already brought it. That serves a one-off read (``read_to_end``) as
+well as a follower that is refreshed (the key directory, the quarantine, an inbox).
 
 On a cluster, a request kafka-python sends to a broker that just died fails at once
 (``KafkaConnectionError``), including its metadata request when it picks that broker to ask.
@@ -132,12 +133,21 @@ class TopicReader:
         return self.position(partition) >= self._ends.get(partition, 0)
 
     def poll(self) -> dict[TopicPartition, list[Any]]:
-        """One fetch: records per partition, none past the end last marked."""
+        """One fetch: records per partition, none past the end last marked.
+
+        A fetch can bring records appended after that end was marked, and the consumer's
+        position then moves past them. Such a partition is sought back to its first record past
+        the end, so the next read, after its own ``mark_end``, returns them: dropped here, they
+        were lost to a reader that reads again (a follower of an inbox or of the directory)."""
         fetched = self._consumer.poll(timeout_ms=POLL_MS)
-        return {
-            part: [r for r in records if r.offset < self._ends.get(part, 0)]
-            for part, records in fetched.items()
-        }
+        kept: dict[TopicPartition, list[Any]] = {}
+        for part, records in fetched.items():
+            end = self._ends.get(part, 0)
+            kept[part] = [r for r in records if r.offset < end]
+            beyond = [r.offset for r in records if r.offset >= end]
+            if beyond:
+                self._consumer.seek(part, min(beyond))
+        return kept
 
     def batches(self) -> Iterator[list[Any]]:
         """The records up to the topic's end now, a fetched batch of a partition at a time."""
