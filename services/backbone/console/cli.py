@@ -2,9 +2,11 @@
 
 ``serve [--port 6090] [--audit-url URL] [--state-dir DIR]`` serves on 127.0.0.1 until stopped, and
 Prometheus metrics on ``BACKBONE_METRICS_PORT`` when it is set (``console.metrics``).
-``adduser USER --role supervisor|operations [--region R] [--password-file F] [--replace]`` reads
-the password from the file or standard input; ``--replace`` gives an existing user the new role,
-region and password. Exit status: 0 done; 1 the user exists (without ``--replace``); 2 bad input.
+``adduser USER --role supervisor|operations [--region R] [--email ADDRESS] [--language en|ru|kk]
+[--password-file F] [--replace]`` reads the password from the file or standard input; ``--email``
+is where notifications of new breaches go (supervisors), in ``--language`` (en); ``--replace``
+gives an existing user the new role, region, address, language and password. Exit status: 0
+done; 1 the user exists (without ``--replace``); 2 bad input.
 Django is imported only when a console command runs, not for every ``backbone`` command.
 """
 
@@ -18,6 +20,8 @@ from typing import Any, TextIO
 
 from backbone.console.access import InvalidAccess, Role, check_region
 from backbone.console.config import ConsoleSettings
+
+LANGUAGE_CODES = ("en", "ru", "kk")  # i18n.LANGUAGES, without importing Django for every command
 
 
 def register(subparsers: Any) -> None:
@@ -36,9 +40,17 @@ def register(subparsers: Any) -> None:
     adduser.add_argument("user")
     adduser.add_argument("--role", required=True, choices=[r.value for r in Role])
     adduser.add_argument("--region", default=None, help="a supervisor's region, e.g. turkestan")
+    adduser.add_argument(
+        "--email", default=None, help="where a supervisor's breach notifications go (optional)"
+    )
+    adduser.add_argument(
+        "--language", default="en", choices=LANGUAGE_CODES, help="of the user's e-mails (en)"
+    )
     adduser.add_argument("--password-file", type=Path, default=None)
     adduser.add_argument(
-        "--replace", action="store_true", help="an existing user gets this role, region, password"
+        "--replace",
+        action="store_true",
+        help="an existing user gets this role, region, e-mail address, language and password",
     )
     adduser.set_defaults(func=run_adduser)
     for command in (serve, adduser):
@@ -97,7 +109,15 @@ def run_adduser(args: argparse.Namespace) -> int:
     from backbone.console.users import UserExists, add_user  # the models need the configuration
 
     try:
-        add_user(args.user, role, args.region, password, replace=args.replace)
+        add_user(
+            args.user,
+            role,
+            args.region,
+            password,
+            replace=args.replace,
+            email=args.email,
+            language=args.language,
+        )
     except UserExists as error:
         return _fail(str(error), 1)
     except ValidationError as error:

@@ -1,10 +1,13 @@
 """A console user's role and, for a supervisor, region; everything else is Django's own user
-(``django.contrib.auth.models.User``: the console has no custom user model)."""
+(``django.contrib.auth.models.User``: the console has no custom user model; a supervisor's
+e-mail address, if any, is the user's ``email``)."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django.db import models
+
+from backbone.console.i18n import LANGUAGES
 
 
 class Access(models.Model):
@@ -17,6 +20,10 @@ class Access(models.Model):
         max_length=20, choices=[("supervisor", "supervisor"), ("operations", "operations")]
     )
     region: models.CharField[str, str] = models.CharField(max_length=40, blank=True, default="")
+    # The language of the e-mails the console sends the user (pages follow the browser).
+    language: models.CharField[str, str] = models.CharField(
+        max_length=8, choices=LANGUAGES, default="en"
+    )
 
     def __str__(self) -> str:
         return f"{self.role}:{self.region or '*'}"

@@ -1,13 +1,16 @@
 """Console users: Django users (salted password hashes) with a role and, for supervisors, a region.
 
 Import after ``framework.configure`` (it imports the models). The password must pass Django's
-password validators; ``cli`` reads it, never from the command line.
+password validators; ``cli`` reads it, never from the command line. An e-mail address (optional:
+where the console's notifications go, ``notifier``) must pass Django's ``validate_email``; the
+language is that of the user's e-mails.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
+from django.core.validators import validate_email
 from django.db import transaction
 
 from backbone.console.access import Role, check_region
@@ -19,23 +22,35 @@ class UserExists(ValueError):
 
 
 def add_user(
-    username: str, role: Role, region: str | None, password: str, *, replace: bool = False
+    username: str,
+    role: Role,
+    region: str | None,
+    password: str,
+    *,
+    replace: bool = False,
+    email: str | None = None,
+    language: str = "en",
 ) -> None:
     """Create the user and its role (with ``replace``, or give an existing user this role,
-    region and password); raises ``UserExists``, ``InvalidAccess`` or Django's
-    ``ValidationError`` (a weak password), changing nothing in those cases."""
+    region, password, e-mail address (none if not given) and language); raises ``UserExists``,
+    ``InvalidAccess`` or Django's ``ValidationError`` (a weak password, an invalid address),
+    changing nothing in those cases."""
     check_region(role, region)
+    if email is not None:
+        validate_email(email)
     existing = User.objects.filter(username=username).first()
     if existing is not None and not replace:
         raise UserExists(f"{username}: exists already")
-    validate_password(password, user=existing or User(username=username))
+    validate_password(password, user=existing or User(username=username, email=email or ""))
     with transaction.atomic():
         if existing is None:
             user = User.objects.create_user(username=username, password=password)
         else:
             user = existing
             user.set_password(password)
-            user.save()
+        user.email = email or ""
+        user.save()
         Access.objects.update_or_create(
-            user=user, defaults={"role": role.value, "region": region or ""}
+            user=user,
+            defaults={"role": role.value, "region": region or "", "language": language},
         )
