@@ -1,7 +1,9 @@
 """``backbone console serve | adduser``: the supervisor and operations console (docs/console.md).
 
-``serve [--port 6090] [--audit-url URL] [--state-dir DIR]`` serves on 127.0.0.1 until stopped, and
-Prometheus metrics on ``BACKBONE_METRICS_PORT`` when it is set (``console.metrics``).
+``serve [--port 6090] [--audit-url URL] [--state-dir DIR]`` serves on 127.0.0.1 until stopped,
+Prometheus metrics on ``BACKBONE_METRICS_PORT`` when it is set (``console.metrics``), and e-mails
+supervisors of new breaches when ``BACKBONE_CONSOLE_SMTP_HOST`` is set (``console.notifier``;
+settings in ``console.notify_settings``: invalid ones stop it with status 2).
 ``adduser USER --role supervisor|operations [--region R] [--email ADDRESS] [--language en|ru|kk]
 [--password-file F] [--replace]`` reads the password from the file or standard input; ``--email``
 is where notifications of new breaches go (supervisors), in ``--language`` (en); ``--replace``
@@ -16,10 +18,14 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from backbone.console.access import InvalidAccess, Role, check_region
 from backbone.console.config import ConsoleSettings
+
+if TYPE_CHECKING:  # Django is imported when a console command runs, not for every command
+    from backbone.console.notifier import Running
+    from backbone.console.notify_settings import NotifySettings
 
 LANGUAGE_CODES = ("en", "ru", "kk")  # i18n.LANGUAGES, without importing Django for every command
 
@@ -70,11 +76,17 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from backbone.console.framework import configure
     from backbone.console.metrics import MEASUREMENTS, Exporter
+    from backbone.console.notify_settings import NotifySettings, NotifySettingsInvalid
     from backbone.console.server import make_server
     from backbone.logs import configure as configure_logs
     from backbone.runtime.metrics import serve_from_env
 
     settings = _settings(args)
+    try:
+        notify = NotifySettings.from_environment(settings.port)
+    except NotifySettingsInvalid as error:
+        print(f"backbone console serve: {error}", file=sys.stderr)
+        return 2
     log = configure_logs("console")
     configure(settings)
     REGISTRY.register(Exporter(MEASUREMENTS))
@@ -85,13 +97,33 @@ def run_serve(args: argparse.Namespace) -> int:
         url=f"http://127.0.0.1:{server.effective_port}/",
         audit=settings.audit_url,
     )
+    notifying = _notify(notify, log)
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
         server.close()
+        if notifying is not None:
+            notifying.stop()
     return 0
+
+
+def _notify(notify: NotifySettings | None, log: Any) -> Running | None:
+    """The notifier's thread when an SMTP host is set (``notifier``)."""
+    if notify is None:
+        log.info("console_not_notifying", reason="BACKBONE_CONSOLE_SMTP_HOST is not set")
+        return None
+    from backbone.console.notifier import Notifier, Running
+    from backbone.console.wiring import services
+
+    log.info(
+        "console_notifying",
+        smtp=f"{notify.smtp_host}:{notify.smtp_port}",
+        starttls=notify.starttls,
+        every_seconds=notify.interval_seconds,
+    )
+    return Running(Notifier(notify, services().audit), notify.interval_seconds)
 
 
 def run_adduser(args: argparse.Namespace) -> int:

@@ -5,7 +5,10 @@ Every call to the audit API (``audit/<endpoint>``) and every page (``page/<url n
 shows ``snapshot()``; ``Exporter`` serves the same snapshot on the console's metrics port as
 ``backbone_console_calls{call}`` (a summary: count and seconds) and
 ``backbone_console_failures_total{call}``. A ``call`` label is a URL name or an audit endpoint
-name, never a path with a child_ref in it. Thread-safe: waitress serves from several threads.
+name, never a path with a child_ref in it. The notifier's rounds and e-mails are calls too
+(``notify/round``, ``notify/email``), and its e-mails are also counted by outcome:
+``backbone_console_emails_total{outcome="sent"|"failed"}`` (never an address or a user).
+Thread-safe: waitress serves from several threads, the notifier from its own.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from prometheus_client.core import CounterMetricFamily, Metric, SummaryMetricFamily
+
+EMAIL_CALL = "notify/email"  # one notification e-mail, failed if the server did not accept it
 
 
 @dataclass(frozen=True)
@@ -71,11 +76,21 @@ class Exporter:
             "Pages answered with a server error and audit calls that failed",
             labels=["call"],
         )
-        for name, timing in self._measurements.snapshot().items():
+        emails = CounterMetricFamily(
+            "backbone_console_emails",
+            "Notification e-mails the SMTP server accepted (sent) or not (failed)",
+            labels=["outcome"],
+        )
+        snapshot = self._measurements.snapshot()
+        for name, timing in snapshot.items():
             calls.add_metric([name], count_value=timing.count, sum_value=timing.total_seconds)
             failures.add_metric([name], timing.failures)
+        mail = snapshot.get(EMAIL_CALL, Timing())
+        emails.add_metric(["sent"], mail.count - mail.failures)
+        emails.add_metric(["failed"], mail.failures)
         yield calls
         yield failures
+        yield emails
 
 
 MEASUREMENTS = Measurements()

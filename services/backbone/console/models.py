@@ -1,6 +1,7 @@
 """A console user's role and, for a supervisor, region; everything else is Django's own user
 (``django.contrib.auth.models.User``: the console has no custom user model; a supervisor's
-e-mail address, if any, is the user's ``email``)."""
+e-mail address, if any, is the user's ``email``). ``Notified`` remembers which breach, at which
+level, each user has been e-mailed about (``notifier``)."""
 
 from __future__ import annotations
 
@@ -27,3 +28,23 @@ class Access(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role}:{self.region or '*'}"
+
+
+class Notified(models.Model):
+    """A breach (``audit_model.Obligation.key``) at a level that a user was sent an e-mail
+    about, written after the SMTP server accepted it."""
+
+    user: models.ForeignKey[User, User] = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="console_notified"
+    )
+    breach: models.CharField[str, str] = models.CharField(max_length=255)
+    level: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField()
+    at: models.DateTimeField[object, object] = models.DateTimeField()
+
+    class Meta:
+        constraints = [  # noqa: RUF012 (Django reads it as a list)
+            models.UniqueConstraint(fields=["user", "breach", "level"], name="notified_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.breach}@{self.level}"
