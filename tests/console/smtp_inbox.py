@@ -1,5 +1,6 @@
 """A real SMTP server for the notifier's tests: aiosmtpd on a loopback port, keeping every
-message it accepts; ``stop`` and ``start`` again on the same port to play a server outage."""
+message it accepts; ``stop`` and ``start`` again on the same port to play a server outage. Given
+``login`` (user, password), it accepts mail only after that sign-in (over plain SMTP: loopback)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 @dataclass(frozen=True)
@@ -31,14 +33,23 @@ class Received:
 
 
 class SmtpInbox:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, login: tuple[str, str] | None = None) -> None:
         self.port = port
+        self._login = login
+        self.refused_logins = 0
         self._lock = threading.Lock()
         self._received: list[Received] = []
         self._controller: Controller | None = None
 
     def start(self) -> SmtpInbox:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        signing_in: dict[str, Any] = {}
+        if self._login is not None:
+            signing_in = {
+                "authenticator": self._authenticate,
+                "auth_required": True,
+                "auth_require_tls": False,
+            }
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **signing_in)
         self._controller.start()
         return self
 
@@ -51,6 +62,20 @@ class SmtpInbox:
     def received(self) -> list[Received]:
         with self._lock:
             return list(self._received)
+
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        given = (
+            (data.login.decode(), data.password.decode())
+            if isinstance(data, LoginPassword)
+            else None
+        )
+        if given != self._login:
+            with self._lock:
+                self.refused_logins += 1
+            return AuthResult(success=False, handled=False)
+        return AuthResult(success=True)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)

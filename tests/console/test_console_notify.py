@@ -92,7 +92,8 @@ class Console:
         self._audit, self._smtp_port = audit, smtp_port
         self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> Console:
+    def start(self, **settings: str) -> Console:
+        """With ``settings``: more ``BACKBONE_CONSOLE_<name>`` variables."""
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("BACKBONE_CONSOLE_")}
         env.update(
@@ -103,6 +104,7 @@ class Console:
             BACKBONE_CONSOLE_NOTIFY_SECONDS="0.3",
             BACKBONE_CONSOLE_URL=CONSOLE_URL,
         )
+        env.update({f"BACKBONE_CONSOLE_{name}": value for name, value in settings.items()})
         command = [*BACKBONE, "serve", "--port", str(port), "--audit-url", self._audit.url]
         with self.log.open("ab") as log:
             self._process = subprocess.Popen(
@@ -256,6 +258,28 @@ def test_a_failed_send_is_counted_marks_nothing_and_is_sent_when_the_server_is_b
         assert {user for user, _, _ in _notified(state)} == set(TURKESTAN.values())
     finally:
         inbox.stop()
+
+
+# aiosmtpd warns of a sign-in without TLS: this server listens on loopback only.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_the_notifier_signs_in_with_the_password_from_its_file(
+    audit: FakeAudit, console: Console, tmp_path: Path
+) -> None:
+    password = "Synthetic-smtp-pass-4412"
+    secret = tmp_path / "smtp-password"
+    secret.write_text(password + "\n")
+    secret.chmod(0o600)
+    inbox = SmtpInbox(console._smtp_port, login=("console", password)).start()
+    try:
+        _at(audit, AT_LEVEL_1, ("referral-decision", 1))
+        console.start(SMTP_USER="console", SMTP_PASSWORD_FILE=str(secret))
+        assert {m.recipients for m in _arrived(inbox, 2, console)} == {
+            (address,) for address in TURKESTAN
+        }
+        assert inbox.refused_logins == 0
+    finally:
+        inbox.stop()
+    assert password not in console.log.read_text()
 
 
 def _payload_text() -> set[str]:
