@@ -4,12 +4,13 @@ A round runs at the start and then every ``NotifySettings.interval_seconds``: th
 supervisors with an e-mail address, per region the audit's ``/breaches`` (the console's own
 client), ``notices.notices`` to decide who is told of what, and one e-mail per notice
 (``notice_mail``) through Django's SMTP backend, one connection per round. Once the server has
-accepted an e-mail, its (user, breach, level) are written to ``Notified``: neither the next
+accepted an e-mail, its (user, breach, level) are written (``notify_store``): neither the next
 round nor a restart sends them again. A send that fails is logged (the user name, never the
 address), counted, and nothing is written: the next round tries again. A stop between the
-server's acceptance and the write sends that e-mail again after the restart (at least once).
+server's acceptance and the write (or a failed write) sends that e-mail again (at least once).
 
-``MEASUREMENTS`` records ``notify/round`` (failed when the audit did not answer for a region)
+``MEASUREMENTS`` records ``notify/round`` (failed when the audit did not answer for a region, or
+the round stopped on an error: a database error, say, is logged and the next round runs)
 and ``notify/email`` (failed when the server refused it or could not be reached), shown on the
 health page and exported with the console's other calls (``console.metrics``).
 """
@@ -19,21 +20,19 @@ from __future__ import annotations
 import smtplib
 import threading
 import time
-from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend
-from django.db import close_old_connections, connection
-from django.utils import timezone
+from django.db import connection
 
 from backbone.console.audit_api import AuditApi, AuditUnavailable
 from backbone.console.audit_model import Obligation
 from backbone.console.metrics import EMAIL_CALL, MEASUREMENTS
-from backbone.console.models import Access, Notified
 from backbone.console.notice_mail import compose
-from backbone.console.notices import Notice, Recipient, notices
+from backbone.console.notices import Notice, notices
 from backbone.console.notify_settings import NotifySettings
+from backbone.console.notify_store import notified, recipients, remember
 from backbone.logs import get_logger
 
 SMTP_TIMEOUT = 20.0  # seconds for the server to answer, so that a hung server ends a round
@@ -48,21 +47,23 @@ class Notifier:
 
     def round(self) -> int:
         """One round; the number of e-mails the server accepted."""
-        began, answered = time.perf_counter(), True
+        began, ok = time.perf_counter(), False
         try:
-            recipients = _recipients()
+            supervisors = recipients()
+            regions = sorted({r.region for r in supervisors})
             breaches: dict[str, list[Obligation]] = {}
             as_of: dict[str, datetime] = {}
-            for region in sorted({r.region for r in recipients}):
+            for region in regions:
                 try:
                     as_of[region], breaches[region] = self._audit.breaches(region=region)
                 except AuditUnavailable as error:
-                    answered = False
                     self._log.warning("notify_audit_unavailable", region=region, error=str(error))
-            due = notices(recipients, breaches, _notified(r.user_id for r in recipients))
-            return self._send(due, as_of) if due else 0
+            due = notices(supervisors, breaches, notified(r.user_id for r in supervisors))
+            sent = self._send(due, as_of) if due else 0
+            ok = len(breaches) == len(regions)
+            return sent
         finally:
-            MEASUREMENTS.record("notify/round", time.perf_counter() - began, answered)
+            MEASUREMENTS.record("notify/round", time.perf_counter() - began, ok)
 
     def _send(self, due: list[Notice], as_of: dict[str, datetime]) -> int:
         smtp = self._connection()
@@ -101,7 +102,7 @@ class Notifier:
             self._failed(notice, error, time.perf_counter() - began)
             return 0
         MEASUREMENTS.record(EMAIL_CALL, time.perf_counter() - began, True)
-        _remember(notice)
+        remember(notice)
         self._log.info(
             "notification_sent",
             user=notice.recipient.username,
@@ -117,9 +118,7 @@ class Notifier:
             user=notice.recipient.username,
             region=notice.recipient.region,
             error=type(error).__name__,
-            smtp_code=getattr(
-                error, "smtp_code", None
-            ),  # the code only: a text may name the address
+            smtp_code=getattr(error, "smtp_code", None),  # not its text: it may name the address
         )
 
     def _connection(self) -> EmailBackend:
@@ -154,7 +153,6 @@ class Running:
     def _loop(self) -> None:
         log = get_logger().bind(component="notifier")
         while not self._stopping.is_set():
-            close_old_connections()
             try:
                 self._notifier.round()
             except Exception as error:  # a database error, say: the next round tries again
@@ -162,32 +160,3 @@ class Running:
             finally:
                 connection.close()  # this thread's own database connection
             self._stopping.wait(self._interval)
-
-
-def _recipients() -> list[Recipient]:
-    supervisors = (
-        Access.objects.filter(role="supervisor", user__is_active=True)
-        .exclude(user__email="")
-        .select_related("user")
-        .order_by("user__username")
-    )
-    return [
-        Recipient(a.user.pk, a.user.username, a.user.email, a.region, a.language)
-        for a in supervisors
-    ]
-
-
-def _notified(user_ids: Iterable[int]) -> set[tuple[int, str, int]]:
-    rows = Notified.objects.filter(user_id__in=list(user_ids))
-    return set(rows.values_list("user_id", "breach", "level"))
-
-
-def _remember(notice: Notice) -> None:
-    at = timezone.now()
-    Notified.objects.bulk_create(
-        [
-            Notified(user_id=user_id, breach=key, level=level, at=at)
-            for user_id, key, level in notice.marks
-        ],
-        ignore_conflicts=True,
-    )
