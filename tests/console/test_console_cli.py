@@ -64,28 +64,20 @@ def test_adduser_stores_a_valid_email_address_and_language_and_refuses_an_invali
     tmp_path: Path,
 ) -> None:
     state = tmp_path / "console"
-    invalid = adduser(
-        state, "sup-a", "--role", "supervisor", "--region", "turkestan", "--email", "sup-a@"
-    )
+    turkestan = ("--role", "supervisor", "--region", "turkestan")
+    invalid = adduser(state, "sup-a", *turkestan, "--email", "sup-a@")
     assert invalid.returncode == 2 and "valid email address" in invalid.stderr
     assert _emails(state) == []
-    added = adduser(
-        state,
-        "sup-a",
-        "--role",
-        "supervisor",
-        "--region",
-        "turkestan",
-        "--email",
-        "sup-a@example.org",
-        "--language",
-        "kk",
-    )
+    added = adduser(state, "sup-a", *turkestan, "--email", "sup-a@example.org", "--language", "kk")
     assert added.returncode == 0, added.stderr
     assert _emails(state) == [("sup-a", "sup-a@example.org", "kk")]
-    replaced = adduser(state, "sup-a", "--role", "supervisor", "--region", "turkestan", "--replace")
-    assert replaced.returncode == 0, replaced.stderr
-    assert _emails(state) == [("sup-a", "", "en")]  # --replace: what the command says, no more
+    other = "Another-synthetic-pass-5190"
+    kept = adduser(state, "sup-a", *turkestan, "--replace", stdin=other)
+    assert kept.returncode == 0, kept.stderr
+    assert _emails(state) == [("sup-a", "sup-a@example.org", "kk")]  # a new password keeps them
+    removed = adduser(state, "sup-a", *turkestan, "--replace", "--email", "", "--language", "ru")
+    assert removed.returncode == 0, removed.stderr
+    assert _emails(state) == [("sup-a", "", "ru")]
     unknown = adduser(state, "ops-1", "--role", "operations", "--language", "de")
     assert unknown.returncode == 2 and "invalid choice" in unknown.stderr
 

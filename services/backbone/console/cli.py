@@ -7,8 +7,9 @@ settings in ``console.notify_settings``: invalid ones stop it with status 2).
 ``adduser USER --role supervisor|operations [--region R] [--email ADDRESS] [--language en|ru|kk]
 [--password-file F] [--replace]`` reads the password from the file or standard input; ``--email``
 is where notifications of new breaches go (supervisors), in ``--language`` (en); ``--replace``
-gives an existing user the new role, region, address, language and password. Exit status: 0
-done; 1 the user exists (without ``--replace``); 2 bad input.
+gives an existing user the new role, region and password, and the address and language if given
+(``--email ''`` removes the address). Exit status: 0 done; 1 the user exists (without
+``--replace``); 2 bad input.
 Django is imported only when a console command runs, not for every ``backbone`` command.
 """
 
@@ -47,16 +48,16 @@ def register(subparsers: Any) -> None:
     adduser.add_argument("--role", required=True, choices=[r.value for r in Role])
     adduser.add_argument("--region", default=None, help="a supervisor's region, e.g. turkestan")
     adduser.add_argument(
-        "--email", default=None, help="where a supervisor's breach notifications go (optional)"
+        "--email", default=None, help="where a supervisor's breach notifications go ('': none)"
     )
     adduser.add_argument(
-        "--language", default="en", choices=LANGUAGE_CODES, help="of the user's e-mails (en)"
+        "--language", default=None, choices=LANGUAGE_CODES, help="of the user's e-mails (en)"
     )
     adduser.add_argument("--password-file", type=Path, default=None)
     adduser.add_argument(
         "--replace",
         action="store_true",
-        help="an existing user gets this role, region, e-mail address, language and password",
+        help="an existing user gets this role, region, password (address, language if given)",
     )
     adduser.set_defaults(func=run_adduser)
     for command in (serve, adduser):

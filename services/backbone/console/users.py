@@ -29,14 +29,15 @@ def add_user(
     *,
     replace: bool = False,
     email: str | None = None,
-    language: str = "en",
+    language: str | None = None,
 ) -> None:
     """Create the user and its role (with ``replace``, or give an existing user this role,
-    region, password, e-mail address (none if not given) and language); raises ``UserExists``,
-    ``InvalidAccess`` or Django's ``ValidationError`` (a weak password, an invalid address),
-    changing nothing in those cases."""
+    region and password); ``email`` and ``language``, when given, are set too (``""``: no
+    address), else a new user has none and English and an existing one keeps theirs. Raises
+    ``UserExists``, ``InvalidAccess`` or Django's ``ValidationError`` (a weak password, an
+    invalid address), changing nothing in those cases."""
     check_region(role, region)
-    if email is not None:
+    if email:
         validate_email(email)
     existing = User.objects.filter(username=username).first()
     if existing is not None and not replace:
@@ -48,9 +49,12 @@ def add_user(
         else:
             user = existing
             user.set_password(password)
-        user.email = email or ""
+        if email is not None:
+            user.email = email
         user.save()
-        Access.objects.update_or_create(
-            user=user,
-            defaults={"role": role.value, "region": region or "", "language": language},
+        access, _ = Access.objects.update_or_create(
+            user=user, defaults={"role": role.value, "region": region or ""}
         )
+        if language is not None:
+            access.language = language
+            access.save(update_fields=["language"])
