@@ -2,7 +2,9 @@
 
 It holds a real ``EventStore`` and ``Projection`` and answers with the audit's own
 ``backbone.audit.api`` functions (the ones its faust web pages call); only the transport is
-aiohttp in a thread instead of faust's web server (also aiohttp).
+aiohttp in a thread instead of faust's web server (also aiohttp). Its clock is the real one
+unless a test sets ``as_of``: then a question that names no time is answered as at that time,
+as the live audit would answer it then.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import asyncio
 import hashlib
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -33,6 +36,7 @@ class FakeAudit:
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.as_of: datetime | None = None  # answer as at this time (None: now)
         self._initial = list(events)
         self.add(self._initial)
 
@@ -80,6 +84,11 @@ class FakeAudit:
         ready.set()
         self._loop.run_forever()
 
+    def _query(self, request: web.Request) -> Mapping[str, str]:
+        if self.as_of is None or "as_of" in request.query:
+            return request.query
+        return {**request.query, "as_of": self.as_of.isoformat()}
+
     def _json(self, answer: tuple[int, dict[str, Any]]) -> web.Response:
         status, body = answer
         return web.json_response(body, status=status)
@@ -90,17 +99,19 @@ class FakeAudit:
 
     async def _breaches(self, request: web.Request) -> web.Response:
         with self._lock:
-            return self._json(api.breaches(self.projection, self.health, request.query))
+            return self._json(api.breaches(self.projection, self.health, self._query(request)))
 
     async def _pathway(self, request: web.Request) -> web.Response:
         child_ref = request.match_info["child_ref"]
         with self._lock:
-            return self._json(api.pathway(self.projection, self.health, child_ref, request.query))
+            return self._json(
+                api.pathway(self.projection, self.health, child_ref, self._query(request))
+            )
 
     async def _obligations(self, request: web.Request) -> web.Response:
         with self._lock:
-            return self._json(api.obligations(self.projection, self.health, request.query))
+            return self._json(api.obligations(self.projection, self.health, self._query(request)))
 
     async def _children(self, request: web.Request) -> web.Response:
         with self._lock:
-            return self._json(api.children(self.projection, self.health, request.query))
+            return self._json(api.children(self.projection, self.health, self._query(request)))

@@ -65,6 +65,43 @@ def test_adduser_replace_gives_an_existing_user_a_new_role_region_and_password(
     assert _stored(state, "sup-a") == (stored, "supervisor", "almaty")
 
 
+def test_adduser_stores_a_valid_email_address_and_language_and_refuses_an_invalid_one(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "console"
+    turkestan = ("--role", "supervisor", "--region", "turkestan")
+    invalid = adduser(state, "sup-a", *turkestan, "--email", "sup-a@")
+    assert invalid.returncode == 2 and "valid email address" in invalid.stderr
+    assert _emails(state) == []
+    added = adduser(state, "sup-a", *turkestan, "--email", "sup-a@example.org", "--language", "kk")
+    assert added.returncode == 0, added.stderr
+    assert _emails(state) == [("sup-a", "sup-a@example.org", "kk")]
+    other = "Another-synthetic-pass-5190"
+    kept = adduser(state, "sup-a", *turkestan, "--replace", stdin=other)
+    assert kept.returncode == 0, kept.stderr
+    assert _emails(state) == [("sup-a", "sup-a@example.org", "kk")]  # a new password keeps them
+    removed = adduser(state, "sup-a", *turkestan, "--replace", "--email", "", "--language", "ru")
+    assert removed.returncode == 0, removed.stderr
+    assert _emails(state) == [("sup-a", "", "ru")]
+    unknown = adduser(state, "ops-1", "--role", "operations", "--language", "de")
+    assert unknown.returncode == 2 and "invalid choice" in unknown.stderr
+
+
+def test_adduser_offers_the_consoles_languages() -> None:
+    from backbone.console.cli import LANGUAGE_CODES
+    from backbone.console.i18n import LANGUAGES
+
+    assert tuple(code for code, _ in LANGUAGES) == LANGUAGE_CODES
+
+
+def _emails(state: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(state / "console.sqlite3") as db:
+        return db.execute(
+            "SELECT u.username, u.email, a.language FROM auth_user u"
+            " JOIN console_access a ON a.user_id = u.id ORDER BY u.username"
+        ).fetchall()
+
+
 def _stored(state: Path, user: str) -> tuple[str, str, str]:
     with sqlite3.connect(state / "console.sqlite3") as db:
         [row] = db.execute(

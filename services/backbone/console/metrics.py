@@ -8,7 +8,10 @@ shows ``snapshot()``; ``Exporter`` serves the same snapshot on the console's met
 name, never a path with a child_ref in it. ``SIGN_INS`` counts refused sign-ins and locks begun
 (``throttle``), shown on the health page and exported as
 ``backbone_console_sign_in_failures_total`` and ``backbone_console_sign_in_lockouts_total``:
-counts only, never a user name or an address. Thread-safe: waitress serves from several threads.
+counts only, never a user name or an address. The notifier's rounds and e-mails are calls too
+(``notify/round``, ``notify/email``), and its e-mails are also counted by outcome:
+``backbone_console_emails_total{outcome="sent"|"failed"}`` (never an address or a user).
+Thread-safe: waitress serves from several threads, the notifier from its own.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from prometheus_client.core import CounterMetricFamily, Metric, SummaryMetricFamily
+
+EMAIL_CALL = "notify/email"  # one notification e-mail, failed if the server did not accept it
 
 
 @dataclass(frozen=True)
@@ -99,9 +104,18 @@ class Exporter:
             "Pages answered with a server error and audit calls that failed",
             labels=["call"],
         )
-        for name, timing in self._measurements.snapshot().items():
+        emails = CounterMetricFamily(
+            "backbone_console_emails",
+            "Notification e-mails the SMTP server accepted (sent) or not (failed)",
+            labels=["outcome"],
+        )
+        snapshot = self._measurements.snapshot()
+        for name, timing in snapshot.items():
             calls.add_metric([name], count_value=timing.count, sum_value=timing.total_seconds)
             failures.add_metric([name], timing.failures)
+        mail = snapshot.get(EMAIL_CALL, Timing())
+        emails.add_metric(["sent"], mail.count - mail.failures)
+        emails.add_metric(["failed"], mail.failures)
         yield calls
         yield failures
         counts = self._sign_ins.snapshot()
@@ -115,6 +129,7 @@ class Exporter:
             "Locks begun: a user name reached the failure limit at an address",
             value=counts.lockouts,
         )
+        yield emails
 
 
 MEASUREMENTS = Measurements()

@@ -1,5 +1,7 @@
 """A console user's role and, for a supervisor, region; everything else is Django's own user
-(``django.contrib.auth.models.User``: the console has no custom user model)."""
+(``django.contrib.auth.models.User``: the console has no custom user model; a supervisor's
+e-mail address, if any, is the user's ``email``). ``Notified`` remembers which breach, at which
+level, each user has been e-mailed about (``notifier``)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import models
+
+from backbone.console.i18n import LANGUAGES
 
 
 class Access(models.Model):
@@ -19,6 +23,10 @@ class Access(models.Model):
         max_length=20, choices=[("supervisor", "supervisor"), ("operations", "operations")]
     )
     region: models.CharField[str, str] = models.CharField(max_length=40, blank=True, default="")
+    # The language of the e-mails the console sends the user (pages follow the browser).
+    language: models.CharField[str, str] = models.CharField(
+        max_length=8, choices=LANGUAGES, default="en"
+    )
 
     def __str__(self) -> str:
         return f"{self.role}:{self.region or '*'}"
@@ -51,3 +59,23 @@ class BreachFollowUp(models.Model):
 
     def __str__(self) -> str:
         return self.breach_key
+
+
+class Notified(models.Model):
+    """A breach (``audit_model.Obligation.key``) at a level that a user was sent an e-mail
+    about, written after the SMTP server accepted it."""
+
+    user: models.ForeignKey[User, User] = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="console_notified"
+    )
+    breach: models.CharField[str, str] = models.CharField(max_length=255)
+    level: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField()
+    at: models.DateTimeField[object, object] = models.DateTimeField()
+
+    class Meta:
+        constraints = [  # noqa: RUF012 (Django reads it as a list)
+            models.UniqueConstraint(fields=["user", "breach", "level"], name="notified_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.breach}@{self.level}"
