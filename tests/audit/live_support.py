@@ -24,6 +24,7 @@ from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.broker import admin, topology
 from backbone.broker.reader import read_to_end
 from backbone.broker.settings import KafkaSettings
+from backbone.broker.topics import EVENT_LOG, SLA_TOPIC
 from backbone.domain.events import Event
 from backbone.envelope import administration
 from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
@@ -147,7 +148,7 @@ def _json(line: bytes) -> dict[str, Any]:
 class Publisher:
     """Signs events as their producers (the local keystore) and appends them to the log."""
 
-    def __init__(self, deployment: Deployment, topic: str = "referral.events.v1") -> None:
+    def __init__(self, deployment: Deployment, topic: str = EVENT_LOG) -> None:
         self._keystore = Keystore(deployment.keystore)
         self.admin = deployment.broker.admin
         self.directory = load_directory(self.admin, self._keystore.root_public_key())
@@ -179,7 +180,7 @@ class Publisher:
 
 
 def read_sla(
-    publisher: Publisher, reader: str, topic: str = "audit.sla.v1"
+    publisher: Publisher, reader: str, topic: str = SLA_TOPIC
 ) -> list[tuple[datetime, VerifiedEnvelope]]:
     """The SLA envelopes on ``topic`` that ``reader`` can open, each with the time the audit's
     producer stamped on its record."""

@@ -25,7 +25,7 @@ from backbone.audit.calendar import render
 from backbone.audit.sla import breach_event_id, resolution_event_id
 from backbone.broker import topology
 from backbone.broker.reader import TopicReader
-from backbone.broker.topology import EVENT_LOG
+from backbone.broker.topics import EVENT_LOG
 from backbone.domain.agencies import agency_type
 from backbone.domain.events import Event
 from backbone.envelope.quarantine import Rejection, read_quarantine

@@ -17,7 +17,7 @@ import pytest
 
 from backbone.agency.conformance import issuer_of
 from backbone.broker import topology
-from backbone.broker.topology import EVENT_LOG, inbox_topic
+from backbone.broker.topics import EVENT_LOG, inbox_topic
 from backbone.domain.agencies import REGIONS
 from backbone.envelope import administration
 from backbone.envelope.directory_topic import publish_directory

@@ -14,7 +14,7 @@ from kafka import KafkaProducer
 
 from backbone.broker import topology
 from backbone.broker.reader import TopicReader, read_to_end
-from backbone.broker.topology import EVENT_LOG, inbox_topic
+from backbone.broker.topics import EVENT_LOG, inbox_topic
 from backbone.domain.events import parse_event
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.directory_topic import load_directory

@@ -26,7 +26,8 @@ import pytest
 from backbone.agency.receipts import receipt_id
 from backbone.agency.unreadable import unreadable_id
 from backbone.broker.reader import TopicReader, read_range
-from backbone.broker.topology import EVENT_LOG, inbox_topic, principal_settings
+from backbone.broker.topics import EVENT_LOG, inbox_topic
+from backbone.broker.topology import principal_settings
 from backbone.domain.events import Event, parse_event
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.keys import Keystore

@@ -25,6 +25,7 @@ from kafka import KafkaProducer
 from playwright.sync_api import Browser, expect
 
 from backbone.broker import topology
+from backbone.broker.topics import EVENT_LOG
 from backbone.domain.agencies import agency_type
 from backbone.scenario import scenario_events, scenario_start_before
 from support.broker import Broker
@@ -134,8 +135,8 @@ def test_console_on_the_live_audit_shows_the_stall_and_the_real_quarantine(
     sender = live.agencies["police"]
     producer = KafkaProducer(**topology.principal_settings(sender).kafka_python())
     try:
-        sent = producer.send("referral.events.v1", key=b"c-000000000000", value=b"not an envelope")
-        where = f"referral.events.v1/{sent.get(30).partition}/{sent.get(30).offset}"
+        sent = producer.send(EVENT_LOG, key=b"c-000000000000", value=b"not an envelope")
+        where = f"{EVENT_LOG}/{sent.get(30).partition}/{sent.get(30).offset}"
     finally:
         producer.close()
     page = _sign_in(browser, live.url, "ops-live")

@@ -30,7 +30,7 @@ from audit.live_support import AUDIT, AuditProcess, Publisher, read_records, rea
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.audit.sla import breach_event_id
 from backbone.broker.local import LocalCluster
-from backbone.broker.topology import inbox_topic
+from backbone.broker.topics import inbox_topic
 from backbone.domain.events import Event
 from backbone.envelope.errors import EnvelopeRejected
 from support import referrals

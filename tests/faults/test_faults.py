@@ -25,7 +25,7 @@ from kafka.errors import KafkaError
 
 from backbone.audit.client import AuditClient
 from backbone.broker import partitions, topology
-from backbone.broker.topology import EVENT_LOG
+from backbone.broker.topics import EVENT_LOG
 from support.deployment import wait_for
 
 # A scenario publishes 2,000 referrals through emit and waits for a cluster to heal: minutes.

@@ -69,7 +69,7 @@ from kafka import KafkaProducer
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.broker import admin, topology
 from backbone.broker.reader import read_to_end
-from backbone.broker.topology import EVENT_LOG, inbox_topic
+from backbone.broker.topics import EVENT_LOG, REJECTED_TOPIC, inbox_topic
 from backbone.device.folder import DeviceFolder
 from backbone.device.queue import EnvelopeQueue
 from backbone.device.recorder import RecordRefused, record
@@ -82,12 +82,7 @@ from backbone.envelope.directory import KeyDirectory
 from backbone.envelope.directory_topic import load_directory, publish_directory
 from backbone.envelope.errors import EncodingRefused, EnvelopeRejected
 from backbone.envelope.keys import KeyPair, Keystore
-from backbone.envelope.quarantine import (
-    REJECTED_TOPIC,
-    QuarantineFollower,
-    Rejection,
-    read_quarantine,
-)
+from backbone.envelope.quarantine import QuarantineFollower, Rejection, read_quarantine
 from backbone.envelope.schemas import default_registry
 from backbone.paths import run_dir
 from support.broker import Broker

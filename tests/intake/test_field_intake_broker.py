@@ -21,7 +21,7 @@ import pytest
 
 from backbone.broker.reader import read_to_end
 from backbone.broker.settings import KafkaSettings
-from backbone.broker.topology import EVENT_LOG
+from backbone.broker.topics import EVENT_LOG
 from backbone.device.queue import EnvelopeQueue
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.directory import KeyDirectory

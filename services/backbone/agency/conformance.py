@@ -41,7 +41,8 @@ from backbone.agency import publish as agency_publish
 from backbone.audit.calendar import ALMATY, Period, Unit, kazakhstan_calendar, render
 from backbone.audit.rules import RulesError, load_rules
 from backbone.broker.reader import TopicMissing, TopicReader
-from backbone.broker.topology import TopologyError, inbox_topic
+from backbone.broker.topics import inbox_topic
+from backbone.broker.topology import TopologyError
 from backbone.domain.agencies import REGIONS, AgencyId, InvalidAgencyId
 from backbone.domain.catalogue import may_emit
 from backbone.domain.events import Event, parse_event

@@ -26,8 +26,8 @@ from backbone.audit.replay import MalformedInput, Replay, numbered_lines, replay
 from backbone.audit.rules import RULES_ENV, RulesError, RuleSet, load_rules
 from backbone.audit.settings import default_agency
 from backbone.broker.settings import MissingSecret
-from backbone.broker.topology import EVENT_LOG, TopologyError
-from backbone.envelope.directory import DIRECTORY_TOPIC
+from backbone.broker.topics import DIRECTORY_TOPIC, EVENT_LOG
+from backbone.broker.topology import TopologyError
 from backbone.envelope.keys import KeystoreError
 
 _PROG = "backbone audit replay"

@@ -16,11 +16,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from backbone.broker.topology import EVENT_LOG
-from backbone.envelope.directory import DIRECTORY_TOPIC
-from backbone.envelope.quarantine import REJECTED_TOPIC
+from backbone.broker.topics import DIRECTORY_TOPIC, EVENT_LOG, REJECTED_TOPIC, SLA_TOPIC
 
-SLA_TOPIC = "audit.sla.v1"
 EVENT_LOG_PARTITIONS = 3
 
 
