@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from backbone.audit.calendar import Period, Unit
 from backbone.domain.agencies import REGIONS
-from backbone.domain.catalogue import CATALOGUE, RULE_ID, allows, describe
+from backbone.domain.catalogue import AUDIT_OUTPUTS, CATALOGUE, RULE_ID, allows, describe
 from backbone.domain.events import Event
 
 RULES_ENV = "BACKBONE_SLA_RULES"
@@ -32,7 +32,6 @@ _FILE_KEYS = frozenset({"format", "version", "description", "rules"})
 _RULE_KEYS = frozenset(
     {"id", "scope", "trigger", "expected", "owed_by", "within", "basis", "regions"}
 )
-_AUDIT_OUTPUTS = frozenset({"SlaBreached", "SlaBreachResolved"})
 _E = TypeVar("_E", bound=StrEnum)
 
 
@@ -276,7 +275,7 @@ def _check_consistency(
     where: str,
     problems: list[str],
 ) -> None:
-    if trigger.event_types & _AUDIT_OUTPUTS:
+    if trigger.event_types & AUDIT_OUTPUTS:
         problems.append(f"{where}.trigger.event_types: audit outputs cannot trigger a rule")
     if scope is Scope.REFERRAL:
         for part, pattern in (("trigger", trigger), ("expected", expected)):
