@@ -18,10 +18,10 @@ import statistics
 import time
 import uuid
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from backbone.audit.calendar import ALMATY
 from backbone.broker import admin, topology
 from backbone.broker.settings import KafkaSettings
 from backbone.broker.topics import EVENT_LOG, inbox_topic
@@ -31,7 +31,6 @@ from backbone.runtime import deploy, supervisor
 from backbone.runtime.context import ServiceContext
 
 POLICE, NGO = "police.turkestan", "ngo.shymkent.sana-sezim"
-ALMATY = ZoneInfo("Asia/Almaty")
 
 
 def referral(n: int) -> Event:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from backbone.agency.conformance import issuer_of
+from backbone.audit.calendar import ALMATY
 from backbone.broker import topology
 from backbone.broker.topics import EVENT_LOG, inbox_topic
 from backbone.domain.agencies import REGIONS
@@ -25,7 +26,6 @@ from backbone.envelope.keys import Keystore
 from backbone.scenario.payloads import referral_accepted, referral_declined
 from support.broker import Broker
 from support.deployment import BACKBONE, Deployment, consumer_lag, deployment, free_port, wait_for
-from support.referrals import ALMATY
 
 pytestmark = pytest.mark.broker
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
 
+from backbone.audit.calendar import ALMATY
 from backbone.audit.client import AuditClient
 from backbone.audit.rules import load_rules
 from backbone.broker.topology import load
@@ -81,7 +82,7 @@ def django_settings(config: ConsoleSettings) -> dict[str, Any]:
         "LANGUAGE_CODE": "en",
         "LANGUAGES": i18n.LANGUAGES,
         "USE_TZ": True,
-        "TIME_ZONE": "Asia/Almaty",
+        "TIME_ZONE": ALMATY.key,
         "LOGIN_URL": "login",
         "LOGIN_REDIRECT_URL": "board",
         "LOGOUT_REDIRECT_URL": "login",
