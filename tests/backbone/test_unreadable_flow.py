@@ -14,7 +14,6 @@ from __future__ import annotations
 import http.client
 import json
 import signal
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,11 +35,8 @@ from support.broker import Broker
 from support.deployment import Deployment, deployment, free_port, wait_for
 from support.envelopes import header_datum, parse_envelope, plain_event, sign_record
 from support.kafka_io import produce
+from support.live_audit import AuditProcess, Publisher, ensure_audit_keys
 from support.referrals import now_in_almaty, referral
-
-# The live audit's process helpers belong to the audit's own tests; they are shared, not copied.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "audit"))
-from live_support import AuditProcess, Publisher, ensure_audit_keys
 
 pytestmark = pytest.mark.broker
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,10 +28,7 @@ from backbone.domain.agencies import agency_type
 from backbone.scenario import scenario_events, scenario_start_before
 from support.broker import Broker
 from support.deployment import deployment, wait_for
-
-# The live audit's process helpers belong to the audit's own tests; they are shared, not copied.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "audit"))
-from live_support import AuditProcess, Publisher, ensure_audit_keys
+from support.live_audit import AuditProcess, Publisher, ensure_audit_keys
 
 pytestmark = pytest.mark.broker
 

@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from audit.live_support import AUDIT, AuditProcess, Publisher, read_records, read_sla
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.audit.sla import breach_event_id
 from backbone.broker.local import LocalCluster
@@ -36,6 +35,7 @@ from backbone.envelope.errors import EnvelopeRejected
 from support import referrals
 from support.deployment import BACKBONE, Deployment, wait_for
 from support.groups import group_of, stable_members
+from support.live_audit import AUDIT, AuditProcess, Publisher, read_records, read_sla
 
 REFERRALS, BATCH = 2000, 200
 
