@@ -25,7 +25,8 @@ from backbone.envelope.directory_topic import publish_directory
 from backbone.envelope.keys import Keystore
 from backbone.scenario.payloads import referral_accepted, referral_declined
 from support.broker import Broker
-from support.deployment import BACKBONE, Deployment, consumer_lag, deployment, free_port, wait_for
+from support.deployment import BACKBONE, Deployment, consumer_lag, deployment, wait_for
+from support.net import free_port
 
 pytestmark = pytest.mark.broker
 

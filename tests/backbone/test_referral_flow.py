@@ -21,8 +21,9 @@ from backbone.envelope.directory_topic import load_directory
 from backbone.envelope.keys import Keystore
 from backbone.envelope.quarantine import Rejection, read_quarantine
 from support.broker import Broker
-from support.deployment import Deployment, deployment, free_port, wait_for
+from support.deployment import Deployment, deployment, wait_for
 from support.groups import commit_offsets, group_of, group_state
+from support.net import free_port
 from support.referrals import child_ref, referral
 
 pytestmark = pytest.mark.broker

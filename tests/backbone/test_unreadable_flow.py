@@ -32,10 +32,11 @@ from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.keys import Keystore
 from backbone.envelope.quarantine import read_quarantine
 from support.broker import Broker
-from support.deployment import Deployment, deployment, free_port, wait_for
+from support.deployment import Deployment, deployment, wait_for
 from support.envelopes import header_datum, parse_envelope, plain_event, sign_record
 from support.kafka_io import produce
 from support.live_audit import AuditProcess, Publisher, ensure_audit_keys
+from support.net import free_port
 from support.referrals import now_in_almaty, referral
 
 pytestmark = pytest.mark.broker

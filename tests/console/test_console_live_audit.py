@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from console_kit import shoot
-from console_support import BACKBONE, PASSWORD, adduser, answers, free_port
+from console_support import BACKBONE, PASSWORD, adduser
 from kafka import KafkaProducer
 from playwright.sync_api import Browser, expect
 
@@ -29,6 +29,7 @@ from backbone.scenario import scenario_events, scenario_start_before
 from support.broker import Broker
 from support.deployment import deployment, wait_for
 from support.live_audit import AuditProcess, Publisher, ensure_audit_keys
+from support.net import answers, free_port
 
 pytestmark = pytest.mark.broker
 

@@ -53,7 +53,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -86,9 +85,10 @@ from backbone.envelope.quarantine import QuarantineFollower, Rejection, read_qua
 from backbone.envelope.schemas import default_registry
 from backbone.paths import run_dir
 from support.broker import Broker
-from support.deployment import BACKBONE, Deployment, deployment, free_port, wait_for
+from support.deployment import BACKBONE, Deployment, deployment, wait_for
 from support.envelopes import attributes_for, forge, minimal_payload
 from support.leaks import Planted, Planter, files_holding
+from support.net import answers, free_port
 from support.referrals import child_ref, referral, referral_id
 
 pytestmark = [pytest.mark.broker, pytest.mark.timeout(900)]
@@ -269,12 +269,6 @@ def _tail(log: Path, lines: int = 40) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
-def _get_ok(url: str) -> bool:
-    with suppress(OSError), urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310
-        return bool(answer.status == 200)
-    return False
-
-
 @contextmanager
 def _audit(d: Deployment, state: Path) -> Iterator[AuditRun]:
     """The live audit as ``audit.national`` with a faust app version of its own: its own
@@ -294,7 +288,7 @@ def _audit(d: Deployment, state: Path) -> Iterator[AuditRun]:
         process = subprocess.Popen(command, env=d.env(), stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for(
-            lambda: process.poll() is not None or _get_ok(f"{run.url}/health"),
+            lambda: process.poll() is not None or answers(f"{run.url}/health"),
             timeout=180,
             what="the live audit's health",
             explain=lambda: _tail(run.log),
@@ -320,7 +314,7 @@ def _intake(d: Deployment, folder: Path) -> Iterator[str]:
         process = subprocess.Popen([*INTAKE, "--port", str(port)], env=env, stdout=log, stderr=log)
     try:
         wait_for(
-            lambda: process.poll() is not None or _get_ok(f"{url}/health"),
+            lambda: process.poll() is not None or answers(f"{url}/health"),
             what="the intake's health",
             explain=lambda: _tail(path),
         )

@@ -20,7 +20,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -173,10 +172,3 @@ def consumer_lag(port: int, service: str, topic: str, agency: str = "") -> float
     prefix = f'backbone_consumer_lag{{agency="{agency}",service="{service}",topic="{topic}"}} '
     lines = (scrape(port) or "").splitlines()
     return next((float(line[len(prefix) :]) for line in lines if line.startswith(prefix)), None)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,6 +31,7 @@ from backbone.envelope.directory_topic import load_directory, publish_directory
 from backbone.envelope.errors import EnvelopeRejected
 from backbone.envelope.keys import Keystore
 from support.deployment import BACKBONE, Deployment
+from support.net import free_port
 
 AUDIT = "audit.national"
 
@@ -43,13 +43,6 @@ def ensure_audit_keys(admin_settings: KafkaSettings) -> None:
         since = datetime.now(UTC) - timedelta(days=730)
         administration.issue(store, AUDIT, "audit projection (national)", not_before=since)
         publish_directory(admin_settings, administration.directory_of(store))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def new_version() -> int:
