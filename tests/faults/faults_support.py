@@ -35,7 +35,8 @@ from backbone.envelope.errors import EnvelopeRejected
 from support import referrals
 from support.deployment import BACKBONE, Deployment, wait_for
 from support.groups import group_of, stable_members
-from support.live_audit import AUDIT, AuditProcess, Publisher, read_records, read_sla
+from support.kafka_io import read_keyed, read_records
+from support.live_audit import AUDIT, AuditProcess, Publisher, read_sla
 
 REFERRALS, BATCH = 2000, 200
 
@@ -200,8 +201,6 @@ class Ledger:
 
     def views_repeated(self) -> int:
         """Events that the NGO service's referral views hold more than once (its changelog)."""
-        from support.kafka_io import read_keyed
-
         topic = f"{group_of(self.deployment.agencies['ngo'])}-referrals-changelog"
         views: dict[str, Any] = {}
         for key, value in read_keyed(self.deployment.broker.admin, topic):

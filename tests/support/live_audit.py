@@ -21,7 +21,6 @@ from kafka import KafkaProducer
 
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.broker import admin, topology
-from backbone.broker.reader import read_to_end
 from backbone.broker.settings import KafkaSettings
 from backbone.broker.topics import EVENT_LOG, SLA_TOPIC
 from backbone.domain.events import Event
@@ -31,6 +30,7 @@ from backbone.envelope.directory_topic import load_directory, publish_directory
 from backbone.envelope.errors import EnvelopeRejected
 from backbone.envelope.keys import Keystore
 from support.deployment import BACKBONE, Deployment
+from support.kafka_io import read_records
 from support.net import free_port
 
 AUDIT = "audit.national"
@@ -185,8 +185,3 @@ def read_sla(
             continue
         opened.append((datetime.fromtimestamp(record.timestamp / 1000, UTC), envelope))
     return opened
-
-
-def read_records(settings: KafkaSettings, topic: str) -> list[Any]:
-    """Every record of every partition of ``topic``, from the start to its end now."""
-    return list(read_to_end(settings, topic))
