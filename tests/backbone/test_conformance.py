@@ -27,6 +27,7 @@ from backbone.scenario.payloads import referral_accepted, referral_declined
 from support.broker import Broker
 from support.deployment import BACKBONE, Deployment, consumer_lag, deployment, wait_for
 from support.net import free_port
+from support.service_logs import tail
 
 pytestmark = pytest.mark.broker
 
@@ -73,9 +74,8 @@ def backbone(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield deployed
 
 
-def _tail(d: Deployment, name: str, lines: int = 30) -> str:
-    text = (d.logs / f"{name}.log").read_text(errors="replace").splitlines()
-    return "\n".join(text[-lines:])
+def _tail(d: Deployment, name: str) -> str:
+    return tail(d.logs / f"{name}.log", 30)
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import json
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from support.deployment import Deployment, deployment, wait_for
 from support.groups import commit_offsets, group_of, group_state
 from support.net import free_port
 from support.referrals import child_ref, referral
+from support.service_logs import json_lines
 
 pytestmark = pytest.mark.broker
 
@@ -230,7 +230,7 @@ def test_an_inbox_record_under_another_key_is_refused_by_the_agency(
     )
     refused = [e for e in backbone.inbox("ngo") if e.get("event_id") == misfiled.event_id]
     assert [e.get("refused") for e in refused] == ["key_mismatch"]
-    logged = _logged(log, since)
+    logged = json_lines(log, since)
     quarantined = [
         line["reason"]
         for line in logged
@@ -253,19 +253,6 @@ def _copies(backbone: Deployment, agency: str, data: bytes) -> list[bytes | None
     return [
         r.key for r in read_to_end(backbone.broker.admin, inbox_topic(agency)) if r.value == data
     ]
-
-
-def _logged(log: Path, since: int) -> list[dict[str, Any]]:
-    """A service's JSON log lines from byte ``since``."""
-    found = []
-    with log.open("rb") as lines:
-        lines.seek(since)
-        for line in lines:
-            try:
-                found.append(json.loads(line[line.index(b"{") :]))
-            except ValueError:  # a library's plain line
-                continue
-    return [line for line in found if isinstance(line, dict)]
 
 
 def _refused(backbone: Deployment, event_id: str, by: str, count: int) -> list[Rejection] | None:

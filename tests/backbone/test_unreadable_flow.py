@@ -12,7 +12,6 @@ the issuer, the audit finds the receipt deadline met by the answer and the issue
 from __future__ import annotations
 
 import http.client
-import json
 import signal
 import uuid
 from collections.abc import Iterator
@@ -38,6 +37,7 @@ from support.kafka_io import produce
 from support.live_audit import AuditProcess, Publisher, ensure_audit_keys
 from support.net import free_port
 from support.referrals import now_in_almaty, referral
+from support.service_logs import logged, tail
 
 pytestmark = pytest.mark.broker
 
@@ -113,20 +113,11 @@ class Backbone:
             connection.close()
 
     def log_tail(self, name: str, lines: int = 40) -> str:
-        text = (self.deployment.logs / f"{name}.log").read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
+        return tail(self.deployment.logs / f"{name}.log", lines)
 
     def logged(self, name: str, event: str) -> list[dict[str, Any]]:
-        """The JSON log lines of ``event`` in service ``name``'s log (after any terminal codes)."""
-        found = []
-        for line in (self.deployment.logs / f"{name}.log").read_bytes().splitlines():
-            try:
-                value = json.loads(line[line.index(b"{") :])
-            except ValueError:
-                continue
-            if isinstance(value, dict) and value.get("event") == event:
-                found.append(value)
-        return found
+        """The JSON log lines of ``event`` in service ``name``'s log."""
+        return logged(self.deployment.logs / f"{name}.log", event)
 
 
 @pytest.fixture(scope="module")

@@ -90,6 +90,7 @@ from support.envelopes import attributes_for, forge, minimal_payload
 from support.leaks import Planted, Planter, files_holding
 from support.net import answers, free_port
 from support.referrals import child_ref, referral, referral_id
+from support.service_logs import logged, tail
 
 pytestmark = [pytest.mark.broker, pytest.mark.timeout(900)]
 
@@ -265,10 +266,6 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=30)
 
 
-def _tail(log: Path, lines: int = 40) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-
-
 @contextmanager
 def _audit(d: Deployment, state: Path) -> Iterator[AuditRun]:
     """The live audit as ``audit.national`` with a faust app version of its own: its own
@@ -291,9 +288,9 @@ def _audit(d: Deployment, state: Path) -> Iterator[AuditRun]:
             lambda: process.poll() is not None or answers(f"{run.url}/health"),
             timeout=180,
             what="the live audit's health",
-            explain=lambda: _tail(run.log),
+            explain=lambda: tail(run.log),
         )
-        assert process.poll() is None, _tail(run.log)
+        assert process.poll() is None, tail(run.log)
         yield run
     finally:
         _stop(process)
@@ -316,9 +313,9 @@ def _intake(d: Deployment, folder: Path) -> Iterator[str]:
         wait_for(
             lambda: process.poll() is not None or answers(f"{url}/health"),
             what="the intake's health",
-            explain=lambda: _tail(path),
+            explain=lambda: tail(path),
         )
-        assert process.poll() is None, _tail(path)
+        assert process.poll() is None, tail(path)
         yield url
     finally:
         _stop(process)
@@ -514,21 +511,10 @@ def _gaps(d: Deployment, planter: Planter, region: str, inputs: Path) -> list[Tr
 # Waiting for the services, asking the audit.
 
 
-def _logged(path: Path, event: str) -> list[dict[str, Any]]:
-    """A service log's JSON lines of ``event`` (after any terminal codes faust wrote first)."""
-    found = []
-    for line in path.read_bytes().splitlines():
-        with suppress(ValueError):
-            value = json.loads(line[line.index(b"{") :])
-            if isinstance(value, dict) and value.get("event") == event:
-                found.append(value)
-    return found
-
-
 def _audit_quarantined(audit: AuditRun) -> set[tuple[int, int]]:
     return {
         (line["partition"], line["offset"])
-        for line in _logged(audit.log, "envelope_quarantined")
+        for line in logged(audit.log, "envelope_quarantined")
         if line.get("topic") == EVENT_LOG
     }
 
@@ -583,7 +569,7 @@ def _handled(d: Deployment, audit: AuditRun, tried: list[Tried]) -> None:
         audit_handled,
         timeout=300,
         what="the audit to handle each direct write and published event",
-        explain=lambda: _tail(audit.log),
+        explain=lambda: tail(audit.log),
     )
 
 
@@ -661,7 +647,7 @@ def seen(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         wait_for(
             lambda: any(
                 line.get("event_id") == control["event_id"]
-                for line in _logged(d.logs / "ngo.log", "envelope_opened")
+                for line in logged(d.logs / "ngo.log", "envelope_opened")
             ),
             timeout=120,
             what="the control referral in the NGO's service",

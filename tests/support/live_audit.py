@@ -9,7 +9,6 @@ the national audit's (repeats, not conflicts). Its internal topics are deleted a
 
 from __future__ import annotations
 
-import json
 import random
 import subprocess
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from backbone.envelope.keys import Keystore
 from support.deployment import BACKBONE, Deployment
 from support.kafka_io import read_records
 from support.net import free_port
+from support.service_logs import logged, tail
 
 AUDIT = "audit.national"
 
@@ -107,15 +107,11 @@ class AuditProcess:
 
     def log_tail(self, lines: int = 60) -> str:
         """The last ``lines`` lines of this process's log (for a failing test's message)."""
-        text = self.log.read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
+        return tail(self.log, lines)
 
     def logged(self, event: str, since: int = 0) -> list[dict[str, Any]]:
         """This process's log lines of ``event`` (structlog's JSON), from byte ``since``."""
-        with self.log.open("rb") as log:
-            log.seek(since)
-            lines = [_json(line) for line in log]
-        return [line for line in lines if line.get("event") == event]
+        return logged(self.log, event, since)
 
     def emitted_ids(self, since: int = 0) -> list[str]:
         """Ids of the SLA events this process logged as emitted, from byte ``since`` of its log."""
@@ -127,15 +123,6 @@ class AuditProcess:
             mine = [t for t in client.list_topics() if t.startswith(prefix)]
             if mine:
                 client.delete_topics(mine)
-
-
-def _json(line: bytes) -> dict[str, Any]:
-    """A JSON log line, after any terminal codes faust's console wrote before it."""
-    try:
-        value = json.loads(line[line.index(b"{") :])
-    except ValueError:  # a library's plain line, or a line still being written
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 class Publisher:
