@@ -17,10 +17,8 @@ import json
 import signal
 import subprocess
 import threading
-import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -254,20 +252,6 @@ class Ledger:
                 key = (str(event.causation_id), dict(event.attributes).get("level", ""))
                 ids.setdefault(key, set()).add(event.event_id)
         return sum(len(found) - 1 for found in ids.values())
-
-
-def wait_until(
-    condition: Callable[[], Any], timeout: float, what: str, every: float = 1.0
-) -> tuple[Any, float]:
-    """Poll ``condition`` until it is truthy; return its value and the seconds it took."""
-    started = time.monotonic()
-    while True:
-        value = condition()
-        if value:
-            return value, time.monotonic() - started
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(every)
 
 
 ROOT = Path(__file__).resolve().parents[2]

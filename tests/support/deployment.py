@@ -50,9 +50,11 @@ def wait_for(
     timeout: float = 60.0,
     what: str = "",
     explain: Callable[[], str] | None = None,
+    every: float = 0.3,
 ) -> T:
-    """Poll ``condition`` until it returns a truthy value; fail after ``timeout`` seconds, with
-    what ``explain`` says then (a service's last log lines, say) in the message."""
+    """Poll ``condition`` every ``every`` seconds until it returns a truthy value; fail after
+    ``timeout`` seconds, with what ``explain`` says then (a service's last log lines, say) in the
+    message."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -61,7 +63,7 @@ def wait_for(
         if time.monotonic() > deadline:
             detail = f"\n{explain()}" if explain is not None else ""
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
-        time.sleep(0.3)
+        time.sleep(every)
 
 
 @dataclass
