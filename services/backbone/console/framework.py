@@ -17,6 +17,7 @@ from django.core.management import call_command
 from backbone.audit.calendar import ALMATY
 from backbone.audit.client import AuditClient
 from backbone.audit.rules import load_rules
+from backbone.audit.settings import rules_files
 from backbone.broker.topology import load
 from backbone.console import i18n, throttle
 from backbone.console.audit_api import AuditApi
@@ -111,7 +112,7 @@ def configure(config: ConsoleSettings, quarantine: QuarantineSource | None = Non
             quarantine=quarantine or KafkaQuarantineSource(config.quarantine_topic),
             poll_seconds=config.poll_seconds,
             regions=tuple(sorted({agency.split(".")[1] for agency in load().agencies})),
-            rules=tuple(sorted(rule.id for rule in load_rules().rules)),
+            rules=tuple(sorted(rule.id for rule in load_rules(rules_files()).rules)),
         )
     )
 
