@@ -21,13 +21,14 @@ from datetime import UTC, datetime
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from backbone import deploy
 from backbone.audit.calendar import ALMATY
 from backbone.broker import admin, topology
 from backbone.broker.settings import KafkaSettings
 from backbone.broker.topics import EVENT_LOG, inbox_topic
 from backbone.domain.events import Event
 from backbone.logs import configure
-from backbone.runtime import deploy, supervisor
+from backbone.runtime import supervisor
 from backbone.runtime.context import ServiceContext
 
 POLICE, NGO = "police.turkestan", "ngo.shymkent.sana-sezim"

@@ -24,6 +24,7 @@ from console_kit import SCREENSHOTS, Console, shoot, sign_in, visit
 from kafka import KafkaProducer
 from playwright.sync_api import Page, expect
 
+from backbone import deploy
 from backbone.agency.publish import publish
 from backbone.audit.calendar import ALMATY
 from backbone.audit.client import AuditClient
@@ -33,7 +34,7 @@ from backbone.console import throttle
 from backbone.console.audit_api import AuditApi
 from backbone.console.funnel import funnels
 from backbone.demo_summary import summary
-from backbone.runtime import deploy, supervisor
+from backbone.runtime import supervisor
 from backbone.runtime.context import ServiceContext
 from backbone.scenario import scenario_events
 from support.deployment import wait_for
