@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from backbone.envelope.directory_topic import load_directory
 from backbone.envelope.keys import Keystore
 from backbone.envelope.quarantine import Rejection, read_quarantine
 from support.broker import Broker
-from support.deployment import Deployment, deployment, wait_for
+from support.deployment import Deployment, deployment, scrape, wait_for
 from support.groups import commit_offsets, group_of, group_state
 from support.net import free_port
 from support.referrals import child_ref, referral
@@ -274,19 +273,12 @@ def test_router_metrics_count_deliveries_and_carry_no_child_data(
         what="the receipt",
     )
 
-    def scrape() -> str | None:
-        connection = http.client.HTTPConnection("127.0.0.1", ROUTER_METRICS, timeout=5)
-        try:
-            connection.request("GET", "/metrics")
-            text = connection.getresponse().read().decode()
-        except OSError:
-            return None
-        finally:
-            connection.close()
+    def counted() -> str | None:
+        text = scrape(ROUTER_METRICS) or ""
         lag = 'backbone_consumer_lag{agency="",service="router",topic="referral.events.v1"}'
         return text if 'outcome="accepted",service="router"' in text and lag in text else None
 
-    text = wait_for(scrape, what="the router's metrics")
+    text = wait_for(counted, what="the router's metrics")
     assert 'backbone_end_to_end_seconds_count{agency="",service="router"}' in text
     assert referral["child_ref"] not in text and referral["referral_id"] not in text
 

@@ -11,7 +11,6 @@ the issuer, the audit finds the receipt deadline met by the answer and the issue
 
 from __future__ import annotations
 
-import http.client
 import signal
 import uuid
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.keys import Keystore
 from backbone.envelope.quarantine import read_quarantine
 from support.broker import Broker
-from support.deployment import Deployment, deployment, wait_for
+from support.deployment import Deployment, deployment, scrape, wait_for
 from support.envelopes import header_datum, parse_envelope, plain_event, sign_record
 from support.kafka_io import produce
 from support.live_audit import AuditProcess, Publisher, ensure_audit_keys
@@ -103,14 +102,7 @@ class Backbone:
         )
 
     def metrics(self) -> str | None:
-        connection = http.client.HTTPConnection("127.0.0.1", self.ngo_metrics, timeout=5)
-        try:
-            connection.request("GET", "/metrics")
-            return connection.getresponse().read().decode()
-        except OSError:
-            return None
-        finally:
-            connection.close()
+        return scrape(self.ngo_metrics)
 
     def log_tail(self, name: str, lines: int = 40) -> str:
         return tail(self.deployment.logs / f"{name}.log", lines)
