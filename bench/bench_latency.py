@@ -18,20 +18,20 @@ import statistics
 import time
 import uuid
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from backbone import deploy
+from backbone.audit.calendar import ALMATY
 from backbone.broker import admin, topology
 from backbone.broker.settings import KafkaSettings
+from backbone.broker.topics import EVENT_LOG, inbox_topic
 from backbone.domain.events import Event
 from backbone.logs import configure
-from backbone.runtime import deploy, supervisor
+from backbone.runtime import supervisor
 from backbone.runtime.context import ServiceContext
 
 POLICE, NGO = "police.turkestan", "ngo.shymkent.sana-sezim"
-EVENT_LOG = "referral.events.v1"
-ALMATY = ZoneInfo("Asia/Almaty")
 
 
 def referral(n: int) -> Event:
@@ -127,7 +127,7 @@ def run(root: KafkaSettings, count: int, rate: float) -> None:
     envelopes = [(e.child_ref.encode(), police.codec.encode(e)) for e in events]
     producer = KafkaProducer(**police.kafka.kafka_python(), acks="all", linger_ms=0)
     raw_producer = KafkaProducer(**root.kafka_python(), acks="all", linger_ms=0)
-    inbox = tail(ngo, topology.inbox_topic(NGO))
+    inbox = tail(ngo, inbox_topic(NGO))
     # Warm up: the router and the NGO service may just have started.
     warm = [referral(-1) for _ in range(5)]
     measure(

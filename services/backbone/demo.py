@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 
+from backbone import deploy
 from backbone.agency.publish import publish, read_inbox
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.broker.settings import KafkaSettings
@@ -37,7 +38,7 @@ from backbone.domain.events import Event
 from backbone.envelope.codec import VerifiedEnvelope, addressed_readers
 from backbone.logs import configure
 from backbone.paths import run_dir
-from backbone.runtime import deploy, supervisor
+from backbone.runtime import supervisor
 from backbone.runtime.context import ServiceContext
 from backbone.runtime.instances import Instances, InstancesInvalid
 from backbone.runtime.instances import parse as parse_instances

@@ -19,13 +19,12 @@ from typing import Any
 
 import pytest
 from kafka import KafkaProducer
-from live_support import AUDIT, AuditProcess, Publisher, ensure_audit_keys, read_sla
 
 from backbone.audit.calendar import render
 from backbone.audit.sla import breach_event_id, resolution_event_id
 from backbone.broker import topology
 from backbone.broker.reader import TopicReader
-from backbone.broker.topology import EVENT_LOG
+from backbone.broker.topics import EVENT_LOG
 from backbone.domain.agencies import agency_type
 from backbone.domain.events import Event
 from backbone.envelope.quarantine import Rejection, read_quarantine
@@ -34,6 +33,7 @@ from backbone.scenario.payloads import referral_received
 from support.broker import Broker
 from support.deployment import Deployment, deployment, wait_for
 from support.groups import commit_offsets, group_of, group_state
+from support.live_audit import AUDIT, AuditProcess, Publisher, ensure_audit_keys, read_sla
 from support.referrals import child_ref, hotline_alert
 
 pytestmark = pytest.mark.broker

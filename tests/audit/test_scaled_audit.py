@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from live_support import AUDIT, AuditProcess, Publisher, ensure_audit_keys, new_version, read_sla
 
 from backbone.audit.client import AuditClient
 from backbone.audit.sla import breach_event_id
@@ -23,6 +22,14 @@ from backbone.domain.events import Event
 from support.broker import Broker
 from support.deployment import Deployment, deployment, wait_for
 from support.groups import group_of, stable_members
+from support.live_audit import (
+    AUDIT,
+    AuditProcess,
+    Publisher,
+    ensure_audit_keys,
+    new_version,
+    read_sla,
+)
 from support.referrals import hotline_alert
 
 pytestmark = pytest.mark.broker

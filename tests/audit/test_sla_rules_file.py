@@ -10,7 +10,8 @@ import pytest
 from audit_events import NGO, POLICE, event, obligations
 
 from backbone.audit.calendar import Period, Unit
-from backbone.audit.rules import RULES_ENV, RulesError, load_rules
+from backbone.audit.rules import RulesError, load_rules
+from backbone.audit.settings import RULES_ENV, rules_files
 
 WORKING_DAYS, HOURS, MONTHS = Unit.WORKING_DAYS, Unit.HOURS, Unit.MONTHS
 
@@ -86,7 +87,7 @@ def test_region_file_from_the_environment_adds_a_rule(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(RULES_ENV, str(_rules_file(tmp_path, _rule())))
-    rules = load_rules()
+    rules = load_rules(rules_files())
     risk = event("RiskAssessed", "2026-12-11T16:00:00+05:00", NGO, risk_level="high")
     found = obligations([risk], "2026-12-20T00:00:00+05:00", rules)
     assert [(o.rule, o.owed_by, o.status.value) for o in found] == [
@@ -100,7 +101,7 @@ def test_explicit_files_replace_the_environment_list(
 ) -> None:
     monkeypatch.setenv(RULES_ENV, str(tmp_path / "missing.json"))
     with pytest.raises(RulesError, match=r"missing\.json: cannot read"):
-        load_rules()
+        load_rules(rules_files())
     assert len(load_rules([]).rules) == 15
     assert len(load_rules([_rules_file(tmp_path, _rule())]).rules) == 16
 

@@ -18,7 +18,7 @@ from backbone.broker import admin, partitions, replicas, topology
 from backbone.broker.local import LocalCluster
 from backbone.broker.replication import Replication
 from backbone.broker.settings import KafkaSettings
-from backbone.broker.topology import EVENT_LOG
+from backbone.broker.topics import EVENT_LOG
 from support.cluster import throwaway_cluster
 from support.deployment import wait_for
 from support.kafka_io import read_all

@@ -16,16 +16,18 @@ from typing import Any
 import pytest
 
 from backbone.agency.conformance import issuer_of
+from backbone.audit.calendar import ALMATY
 from backbone.broker import topology
-from backbone.broker.topology import EVENT_LOG, inbox_topic
+from backbone.broker.topics import EVENT_LOG, inbox_topic
 from backbone.domain.agencies import REGIONS
 from backbone.envelope import administration
 from backbone.envelope.directory_topic import publish_directory
 from backbone.envelope.keys import Keystore
 from backbone.scenario.payloads import referral_accepted, referral_declined
 from support.broker import Broker
-from support.deployment import BACKBONE, Deployment, consumer_lag, deployment, free_port, wait_for
-from support.referrals import ALMATY
+from support.deployment import BACKBONE, Deployment, consumer_lag, deployment, wait_for
+from support.net import free_port
+from support.service_logs import tail
 
 pytestmark = pytest.mark.broker
 
@@ -72,9 +74,8 @@ def backbone(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield deployed
 
 
-def _tail(d: Deployment, name: str, lines: int = 30) -> str:
-    text = (d.logs / f"{name}.log").read_text(errors="replace").splitlines()
-    return "\n".join(text[-lines:])
+def _tail(d: Deployment, name: str) -> str:
+    return tail(d.logs / f"{name}.log", 30)
 
 
 @dataclass

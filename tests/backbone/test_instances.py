@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backbone.runtime import deploy
+from backbone import deploy
 from backbone.runtime.instances import InstancesInvalid, parse
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
-import json
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,16 +12,18 @@ from kafka import KafkaProducer
 
 from backbone.broker import topology
 from backbone.broker.reader import TopicReader, read_to_end
-from backbone.broker.topology import EVENT_LOG, inbox_topic
+from backbone.broker.topics import EVENT_LOG, inbox_topic
 from backbone.domain.events import parse_event
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.directory_topic import load_directory
 from backbone.envelope.keys import Keystore
 from backbone.envelope.quarantine import Rejection, read_quarantine
 from support.broker import Broker
-from support.deployment import Deployment, deployment, free_port, wait_for
+from support.deployment import Deployment, deployment, scrape, wait_for
 from support.groups import commit_offsets, group_of, group_state
+from support.net import free_port
 from support.referrals import child_ref, referral
+from support.service_logs import json_lines
 
 pytestmark = pytest.mark.broker
 
@@ -229,7 +229,7 @@ def test_an_inbox_record_under_another_key_is_refused_by_the_agency(
     )
     refused = [e for e in backbone.inbox("ngo") if e.get("event_id") == misfiled.event_id]
     assert [e.get("refused") for e in refused] == ["key_mismatch"]
-    logged = _logged(log, since)
+    logged = json_lines(log, since)
     quarantined = [
         line["reason"]
         for line in logged
@@ -254,19 +254,6 @@ def _copies(backbone: Deployment, agency: str, data: bytes) -> list[bytes | None
     ]
 
 
-def _logged(log: Path, since: int) -> list[dict[str, Any]]:
-    """A service's JSON log lines from byte ``since``."""
-    found = []
-    with log.open("rb") as lines:
-        lines.seek(since)
-        for line in lines:
-            try:
-                found.append(json.loads(line[line.index(b"{") :]))
-            except ValueError:  # a library's plain line
-                continue
-    return [line for line in found if isinstance(line, dict)]
-
-
 def _refused(backbone: Deployment, event_id: str, by: str, count: int) -> list[Rejection] | None:
     found = [
         r
@@ -286,19 +273,12 @@ def test_router_metrics_count_deliveries_and_carry_no_child_data(
         what="the receipt",
     )
 
-    def scrape() -> str | None:
-        connection = http.client.HTTPConnection("127.0.0.1", ROUTER_METRICS, timeout=5)
-        try:
-            connection.request("GET", "/metrics")
-            text = connection.getresponse().read().decode()
-        except OSError:
-            return None
-        finally:
-            connection.close()
+    def counted() -> str | None:
+        text = scrape(ROUTER_METRICS) or ""
         lag = 'backbone_consumer_lag{agency="",service="router",topic="referral.events.v1"}'
         return text if 'outcome="accepted",service="router"' in text and lag in text else None
 
-    text = wait_for(scrape, what="the router's metrics")
+    text = wait_for(counted, what="the router's metrics")
     assert 'backbone_end_to_end_seconds_count{agency="",service="router"}' in text
     assert referral["child_ref"] not in text and referral["referral_id"] not in text
 

@@ -11,10 +11,7 @@ the issuer, the audit finds the receipt deadline met by the answer and the issue
 
 from __future__ import annotations
 
-import http.client
-import json
 import signal
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,20 +23,20 @@ import pytest
 from backbone.agency.receipts import receipt_id
 from backbone.agency.unreadable import unreadable_id
 from backbone.broker.reader import TopicReader, read_range
-from backbone.broker.topology import EVENT_LOG, inbox_topic, principal_settings
+from backbone.broker.topics import EVENT_LOG, inbox_topic
+from backbone.broker.topology import principal_settings
 from backbone.domain.events import Event, parse_event
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.keys import Keystore
 from backbone.envelope.quarantine import read_quarantine
 from support.broker import Broker
-from support.deployment import Deployment, deployment, free_port, wait_for
+from support.deployment import Deployment, deployment, scrape, wait_for
 from support.envelopes import header_datum, parse_envelope, plain_event, sign_record
 from support.kafka_io import produce
+from support.live_audit import AuditProcess, Publisher, ensure_audit_keys
+from support.net import free_port
 from support.referrals import now_in_almaty, referral
-
-# The live audit's process helpers belong to the audit's own tests; they are shared, not copied.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "audit"))
-from live_support import AuditProcess, Publisher, ensure_audit_keys
+from support.service_logs import logged, tail
 
 pytestmark = pytest.mark.broker
 
@@ -105,30 +102,14 @@ class Backbone:
         )
 
     def metrics(self) -> str | None:
-        connection = http.client.HTTPConnection("127.0.0.1", self.ngo_metrics, timeout=5)
-        try:
-            connection.request("GET", "/metrics")
-            return connection.getresponse().read().decode()
-        except OSError:
-            return None
-        finally:
-            connection.close()
+        return scrape(self.ngo_metrics)
 
     def log_tail(self, name: str, lines: int = 40) -> str:
-        text = (self.deployment.logs / f"{name}.log").read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
+        return tail(self.deployment.logs / f"{name}.log", lines)
 
     def logged(self, name: str, event: str) -> list[dict[str, Any]]:
-        """The JSON log lines of ``event`` in service ``name``'s log (after any terminal codes)."""
-        found = []
-        for line in (self.deployment.logs / f"{name}.log").read_bytes().splitlines():
-            try:
-                value = json.loads(line[line.index(b"{") :])
-            except ValueError:
-                continue
-            if isinstance(value, dict) and value.get("event") == event:
-                found.append(value)
-        return found
+        """The JSON log lines of ``event`` in service ``name``'s log."""
+        return logged(self.deployment.logs / f"{name}.log", event)
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,9 @@
-"""Helpers shared by the console's process tests: ``backbone console`` commands and ports."""
+"""Helpers shared by the console's process tests: ``backbone console`` commands."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 BACKBONE = [sys.executable, "-m", "backbone.cli", "console"]
@@ -22,18 +20,3 @@ def adduser(
         text=True,
         timeout=120,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
-            return bool(response.status == 200)
-    except OSError:
-        return False

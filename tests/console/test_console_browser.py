@@ -24,15 +24,17 @@ from console_kit import SCREENSHOTS, Console, shoot, sign_in, visit
 from kafka import KafkaProducer
 from playwright.sync_api import Page, expect
 
+from backbone import deploy
 from backbone.agency.publish import publish
 from backbone.audit.calendar import ALMATY
 from backbone.audit.client import AuditClient
 from backbone.broker import topology
+from backbone.broker.topics import EVENT_LOG
 from backbone.console import throttle
 from backbone.console.audit_api import AuditApi
 from backbone.console.funnel import funnels
 from backbone.demo_summary import summary
-from backbone.runtime import deploy, supervisor
+from backbone.runtime import supervisor
 from backbone.runtime.context import ServiceContext
 from backbone.scenario import scenario_events
 from support.deployment import wait_for
@@ -587,10 +589,10 @@ def test_operations_browse_the_quarantine_by_reason_and_the_health(
     # and the audit quarantine it, and operations find it in the console.
     producer = KafkaProducer(**topology.principal_settings("police.turkestan").kafka_python())
     try:
-        sent = producer.send("referral.events.v1", value=b"not an envelope").get(30)
+        sent = producer.send(EVENT_LOG, value=b"not an envelope").get(30)
     finally:
         producer.close()
-    where = f"referral.events.v1/{sent.partition}/{sent.offset}"
+    where = f"{EVENT_LOG}/{sent.partition}/{sent.offset}"
     sign_in(page, console, "ops")
 
     def listed() -> bool:

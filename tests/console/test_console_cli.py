@@ -20,13 +20,14 @@ from pathlib import Path
 
 import pytest
 from console_kit import shoot
-from console_support import BACKBONE, PASSWORD, adduser, answers, free_port
+from console_support import BACKBONE, PASSWORD, adduser
 from fake_audit import FakeAudit
 from playwright.sync_api import Browser, expect
 
 from backbone.console.throttle import FAILURE_LIMIT
 from backbone.scenario import expected_breaches, scenario_events, scenario_start_before
 from support.deployment import wait_for
+from support.net import answers, free_port
 
 
 def test_adduser_reads_the_password_from_stdin_and_keeps_the_secret_key_private(

@@ -10,29 +10,26 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from console_kit import shoot
-from console_support import BACKBONE, PASSWORD, adduser, answers, free_port
+from console_support import BACKBONE, PASSWORD, adduser
 from kafka import KafkaProducer
 from playwright.sync_api import Browser, expect
 
 from backbone.broker import topology
+from backbone.broker.topics import EVENT_LOG
 from backbone.domain.agencies import agency_type
 from backbone.scenario import scenario_events, scenario_start_before
 from support.broker import Broker
 from support.deployment import deployment, wait_for
-
-# The live audit's process helpers belong to the audit's own tests; they are shared, not copied.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "audit"))
-from live_support import AuditProcess, Publisher, ensure_audit_keys
+from support.live_audit import AuditProcess, Publisher, ensure_audit_keys
+from support.net import answers, free_port
 
 pytestmark = pytest.mark.broker
 
@@ -134,8 +131,8 @@ def test_console_on_the_live_audit_shows_the_stall_and_the_real_quarantine(
     sender = live.agencies["police"]
     producer = KafkaProducer(**topology.principal_settings(sender).kafka_python())
     try:
-        sent = producer.send("referral.events.v1", key=b"c-000000000000", value=b"not an envelope")
-        where = f"referral.events.v1/{sent.get(30).partition}/{sent.get(30).offset}"
+        sent = producer.send(EVENT_LOG, key=b"c-000000000000", value=b"not an envelope")
+        where = f"{EVENT_LOG}/{sent.get(30).partition}/{sent.get(30).offset}"
     finally:
         producer.close()
     page = _sign_in(browser, live.url, "ops-live")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
 from backbone.broker.settings import KafkaSettings
 from backbone.cli import main
@@ -28,6 +27,7 @@ from support.envelopes import (
     make_event,
     make_world,
 )
+from support.kafka_io import read_records
 
 pytestmark = pytest.mark.broker
 
@@ -42,22 +42,6 @@ def _produce(settings: KafkaSettings, topic: str, records: list[tuple[bytes, byt
             future.get(timeout=15)
     finally:
         producer.close()
-
-
-def _consume(settings: KafkaSettings, topic: str, group: str) -> list[Any]:
-    consumer = KafkaConsumer(**settings.kafka_python(), group_id=group, enable_auto_commit=False)
-    partition = TopicPartition(topic, 0)
-    try:
-        consumer.assign([partition])
-        consumer.seek_to_beginning(partition)
-        end = consumer.end_offsets([partition])[partition]
-        records: list[Any] = []
-        while consumer.position(partition) < end:
-            for batch in consumer.poll(timeout_ms=1000).values():
-                records.extend(batch)
-        return records
-    finally:
-        consumer.close()
 
 
 def test_raw_bytes_on_the_broker_carry_no_names_or_identifiers(broker: Broker) -> None:
@@ -82,7 +66,7 @@ def test_raw_bytes_on_the_broker_carry_no_names_or_identifiers(broker: Broker) -
     envelopes = [(e.child_ref.encode(), producer.encode(e, [NGO])) for e in events]
 
     _produce(writer, topic, envelopes)
-    stored = _consume(reader, topic, group)
+    stored = read_records(reader, topic, group)
 
     assert [(r.key, r.value) for r in stored] == envelopes
     for record in stored:
@@ -127,7 +111,8 @@ def test_bad_records_land_in_quarantine_with_their_bytes_and_reason(broker: Brok
     with KafkaQuarantine(router, rejected_topic) as quarantine:
         gate = EnvelopeReader(world.codec(), quarantine, name="router")
         outcomes = [
-            gate.read(Inbound.from_record(r)).outcome for r in _consume(router, events_topic, group)
+            gate.read(Inbound.from_record(r)).outcome
+            for r in read_records(router, events_topic, group)
         ]
 
     assert outcomes == [

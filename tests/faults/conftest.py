@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from faults_support import Faulty, write_report
 
-from audit.live_support import AuditProcess, Publisher, ensure_audit_keys, new_version
 from backbone.broker import topology
 from backbone.broker.local import LocalCluster
 from support.broker import Broker
 from support.cluster import throwaway_cluster
 from support.deployment import deployment
+from support.live_audit import AuditProcess, Publisher, ensure_audit_keys, new_version
 
 
 @pytest.fixture(scope="session")

@@ -17,25 +17,24 @@ import json
 import signal
 import subprocess
 import threading
-import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from audit.live_support import AUDIT, AuditProcess, Publisher, read_records, read_sla
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.audit.sla import breach_event_id
 from backbone.broker.local import LocalCluster
-from backbone.broker.topology import inbox_topic
+from backbone.broker.topics import inbox_topic
 from backbone.domain.events import Event
 from backbone.envelope.errors import EnvelopeRejected
 from support import referrals
 from support.deployment import BACKBONE, Deployment, wait_for
 from support.groups import group_of, stable_members
+from support.kafka_io import read_keyed, read_records
+from support.live_audit import AUDIT, AuditProcess, Publisher, read_sla
 
 REFERRALS, BATCH = 2000, 200
 
@@ -200,8 +199,6 @@ class Ledger:
 
     def views_repeated(self) -> int:
         """Events that the NGO service's referral views hold more than once (its changelog)."""
-        from support.kafka_io import read_keyed
-
         topic = f"{group_of(self.deployment.agencies['ngo'])}-referrals-changelog"
         views: dict[str, Any] = {}
         for key, value in read_keyed(self.deployment.broker.admin, topic):
@@ -255,20 +252,6 @@ class Ledger:
                 key = (str(event.causation_id), dict(event.attributes).get("level", ""))
                 ids.setdefault(key, set()).add(event.event_id)
         return sum(len(found) - 1 for found in ids.values())
-
-
-def wait_until(
-    condition: Callable[[], Any], timeout: float, what: str, every: float = 1.0
-) -> tuple[Any, float]:
-    """Poll ``condition`` until it is truthy; return its value and the seconds it took."""
-    started = time.monotonic()
-    while True:
-        value = condition()
-        if value:
-            return value, time.monotonic() - started
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(every)
 
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,6 +21,7 @@ from support.broker import Broker
 from support.deployment import Deployment, deployment, wait_for
 from support.groups import group_of, stable_members
 from support.kafka_io import read_keyed
+from support.service_logs import logged
 
 # In make faults (a rebalance under load): around the rebalance after one agency instance is
 # killed, faust 0.15 commits records its stream never handled; the survivor must read them again
@@ -55,18 +56,8 @@ def _referral(d: Deployment) -> dict[str, Any]:
 
 
 def _logged(d: Deployment, name: str, event: str) -> set[str]:
-    """The event ids of the service's ``event`` log lines (JSON, after any terminal codes)."""
-    lines = (d.logs / f"{name}.log").read_text(errors="replace").splitlines()
-    parsed = [_json(line[line.index("{") :]) for line in lines if "{" in line]
-    return {line["event_id"] for line in parsed if line.get("event") == event}
-
-
-def _json(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError:  # a library's plain line, or one still being written
-        return {}
-    return value if isinstance(value, dict) else {}
+    """The event ids of the service's ``event`` log lines."""
+    return {line["event_id"] for line in logged(d.logs / f"{name}.log", event)}
 
 
 def _views(d: Deployment) -> dict[str, dict[str, Any]]:

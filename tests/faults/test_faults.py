@@ -20,12 +20,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from faults_support import RESTARTS, RESULTS, Count, Faulty, Probe, Workload, probe, wait_until
+from faults_support import RESTARTS, RESULTS, Count, Faulty, Probe, Workload, probe
 from kafka.errors import KafkaError
 
 from backbone.audit.client import AuditClient
 from backbone.broker import partitions, topology
-from backbone.broker.topology import EVENT_LOG
+from backbone.broker.topics import EVENT_LOG
 from support.deployment import wait_for
 
 # A scenario publishes 2,000 referrals through emit and waits for a cluster to heal: minutes.
@@ -60,7 +60,7 @@ def _run(
     folder.mkdir()
     before = dict(faulty.restarts)
     work = Workload(faulty.deployment, faulty.region, folder).start()
-    wait_until(lambda: work.batches_done >= 3, timeout=300, what="a third of the referrals")
+    wait_for(lambda: work.batches_done >= 3, timeout=300, what="a third of the referrals", every=1)
     alert = probe(faulty.deployment, faulty.region, PROBE_DUE)
     faulty.publisher.publish([alert.event])
     strike()
@@ -81,12 +81,14 @@ def _run(
         return count if count is not None and count.complete else None
 
     try:
-        count, _ = wait_until(caught_up, CATCH_UP_SECONDS, "every referral delivered and projected")
+        count = wait_for(
+            caught_up, CATCH_UP_SECONDS, "every referral delivered and projected", every=1
+        )
     except AssertionError as failed:
         raise AssertionError(f"{failed}: {ledger.last_problem}") from None
     recovery = time.monotonic() - healed
-    delay, _ = wait_until(
-        lambda: ledger.breach_delay_ms(alert), timeout=120, what="the probe's breach"
+    delay = wait_for(
+        lambda: ledger.breach_delay_ms(alert), timeout=120, what="the probe's breach", every=1
     )
     result = {
         "scenario": scenario,

@@ -18,6 +18,7 @@ import yaml
 
 from backbone.broker import topology
 from backbone.broker.admin import Grant
+from backbone.broker.topics import EVENT_LOG, inbox_topic
 from backbone.domain.catalogue import CATALOGUE
 from backbone.domain.events import CHILD_REF
 from backbone.envelope.errors import REJECTION_REASONS
@@ -84,7 +85,7 @@ def _topic_table() -> dict[str, dict[str, str]]:
 def test_the_channels_are_the_topology_s_topics_with_their_partitions_and_configuration(
     document: dict[str, Any], topo: topology.Topology
 ) -> None:
-    inboxes = {topology.inbox_topic(a) for a in topo.agencies}
+    inboxes = {inbox_topic(a) for a in topo.agencies}
     specs = {t.name: t for t in topo.topics if t.name not in inboxes}
     channels = _channels(document)
 
@@ -108,7 +109,7 @@ def test_the_inbox_channel_names_each_agency_s_inbox(
 
     assert set(channel["parameters"]) == {"agency_id"}
     for agency in topo.agencies:
-        assert INBOX.replace("{agency_id}", agency) == topology.inbox_topic(agency)
+        assert INBOX.replace("{agency_id}", agency) == inbox_topic(agency)
     for example in channel["parameters"]["agency_id"]["examples"]:
         assert example in topo.agencies
 
@@ -245,7 +246,7 @@ def test_envelope_channels_list_the_bodies_each_may_carry(document: dict[str, An
     sla = {t for t, spec in CATALOGUE.items() if spec.emitters == {"audit"}}
 
     assert sla == {"SlaBreached", "SlaBreachResolved"}
-    assert _bodies(document, topology.EVENT_LOG) == set(CATALOGUE) - sla
+    assert _bodies(document, EVENT_LOG) == set(CATALOGUE) - sla
     assert _bodies(document, INBOX) == set(CATALOGUE) - sla
     assert _bodies(document, "audit.sla.v1") == sla
     assert set(CATALOGUE) <= set(_avro_schemas(document))

@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
+from backbone import deploy
 from backbone.broker import topology
-from backbone.runtime import deploy
 
 ROOT = Path(__file__).resolve().parents[2]
 

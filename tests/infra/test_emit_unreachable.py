@@ -14,7 +14,8 @@ import pytest
 
 from backbone.paths import run_dir
 from support.broker import Broker
-from support.deployment import deployment, free_port
+from support.deployment import deployment
+from support.net import free_port
 from support.referrals import child_ref, referral_id
 
 pytestmark = pytest.mark.broker

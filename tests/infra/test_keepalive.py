@@ -3,24 +3,17 @@ with a failure is started again, and SIGTERM stops the keeper without another st
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from support.deployment import wait_for
+from support.service_logs import logged
 
 
 def _restarts(log: Path) -> list[dict[str, object]]:
-    lines = [line for line in log.read_text(errors="replace").splitlines() if "{" in line]
-    parsed = []
-    for line in lines:
-        try:
-            parsed.append(json.loads(line[line.index("{") :]))
-        except ValueError:
-            continue
-    return [p for p in parsed if p.get("event") == "service_restarted"]
+    return logged(log, "service_restarted")
 
 
 def test_a_failing_service_is_started_again_until_the_keeper_is_stopped(tmp_path: Path) -> None:

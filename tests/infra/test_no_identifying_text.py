@@ -53,7 +53,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -69,7 +68,7 @@ from kafka import KafkaProducer
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.broker import admin, topology
 from backbone.broker.reader import read_to_end
-from backbone.broker.topology import EVENT_LOG, inbox_topic
+from backbone.broker.topics import EVENT_LOG, REJECTED_TOPIC, inbox_topic
 from backbone.device.folder import DeviceFolder
 from backbone.device.queue import EnvelopeQueue
 from backbone.device.recorder import RecordRefused, record
@@ -82,19 +81,16 @@ from backbone.envelope.directory import KeyDirectory
 from backbone.envelope.directory_topic import load_directory, publish_directory
 from backbone.envelope.errors import EncodingRefused, EnvelopeRejected
 from backbone.envelope.keys import KeyPair, Keystore
-from backbone.envelope.quarantine import (
-    REJECTED_TOPIC,
-    QuarantineFollower,
-    Rejection,
-    read_quarantine,
-)
+from backbone.envelope.quarantine import QuarantineFollower, Rejection, read_quarantine
 from backbone.envelope.schemas import default_registry
 from backbone.paths import run_dir
 from support.broker import Broker
-from support.deployment import BACKBONE, Deployment, deployment, free_port, wait_for
+from support.deployment import BACKBONE, Deployment, deployment, wait_for
 from support.envelopes import attributes_for, forge, minimal_payload
 from support.leaks import Planted, Planter, files_holding
+from support.net import answers, free_port
 from support.referrals import child_ref, referral, referral_id
+from support.service_logs import logged, tail
 
 pytestmark = [pytest.mark.broker, pytest.mark.timeout(900)]
 
@@ -270,16 +266,6 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=30)
 
 
-def _tail(log: Path, lines: int = 40) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _get_ok(url: str) -> bool:
-    with suppress(OSError), urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310
-        return bool(answer.status == 200)
-    return False
-
-
 @contextmanager
 def _audit(d: Deployment, state: Path) -> Iterator[AuditRun]:
     """The live audit as ``audit.national`` with a faust app version of its own: its own
@@ -299,12 +285,12 @@ def _audit(d: Deployment, state: Path) -> Iterator[AuditRun]:
         process = subprocess.Popen(command, env=d.env(), stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for(
-            lambda: process.poll() is not None or _get_ok(f"{run.url}/health"),
+            lambda: process.poll() is not None or answers(f"{run.url}/health"),
             timeout=180,
             what="the live audit's health",
-            explain=lambda: _tail(run.log),
+            explain=lambda: tail(run.log),
         )
-        assert process.poll() is None, _tail(run.log)
+        assert process.poll() is None, tail(run.log)
         yield run
     finally:
         _stop(process)
@@ -325,11 +311,11 @@ def _intake(d: Deployment, folder: Path) -> Iterator[str]:
         process = subprocess.Popen([*INTAKE, "--port", str(port)], env=env, stdout=log, stderr=log)
     try:
         wait_for(
-            lambda: process.poll() is not None or _get_ok(f"{url}/health"),
+            lambda: process.poll() is not None or answers(f"{url}/health"),
             what="the intake's health",
-            explain=lambda: _tail(path),
+            explain=lambda: tail(path),
         )
-        assert process.poll() is None, _tail(path)
+        assert process.poll() is None, tail(path)
         yield url
     finally:
         _stop(process)
@@ -525,21 +511,10 @@ def _gaps(d: Deployment, planter: Planter, region: str, inputs: Path) -> list[Tr
 # Waiting for the services, asking the audit.
 
 
-def _logged(path: Path, event: str) -> list[dict[str, Any]]:
-    """A service log's JSON lines of ``event`` (after any terminal codes faust wrote first)."""
-    found = []
-    for line in path.read_bytes().splitlines():
-        with suppress(ValueError):
-            value = json.loads(line[line.index(b"{") :])
-            if isinstance(value, dict) and value.get("event") == event:
-                found.append(value)
-    return found
-
-
 def _audit_quarantined(audit: AuditRun) -> set[tuple[int, int]]:
     return {
         (line["partition"], line["offset"])
-        for line in _logged(audit.log, "envelope_quarantined")
+        for line in logged(audit.log, "envelope_quarantined")
         if line.get("topic") == EVENT_LOG
     }
 
@@ -594,7 +569,7 @@ def _handled(d: Deployment, audit: AuditRun, tried: list[Tried]) -> None:
         audit_handled,
         timeout=300,
         what="the audit to handle each direct write and published event",
-        explain=lambda: _tail(audit.log),
+        explain=lambda: tail(audit.log),
     )
 
 
@@ -672,7 +647,7 @@ def seen(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         wait_for(
             lambda: any(
                 line.get("event_id") == control["event_id"]
-                for line in _logged(d.logs / "ngo.log", "envelope_opened")
+                for line in logged(d.logs / "ngo.log", "envelope_opened")
             ),
             timeout=120,
             what="the control referral in the NGO's service",

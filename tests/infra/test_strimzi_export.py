@@ -22,6 +22,7 @@ from kafka.admin import (
 
 from backbone.broker import strimzi, topology
 from backbone.broker.admin import TopicSpec, admin_client
+from backbone.broker.topics import inbox_topic
 from support.broker import Broker
 
 # (principal, pattern type, resource type, resource name, operation), in Strimzi's spelling.
@@ -99,7 +100,7 @@ def applied(broker: Broker) -> Iterator[topology.Topology]:
     topology.apply(broker.admin, loaded)
     yield loaded
     with admin_client(broker.admin) as client:
-        client.delete_topics([topology.inbox_topic(a) for a in (POLICE, NGO)])
+        client.delete_topics([inbox_topic(a) for a in (POLICE, NGO)])
 
 
 @pytest.mark.broker

@@ -13,7 +13,7 @@ from kafka.errors import KafkaError, TopicAuthorizationFailedError
 from backbone.broker import topology
 from backbone.broker.admin import AdminError, TopicSpec, admin_client, align_topic_configs
 from backbone.broker.settings import KafkaSettings
-from backbone.broker.topology import EVENT_LOG
+from backbone.broker.topics import EVENT_LOG, inbox_topic
 from support.broker import Broker
 from support.kafka_io import produce, read_all
 
@@ -32,7 +32,7 @@ def applied(broker: Broker) -> Iterator[topology.Topology]:
     topology.apply(broker.admin, loaded)
     yield loaded
     with admin_client(broker.admin) as client:
-        client.delete_topics([topology.inbox_topic(a) for a in (POLICE, NGO, SCHOOL)])
+        client.delete_topics([inbox_topic(a) for a in (POLICE, NGO, SCHOOL)])
 
 
 def _as(broker: Broker, principal: str) -> KafkaSettings:
@@ -55,18 +55,18 @@ def test_agency_reads_its_own_inbox_and_not_another_agencys(
 ) -> None:
     router, ngo = _as(broker, "router"), _as(broker, NGO)
     marker = uuid.uuid4().bytes
-    produce(router, topology.inbox_topic(NGO), marker)
+    produce(router, inbox_topic(NGO), marker)
 
-    assert marker in read_all(ngo, topology.inbox_topic(NGO))
+    assert marker in read_all(ngo, inbox_topic(NGO))
     with pytest.raises(TopicAuthorizationFailedError):
-        read_all(ngo, topology.inbox_topic(POLICE))
+        read_all(ngo, inbox_topic(POLICE))
 
 
 def test_agency_cannot_write_into_an_inbox(broker: Broker, applied: topology.Topology) -> None:
     school = _as(broker, SCHOOL)
 
     with pytest.raises(KafkaError):
-        produce(school, topology.inbox_topic(POLICE), b"forged delivery")
+        produce(school, inbox_topic(POLICE), b"forged delivery")
 
 
 def test_every_agency_has_an_inbox_and_the_contract_topics_exist(
@@ -75,7 +75,7 @@ def test_every_agency_has_an_inbox_and_the_contract_topics_exist(
     names = {t.name for t in applied.topics}
 
     assert {EVENT_LOG, "keys.directory.v1", "audit.sla.v1", "referral.rejected.v1"} <= names
-    assert all(topology.inbox_topic(a) in names for a in applied.agencies)
+    assert all(inbox_topic(a) in names for a in applied.agencies)
     compacted = {t.name for t in applied.topics if t.configs.get("cleanup.policy") == "compact"}
     assert compacted == {"keys.directory.v1"}
     assert all(t.configs.get("retention.ms") == "-1" for t in applied.topics if t.name == EVENT_LOG)
@@ -104,18 +104,18 @@ def test_event_log_and_inboxes_are_stamped_by_the_broker(
         described = client.describe_configs(
             [
                 ConfigResource(ConfigResourceType.TOPIC, EVENT_LOG),
-                ConfigResource(ConfigResourceType.TOPIC, topology.inbox_topic(NGO)),
+                ConfigResource(ConfigResourceType.TOPIC, inbox_topic(NGO)),
             ]
         )
 
-    for topic in (EVENT_LOG, topology.inbox_topic(NGO)):
+    for topic in (EVENT_LOG, inbox_topic(NGO)):
         assert described["topic"][topic]["message.timestamp.type"]["value"] == "LogAppendTime"
 
 
 def test_a_topic_setting_the_broker_refuses_is_reported_with_the_topic(
     broker: Broker, applied: topology.Topology
 ) -> None:
-    inbox = topology.inbox_topic(SCHOOL)
+    inbox = inbox_topic(SCHOOL)
 
     with pytest.raises(AdminError, match=inbox) as refused:
         align_topic_configs(broker.admin, [TopicSpec(inbox, configs={"retention.ms": "often"})])

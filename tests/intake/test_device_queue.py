@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import stat
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +20,7 @@ from backbone.device.sender import HttpTransport, Reply, send_queue
 from backbone.domain.events import Event
 from backbone.envelope.keys import KeyPair
 from support.envelopes import SECRETS_IN_PAYLOAD, forge, plain_event, reader_keys
+from support.net import free_port
 
 
 @pytest.fixture
@@ -31,13 +31,6 @@ def device(field: Field, tmp_path: Path) -> DeviceFolder:
 def _three(field: Field) -> list[Event]:
     referral = field.event("ReferralIssued")
     return [field.event(), referral, field.event(child_ref="c-7e57c0000003")]
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 class Scripted:
@@ -112,7 +105,7 @@ def test_send_with_the_intake_unreachable_keeps_the_whole_queue(
     queue = EnvelopeQueue(device.path)
     before = [q.read() for q in queue.items()]
 
-    report = send_queue(queue, HttpTransport(f"http://127.0.0.1:{_closed_port()}", timeout=5))
+    report = send_queue(queue, HttpTransport(f"http://127.0.0.1:{free_port()}", timeout=5))
 
     assert report.stopped is not None and "unreachable" in report.stopped
     assert (report.sent, report.remaining) == ([], 3)

@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ import pytest
 
 from backbone.broker.reader import read_to_end
 from backbone.broker.settings import KafkaSettings
-from backbone.broker.topology import EVENT_LOG
+from backbone.broker.topics import EVENT_LOG
 from backbone.device.queue import EnvelopeQueue
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.directory import KeyDirectory
@@ -30,6 +28,7 @@ from backbone.envelope.quarantine import read_quarantine
 from support.broker import Broker
 from support.deployment import Deployment, deployment, wait_for
 from support.envelopes import forge, minimal_payload
+from support.net import answers, free_port
 
 pytestmark = pytest.mark.broker
 
@@ -100,19 +99,6 @@ def _events(d: Deployment) -> list[dict[str, Any]]:
     ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-def _healthy(url: str) -> bool:
-    with suppress(OSError), urllib.request.urlopen(f"{url}/health", timeout=2) as answer:  # noqa: S310
-        return bool(answer.status == 200)
-    return False
-
-
 @contextmanager
 def _intake(d: Deployment, port: int) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
@@ -120,7 +106,10 @@ def _intake(d: Deployment, port: int) -> Iterator[str]:
     log = (d.logs / f"intake-{port}.log").open("ab")
     process = subprocess.Popen([*INTAKE, "--port", str(port)], env=env, stdout=log, stderr=log)
     try:
-        wait_for(lambda: process.poll() is not None or _healthy(url), what="the intake's health")
+        wait_for(
+            lambda: process.poll() is not None or answers(f"{url}/health"),
+            what="the intake's health",
+        )
         assert process.poll() is None, (d.logs / f"intake-{port}.log").read_text()[-2000:]
         yield url
     finally:
@@ -149,7 +138,7 @@ def test_queue_recorded_offline_reaches_the_log_exactly_once_after_an_outage(
     events = _events(field)
     ids = [e["event_id"] for e in events]
     _record(field, device, events)
-    port = _free_port()
+    port = free_port()
 
     status, outage = _device(
         field, "send", "--device-dir", str(device), "--intake", f"http://127.0.0.1:{port}"
@@ -184,7 +173,7 @@ def test_forged_device_is_refused_422_unknown_key_and_quarantined(
     forged = forge(plain, KeyPair.generate(group), readers)  # a key the root never certified
     EnvelopeQueue(device).add(plain["event_id"], forged)
 
-    with _intake(field, _free_port()) as url:
+    with _intake(field, free_port()) as url:
         status, report = _device(field, "send", "--device-dir", str(device), "--intake", url)
 
     assert status == 2
@@ -198,7 +187,7 @@ def test_device_enrolled_while_the_intake_runs_is_accepted_beside_the_others(
     field: Deployment, broker: Broker, tmp_path: Path
 ) -> None:
     first = _enrol(field, tmp_path, "tablet-6")
-    with _intake(field, _free_port()) as url:
+    with _intake(field, free_port()) as url:
         second = _enrol(field, tmp_path, "tablet-7")  # published after the intake loaded keys
         sent = {}
         for folder in (first, second):

@@ -20,7 +20,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -51,9 +50,11 @@ def wait_for(
     timeout: float = 60.0,
     what: str = "",
     explain: Callable[[], str] | None = None,
+    every: float = 0.3,
 ) -> T:
-    """Poll ``condition`` until it returns a truthy value; fail after ``timeout`` seconds, with
-    what ``explain`` says then (a service's last log lines, say) in the message."""
+    """Poll ``condition`` every ``every`` seconds until it returns a truthy value; fail after
+    ``timeout`` seconds, with what ``explain`` says then (a service's last log lines, say) in the
+    message."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -62,7 +63,7 @@ def wait_for(
         if time.monotonic() > deadline:
             detail = f"\n{explain()}" if explain is not None else ""
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
-        time.sleep(0.3)
+        time.sleep(every)
 
 
 @dataclass
@@ -173,10 +174,3 @@ def consumer_lag(port: int, service: str, topic: str, agency: str = "") -> float
     prefix = f'backbone_consumer_lag{{agency="{agency}",service="{service}",topic="{topic}"}} '
     lines = (scrape(port) or "").splitlines()
     return next((float(line[len(prefix) :]) for line in lines if line.startswith(prefix)), None)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port

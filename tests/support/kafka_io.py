@@ -1,10 +1,16 @@
-"""Plain kafka-python produce and read helpers for broker tests."""
+"""Plain kafka-python produce and read helpers for broker tests.
+
+Every read goes through the services' own ``TopicReader``: each partition from its start to the
+end offsets the brokers report when the read begins.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from kafka import KafkaProducer
 
-from backbone.broker.reader import TopicReader, read_to_end
+from backbone.broker.reader import TopicReader
 from backbone.broker.settings import KafkaSettings
 
 
@@ -18,12 +24,19 @@ def produce(
         producer.close()
 
 
-def read_all(settings: KafkaSettings, topic: str, group: str | None = None) -> list[bytes]:
-    """Read every partition from the start to its end offset (the broker authorises each call)."""
+def read_records(settings: KafkaSettings, topic: str, group: str | None = None) -> list[Any]:
+    """Every record (kafka-python's) of every partition, from the start to its end now; with
+    ``group``, read in that consumer group (the broker then authorises it too), committing
+    nothing."""
     with TopicReader(settings, topic, group=group) as reader:
-        return [record.value for record in reader.records()]
+        return list(reader.records())
+
+
+def read_all(settings: KafkaSettings, topic: str, group: str | None = None) -> list[bytes]:
+    """Every record's value (see ``read_records``)."""
+    return [record.value for record in read_records(settings, topic, group)]
 
 
 def read_keyed(settings: KafkaSettings, topic: str) -> list[tuple[bytes | None, bytes | None]]:
-    """Every record's (key, value), every partition from the start to its end offset now."""
-    return [(record.key, record.value) for record in read_to_end(settings, topic)]
+    """Every record's (key, value) (see ``read_records``)."""
+    return [(record.key, record.value) for record in read_records(settings, topic)]

@@ -10,12 +10,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from backbone.audit.calendar import ALMATY
 from backbone.domain.events import Event, parse_event
 from backbone.scenario.payloads import referral_issued
 
-ALMATY = ZoneInfo("Asia/Almaty")
 # A hotline alert's receipt is due an hour after it (rule ``hotline-alert-receipt``).
 ALERT_RECEIPT = timedelta(hours=1)
 

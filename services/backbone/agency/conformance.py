@@ -40,8 +40,10 @@ from kafka.errors import KafkaError
 from backbone.agency import publish as agency_publish
 from backbone.audit.calendar import ALMATY, Period, Unit, kazakhstan_calendar, render
 from backbone.audit.rules import RulesError, load_rules
+from backbone.audit.settings import rules_files
 from backbone.broker.reader import TopicMissing, TopicReader
-from backbone.broker.topology import TopologyError, inbox_topic
+from backbone.broker.topics import inbox_topic
+from backbone.broker.topology import TopologyError
 from backbone.domain.agencies import REGIONS, AgencyId, InvalidAgencyId
 from backbone.domain.catalogue import may_emit
 from backbone.domain.events import Event, parse_event
@@ -253,7 +255,7 @@ def _seconds(later: datetime | None, earlier: datetime | None) -> float | None:
 
 def _periods() -> tuple[Any, Any]:
     try:
-        rules = load_rules()
+        rules = load_rules(rules_files())
     except RulesError:
         return None, None
     return rules, kazakhstan_calendar()

@@ -14,7 +14,7 @@ from kafka.errors import KafkaError
 from kafka.producer.future import FutureRecordMetadata
 
 from backbone.broker.reader import read_to_end
-from backbone.broker.topology import EVENT_LOG, inbox_topic
+from backbone.broker.topics import EVENT_LOG, inbox_topic
 from backbone.domain.events import Event
 from backbone.envelope.codec import VerifiedEnvelope
 from backbone.envelope.errors import EncodingRefused, EnvelopeRejected

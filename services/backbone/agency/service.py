@@ -30,7 +30,7 @@ from backbone.agency import view
 from backbone.agency.receipts import ReceiptSchedule, awaiting_receipt, receipt_for
 from backbone.agency.unreadable import answer, unreadable
 from backbone.broker.admin import partition_count
-from backbone.broker.topology import EVENT_LOG, inbox_topic
+from backbone.broker.topics import EVENT_LOG, inbox_topic
 from backbone.envelope.authorisation import ByType
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.errors import EncodingRefused, EnvelopeRejected

@@ -24,8 +24,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from backbone.audit.calendar import ALMATY
 from backbone.domain.events import Event
 from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
 from backbone.envelope.errors import EnvelopeRejected
@@ -33,7 +33,6 @@ from backbone.envelope.quarantine import Inbound
 from backbone.envelope.reader import decode_record
 
 UNREADABLE_NAMESPACE = uuid.UUID("3f6d2b1e-8c47-4e0a-9b15-7a2c6e9d4f08")  # fixed for ever
-ALMATY = ZoneInfo("Asia/Almaty")
 # Quarantine reason of the agency's reader -> the EnvelopeUnreadable reason code.
 ANSWERED_REASONS = {
     "ciphertext_damaged": "ciphertext_damaged",

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+# The contract's time zone (section 6), and the one the backbone writes its own event times in.
 ALMATY = ZoneInfo("Asia/Almaty")
 CORRECTIONS_FORMAT = "backbone/calendar-corrections"
 _CORRECTION_KEYS = frozenset({"date", "working", "basis"})

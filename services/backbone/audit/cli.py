@@ -23,11 +23,11 @@ from backbone.audit.calendar import WorkingCalendar, kazakhstan_calendar, parse_
 from backbone.audit.context import AuditContext
 from backbone.audit.kafka_log import replay_from_kafka
 from backbone.audit.replay import MalformedInput, Replay, numbered_lines, replay
-from backbone.audit.rules import RULES_ENV, RulesError, RuleSet, load_rules
-from backbone.audit.settings import default_agency
+from backbone.audit.rules import RulesError, RuleSet, load_rules
+from backbone.audit.settings import RULES_ENV, default_agency, rules_files
 from backbone.broker.settings import MissingSecret
-from backbone.broker.topology import EVENT_LOG, TopologyError
-from backbone.envelope.directory import DIRECTORY_TOPIC
+from backbone.broker.topics import DIRECTORY_TOPIC, EVENT_LOG
+from backbone.broker.topology import TopologyError
 from backbone.envelope.keys import KeystoreError
 
 _PROG = "backbone audit replay"
@@ -70,7 +70,7 @@ def run_replay(args: argparse.Namespace) -> int:
         _fail("--as-of: must be an RFC 3339 time with an offset, e.g. 2026-12-15T09:00:00+05:00")
         return 2
     try:
-        rules = load_rules(args.rules)
+        rules = load_rules(rules_files() if args.rules is None else args.rules)
     except RulesError as error:
         for rules_problem in error.problems:
             _fail(rules_problem)

@@ -16,16 +16,8 @@ from typing import Any
 from backbone.audit import service
 from backbone.audit.client import Answer, AuditClient, AuditUnreachable
 from backbone.audit.context import AuditContext
-from backbone.audit.settings import (
-    SLA_TOPIC,
-    AuditSettings,
-    default_agency,
-    default_port,
-    default_url,
-)
-from backbone.broker.topology import EVENT_LOG
-from backbone.envelope.directory import DIRECTORY_TOPIC
-from backbone.envelope.quarantine import REJECTED_TOPIC
+from backbone.audit.settings import AuditSettings, default_agency, default_port, default_url
+from backbone.broker.topics import DIRECTORY_TOPIC, EVENT_LOG, REJECTED_TOPIC, SLA_TOPIC
 from backbone.logs import configure
 from backbone.runtime.faust_app import run_worker, standby_option
 

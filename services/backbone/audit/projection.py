@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from backbone.audit.calendar import WorkingCalendar
 from backbone.audit.notices import next_check
@@ -113,7 +112,3 @@ class Projection:
         """The region of the obligation's trigger event."""
         trigger = self.store.event(obligation.trigger_event_id)
         return None if trigger is None else trigger.region
-
-
-def pathway_json(pathway: Pathway, at: datetime) -> dict[str, Any]:
-    return {"as_of": at.isoformat(), "pathway": pathway.to_json()}

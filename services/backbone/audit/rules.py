@@ -1,17 +1,17 @@
 """The SLA rules of section 6 as data: loading, validation and matching.
 
 The national rules ship in ``backbone/audit/data/sla-rules.v1.json``. Extra files (a region's
-additions or retunings) come from the ``extra_files`` argument or, when it is not given, from
-``BACKBONE_SLA_RULES`` (paths separated by ``os.pathsep``). Files are read in order; a rule whose
-``id`` is already defined overrides the earlier definition for the regions it lists (for every
-region if it lists none). For a trigger, the last definition of each id covering the trigger's
-``region`` applies. The file format is described in docs/audit.md.
+additions or retunings) are the caller's ``extra_files``: the live audit and the console pass
+those ``BACKBONE_SLA_RULES`` names (``settings.rules_files``), ``backbone audit replay`` its
+``--rules`` or else those; this module reads no environment. Files are read in order; a rule
+whose ``id`` is already defined overrides the earlier definition for the regions it lists (for
+every region if it lists none). For a trigger, the last definition of each id covering the
+trigger's ``region`` applies. The file format is described in docs/audit.md.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,10 +21,9 @@ from typing import Any, TypeVar
 
 from backbone.audit.calendar import Period, Unit
 from backbone.domain.agencies import REGIONS
-from backbone.domain.catalogue import CATALOGUE, RULE_ID, allows, describe
+from backbone.domain.catalogue import AUDIT_OUTPUTS, CATALOGUE, RULE_ID, allows, describe
 from backbone.domain.events import Event
 
-RULES_ENV = "BACKBONE_SLA_RULES"
 RULES_FORMAT = "backbone/sla-rules"
 _RULE_ID = RULE_ID
 _MAX_AMOUNT = 10_000
@@ -32,7 +31,6 @@ _FILE_KEYS = frozenset({"format", "version", "description", "rules"})
 _RULE_KEYS = frozenset(
     {"id", "scope", "trigger", "expected", "owed_by", "within", "basis", "regions"}
 )
-_AUDIT_OUTPUTS = frozenset({"SlaBreached", "SlaBreachResolved"})
 _E = TypeVar("_E", bound=StrEnum)
 
 
@@ -156,10 +154,8 @@ class RuleSet:
         return tuple(r for r in applicable.values() if r.trigger.matches(event))
 
 
-def load_rules(extra_files: Sequence[Path | str] | None = None) -> RuleSet:
-    """The national rules plus ``extra_files`` (default: the files in ``BACKBONE_SLA_RULES``)."""
-    if extra_files is None:
-        extra_files = [p for p in os.environ.get(RULES_ENV, "").split(os.pathsep) if p.strip()]
+def load_rules(extra_files: Sequence[Path | str]) -> RuleSet:
+    """The national rules plus ``extra_files``, read in order."""
     national = resources.files("backbone.audit.data") / "sla-rules.v1.json"
     rules = list(
         parse_rules(_decode(national.read_text(encoding="utf-8"), national.name), national.name)
@@ -276,7 +272,7 @@ def _check_consistency(
     where: str,
     problems: list[str],
 ) -> None:
-    if trigger.event_types & _AUDIT_OUTPUTS:
+    if trigger.event_types & AUDIT_OUTPUTS:
         problems.append(f"{where}.trigger.event_types: audit outputs cannot trigger a rule")
     if scope is Scope.REFERRAL:
         for part, pattern in (("trigger", trigger), ("expected", expected)):

@@ -59,7 +59,7 @@ from backbone.audit.notices import LEVELS
 from backbone.audit.projection import Projection
 from backbone.audit.rules import load_rules
 from backbone.audit.schedule import Backlog, Schedule
-from backbone.audit.settings import EVENT_LOG_PARTITIONS, AuditSettings
+from backbone.audit.settings import EVENT_LOG_PARTITIONS, AuditSettings, rules_files
 from backbone.audit.store import EventStore, chunk
 from backbone.broker.reader import read_range
 from backbone.envelope.quarantine import Inbound, KafkaQuarantine, Quarantine
@@ -115,7 +115,7 @@ def build(
     )
     log = get_logger().bind(service="audit")
     store = EventStore()
-    projection = Projection(store, load_rules(), kazakhstan_calendar())
+    projection = Projection(store, load_rules(rules_files()), kazakhstan_calendar())
     emitter = SlaEmitter(projection, context.signer, context.directory)
     metrics = ServiceMetrics("audit", settings.agency)
     gate = AuditGate(

@@ -4,6 +4,8 @@
 ``BACKBONE_AUDIT_PORT``    its HTTP API port on 127.0.0.1 (6070)
 ``BACKBONE_AUDIT_URL``     where ``backbone audit pathway|breaches`` find it
                            (``http://127.0.0.1:<BACKBONE_AUDIT_PORT>``)
+``BACKBONE_SLA_RULES``     extra SLA rules files, after the national ones (paths separated by
+                           ``os.pathsep``; ``rules.load_rules``)
 
 The topics default to the contract's (contracts/topics.md); tests and benchmarks may
 point an audit at their own. ``version`` is faust's app version: a new version is a new consumer
@@ -16,12 +18,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from backbone.broker.topology import EVENT_LOG
-from backbone.envelope.directory import DIRECTORY_TOPIC
-from backbone.envelope.quarantine import REJECTED_TOPIC
+from backbone.broker.topics import DIRECTORY_TOPIC, EVENT_LOG, REJECTED_TOPIC, SLA_TOPIC
 
-SLA_TOPIC = "audit.sla.v1"
 EVENT_LOG_PARTITIONS = 3
+RULES_ENV = "BACKBONE_SLA_RULES"
 
 
 def default_agency() -> str:
@@ -34,6 +34,11 @@ def default_port() -> int:
 
 def default_url() -> str:
     return os.environ.get("BACKBONE_AUDIT_URL", f"http://127.0.0.1:{default_port()}")
+
+
+def rules_files() -> list[str]:
+    """The extra SLA rules files ``BACKBONE_SLA_RULES`` names, in order."""
+    return [p for p in os.environ.get(RULES_ENV, "").split(os.pathsep) if p.strip()]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from backbone.broker import admin, replicas
 from backbone.broker.admin import Grant, TopicSpec
 from backbone.broker.replication import Replication, of_cluster
 from backbone.broker.settings import KafkaSettings
+from backbone.broker.topics import inbox_topic
 from backbone.domain.agencies import AgencyId, InvalidAgencyId
 from backbone.paths import PROJECT_ROOT, run_dir, write_private
 
@@ -40,14 +41,6 @@ class Topology:
     @property
     def principals(self) -> tuple[str, ...]:
         return tuple(self.grants)
-
-
-# The event log every producer publishes to (the contract's name).
-EVENT_LOG = "referral.events.v1"
-
-
-def inbox_topic(agency: str) -> str:
-    return f"inbox.{agency}.v1"
 
 
 def _topic(entry: Any, where: str) -> TopicSpec:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backbone.audit.settings import default_url
-from backbone.envelope.quarantine import REJECTED_TOPIC
+from backbone.broker.topics import REJECTED_TOPIC
 from backbone.paths import private_dir, run_dir, write_private
 
 

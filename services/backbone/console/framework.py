@@ -14,8 +14,10 @@ from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
 
+from backbone.audit.calendar import ALMATY
 from backbone.audit.client import AuditClient
 from backbone.audit.rules import load_rules
+from backbone.audit.settings import rules_files
 from backbone.broker.topology import load
 from backbone.console import i18n, throttle
 from backbone.console.audit_api import AuditApi
@@ -81,7 +83,7 @@ def django_settings(config: ConsoleSettings) -> dict[str, Any]:
         "LANGUAGE_CODE": "en",
         "LANGUAGES": i18n.LANGUAGES,
         "USE_TZ": True,
-        "TIME_ZONE": "Asia/Almaty",
+        "TIME_ZONE": ALMATY.key,
         "LOGIN_URL": "login",
         "LOGIN_REDIRECT_URL": "board",
         "LOGOUT_REDIRECT_URL": "login",
@@ -110,7 +112,7 @@ def configure(config: ConsoleSettings, quarantine: QuarantineSource | None = Non
             quarantine=quarantine or KafkaQuarantineSource(config.quarantine_topic),
             poll_seconds=config.poll_seconds,
             regions=tuple(sorted({agency.split(".")[1] for agency in load().agencies})),
-            rules=tuple(sorted(rule.id for rule in load_rules().rules)),
+            rules=tuple(sorted(rule.id for rule in load_rules(rules_files()).rules)),
         )
     )
 

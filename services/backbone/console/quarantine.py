@@ -20,13 +20,9 @@ from typing import Protocol
 from kafka.errors import KafkaError
 
 from backbone.broker.settings import KafkaSettings, MissingSecret
+from backbone.broker.topics import REJECTED_TOPIC
 from backbone.broker.topology import TopologyError
-from backbone.envelope.quarantine import (
-    REJECTED_TOPIC,
-    MemoryQuarantine,
-    QuarantineFollower,
-    Rejection,
-)
+from backbone.envelope.quarantine import MemoryQuarantine, QuarantineFollower, Rejection
 from backbone.runtime.context import kafka_settings
 
 PRINCIPAL = "operations"

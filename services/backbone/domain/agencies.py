@@ -22,7 +22,7 @@ AGENCY_TYPES = frozenset(
         "supervisor",
     }
 )
-# Types that run an agency service with an inbox (issue 4); the others are producers or readers.
+# Types that run an agency service with an inbox; the others are producers or readers.
 SERVICE_TYPES = ("police", "ngo", "guardianship", "phc", "school", "social")
 
 # The 17 oblasts and 3 cities of national significance: a header's ``region`` is one of them.

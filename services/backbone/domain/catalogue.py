@@ -218,6 +218,9 @@ CATALOGUE: Final[Mapping[str, EventSpec]] = {
 }
 
 EVENT_TYPES: Final = frozenset(CATALOGUE)
+# The audit's own events: it writes them to its own topic; on the event log they are refused, and
+# no SLA rule may be triggered by one.
+AUDIT_OUTPUTS: Final = frozenset({"SlaBreached", "SlaBreachResolved"})
 
 # Order of lifecycle events at the same instant (section 4); other events rank with issue.
 LIFECYCLE_RANK: Final[Mapping[str, int]] = {

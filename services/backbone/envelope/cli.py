@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from backbone.broker.settings import KafkaSettings, admin_settings
+from backbone.broker.topics import DIRECTORY_TOPIC
 from backbone.cli_args import agency_id, instant, print_json
 from backbone.domain.agencies import AgencyId, is_agency_id
 from backbone.envelope import administration
@@ -33,7 +34,7 @@ from backbone.envelope.certificates import (
     reissue,
 )
 from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
-from backbone.envelope.directory import DIRECTORY_TOPIC, KeyDirectory
+from backbone.envelope.directory import KeyDirectory
 from backbone.envelope.errors import (
     DirectoryError,
     EnvelopeRejected,

@@ -23,7 +23,6 @@ from backbone.envelope.errors import CertificateInvalid, SchemaUnknown
 from backbone.envelope.keys import key_id
 from backbone.envelope.schemas import AvroDataError, SchemaRegistry, default_registry
 
-DIRECTORY_TOPIC = "keys.directory.v1"
 FILE_FORMAT = "kz-referral-key-directory/v1"
 
 

@@ -16,7 +16,8 @@ from kafka.errors import ClusterAuthorizationFailedError, TopicAuthorizationFail
 from backbone.broker.admin import TopicSpec, ensure_topics
 from backbone.broker.reader import TopicReader, read_to_end
 from backbone.broker.settings import KafkaSettings
-from backbone.envelope.directory import DIRECTORY_TOPIC, KeyDirectory
+from backbone.broker.topics import DIRECTORY_TOPIC
+from backbone.envelope.directory import KeyDirectory
 from backbone.envelope.errors import CertificateInvalid
 
 DIRECTORY_TOPIC_CONFIG = {"cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.1"}

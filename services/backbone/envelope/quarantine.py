@@ -18,9 +18,8 @@ from kafka import KafkaProducer
 
 from backbone.broker.reader import TopicReader
 from backbone.broker.settings import KafkaSettings
+from backbone.broker.topics import REJECTED_TOPIC
 from backbone.envelope.errors import EnvelopeRejected
-
-REJECTED_TOPIC = "referral.rejected.v1"
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The consumer side: verify, authorise and de-duplicate each record, or quarantine it.
 
 ``EnvelopeReader.read`` never raises for bad input: a record that fails any check is handed to
-the quarantine with its reason, and the consumer carries on with the next one. The routers and
-agency services of issue 4 wrap their Kafka or faust loops around it.
+the quarantine with its reason, and the consumer carries on with the next one. The router and
+the agency services pass it every record their ``Frontier`` hands over (``router/service.py``,
+``agency/service.py``).
 
 ``decode_record`` is the part every consumer of a record shares (the reader here, the audit's
 gate, ``backbone inbox``): the envelope's own checks, then the record key against the verified

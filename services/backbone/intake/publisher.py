@@ -15,7 +15,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from backbone.broker.settings import KafkaSettings
-from backbone.broker.topology import EVENT_LOG
+from backbone.broker.topics import EVENT_LOG
 
 
 class PublishFailed(RuntimeError):

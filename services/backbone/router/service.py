@@ -21,7 +21,7 @@ from typing import Any
 import faust
 
 from backbone.broker.admin import partition_count
-from backbone.broker.topology import EVENT_LOG, inbox_topic
+from backbone.broker.topics import EVENT_LOG, inbox_topic
 from backbone.envelope.authorisation import ByLifecycle
 from backbone.envelope.quarantine import Inbound, KafkaQuarantine, Quarantine
 from backbone.envelope.reader import EnvelopeReader, Outcome

@@ -45,7 +45,9 @@ class ServiceContext:
 
     @classmethod
     def load(cls, principal: str, *, agency: bool) -> ServiceContext:
-        """Read the key directory (nothing else connects yet); ``agency`` loads the keyring."""
+        """The context of ``principal`` with the key directory read to its end now, through a
+        follower whose consumer stays open for ``refresh_directory``; no other connection is
+        made here. ``agency``: the principal's private keyring is loaded too."""
         keystore = Keystore()
         kafka = kafka_settings(principal)
         follower = DirectoryFollower(kafka, KeyDirectory(keystore.root_public_key()))

@@ -9,9 +9,7 @@ the national audit's (repeats, not conflicts). Its internal topics are deleted a
 
 from __future__ import annotations
 
-import json
 import random
-import socket
 import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,8 +20,8 @@ from kafka import KafkaProducer
 
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.broker import admin, topology
-from backbone.broker.reader import read_to_end
 from backbone.broker.settings import KafkaSettings
+from backbone.broker.topics import EVENT_LOG, SLA_TOPIC
 from backbone.domain.events import Event
 from backbone.envelope import administration
 from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
@@ -31,6 +29,9 @@ from backbone.envelope.directory_topic import load_directory, publish_directory
 from backbone.envelope.errors import EnvelopeRejected
 from backbone.envelope.keys import Keystore
 from support.deployment import BACKBONE, Deployment
+from support.kafka_io import read_records
+from support.net import free_port
+from support.service_logs import logged, tail
 
 AUDIT = "audit.national"
 
@@ -42,13 +43,6 @@ def ensure_audit_keys(admin_settings: KafkaSettings) -> None:
         since = datetime.now(UTC) - timedelta(days=730)
         administration.issue(store, AUDIT, "audit projection (national)", not_before=since)
         publish_directory(admin_settings, administration.directory_of(store))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def new_version() -> int:
@@ -113,15 +107,11 @@ class AuditProcess:
 
     def log_tail(self, lines: int = 60) -> str:
         """The last ``lines`` lines of this process's log (for a failing test's message)."""
-        text = self.log.read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
+        return tail(self.log, lines)
 
     def logged(self, event: str, since: int = 0) -> list[dict[str, Any]]:
         """This process's log lines of ``event`` (structlog's JSON), from byte ``since``."""
-        with self.log.open("rb") as log:
-            log.seek(since)
-            lines = [_json(line) for line in log]
-        return [line for line in lines if line.get("event") == event]
+        return logged(self.log, event, since)
 
     def emitted_ids(self, since: int = 0) -> list[str]:
         """Ids of the SLA events this process logged as emitted, from byte ``since`` of its log."""
@@ -135,19 +125,10 @@ class AuditProcess:
                 client.delete_topics(mine)
 
 
-def _json(line: bytes) -> dict[str, Any]:
-    """A JSON log line, after any terminal codes faust's console wrote before it."""
-    try:
-        value = json.loads(line[line.index(b"{") :])
-    except ValueError:  # a library's plain line, or a line still being written
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 class Publisher:
     """Signs events as their producers (the local keystore) and appends them to the log."""
 
-    def __init__(self, deployment: Deployment, topic: str = "referral.events.v1") -> None:
+    def __init__(self, deployment: Deployment, topic: str = EVENT_LOG) -> None:
         self._keystore = Keystore(deployment.keystore)
         self.admin = deployment.broker.admin
         self.directory = load_directory(self.admin, self._keystore.root_public_key())
@@ -179,7 +160,7 @@ class Publisher:
 
 
 def read_sla(
-    publisher: Publisher, reader: str, topic: str = "audit.sla.v1"
+    publisher: Publisher, reader: str, topic: str = SLA_TOPIC
 ) -> list[tuple[datetime, VerifiedEnvelope]]:
     """The SLA envelopes on ``topic`` that ``reader`` can open, each with the time the audit's
     producer stamped on its record."""
@@ -191,8 +172,3 @@ def read_sla(
             continue
         opened.append((datetime.fromtimestamp(record.timestamp / 1000, UTC), envelope))
     return opened
-
-
-def read_records(settings: KafkaSettings, topic: str) -> list[Any]:
-    """Every record of every partition of ``topic``, from the start to its end now."""
-    return list(read_to_end(settings, topic))
