@@ -107,7 +107,7 @@ def test_obligations_are_every_status_filtered_by_trigger_region_and_owner() -> 
     assert api.obligations(projection, health, {"as_of": "noon"})[0] == 400
 
 
-def test_children_are_listed_with_their_region_and_clear_attributes_only() -> None:
+def test_children_are_listed_with_their_region_times_referrals_and_clear_attributes_only() -> None:
     projection, health = _ready()
     status, body = api.children(projection, health, {"as_of": AS_OF, "region": "turkestan"})
     assert status == 200
@@ -120,6 +120,8 @@ def test_children_are_listed_with_their_region_and_clear_attributes_only() -> No
                 {
                     "event_id": issued[1].event_id,
                     "event_type": "ReferralIssued",
+                    "occurred_at": issued[1].occurred_at.isoformat(),
+                    "referral_id": issued[1].referral_id,
                     "attributes": {"kind": "victim_services"},
                 }
             ],
