@@ -1,4 +1,7 @@
-"""Languages and the labels of the audit's codes (event types, statuses, rules, stages).
+"""Languages and the labels of the codes the console shows: the audit's (event types, statuses,
+rules, stages), the domain's (``catalogue_labels``: regions, referral kinds, attribute names and
+values, rejection reasons) and operations' (``health_labels``: health keys, quarantine reasons,
+pages).
 
 The console speaks English, Russian and Kazakh: Django's ``LocaleMiddleware`` picks the
 language (the switch sets a cookie through ``set_language``), and the translations are gettext
@@ -13,6 +16,9 @@ from collections.abc import Mapping
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from backbone.console.catalogue_labels import CATALOGUE_LABELS, value_kind
+from backbone.console.health_labels import HEALTH_LABELS
 
 LANGUAGES = [("en", "English"), ("ru", "Русский"), ("kk", "Қазақша")]
 
@@ -85,9 +91,26 @@ LABELS: Mapping[str, Mapping[str, Promise]] = {
         "1": _("level 1: regional supervisor"),
         "2": _("level 2: inter-agency commission"),
     },
+    **CATALOGUE_LABELS,
+    **HEALTH_LABELS,
 }
 
 
 def label(kind: str, code: object) -> str:
     found = LABELS.get(kind, {}).get(str(code))
     return str(code) if found is None else str(found)
+
+
+def attribute_value(attribute: str, code: object) -> str:
+    """The label of an event attribute's value (a referral kind, a reason, an age band...)."""
+    return label(value_kind(attribute), code)
+
+
+def call_label(call: str) -> str:
+    """A timing's name for people: ``page/board`` reads as the board's label, ``audit/breaches``
+    as the audit API, ``notify/round`` as itself (the page shows the call's name beside it, as
+    Prometheus has it)."""
+    kind, _slash, name = call.partition("/")
+    if kind == "page":
+        return label("page", name)
+    return label("call", kind if kind == "audit" else call)

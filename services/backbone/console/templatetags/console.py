@@ -30,3 +30,15 @@ def almaty(moment: datetime | None) -> str:
 def lookup(found: Mapping[str, Any] | None, key: str) -> Any:
     """``{{ follow_ups|lookup:o.key }}``: the value of ``key``, or ``None``."""
     return None if found is None else found.get(key)
+
+
+@register.filter
+def attribute_value(code: object, attribute: str) -> str:
+    """``{{ value|attribute_value:name }}``: an event attribute's value as a label."""
+    return i18n.attribute_value(attribute, code)
+
+
+@register.filter
+def call_label(call: str) -> str:
+    """``{{ name|call_label }}``: a page or audit call of the health page's timings."""
+    return i18n.call_label(call)
