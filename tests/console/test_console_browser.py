@@ -286,7 +286,8 @@ def test_operations_see_only_the_number_of_children_per_region(
 ) -> None:
     sign_in(page, console, "ops")
     visit(page, console.url + "/children?region=turkestan", "children-operations")
-    expect(page.get_by_test_id("children-counts")).to_contain_text("turkestan")
+    expect(page.get_by_test_id("children-counts")).to_contain_text("Turkestan Region")
+    expect(page.get_by_test_id("children-counts").locator("td[title=turkestan]")).to_have_count(1)
     expect(page.get_by_test_id("children")).to_have_count(0)
     expect(page.get_by_test_id("search")).to_have_count(0)
     story = {e.child_ref for e in scenario_events(console.start)}
@@ -408,7 +409,8 @@ def test_supervisor_of_another_region_sees_neither_the_breach_nor_the_child(
     stalled = _stalled(story_breaches)
     sign_in(page, console, "sup-almaty")
     visit(page, console.url + "/?region=turkestan", "board-other-region")
-    expect(page.get_by_test_id("region")).to_have_text("almaty")
+    expect(page.get_by_test_id("region")).to_have_text("Almaty")
+    expect(page.get_by_test_id("region")).to_have_attribute("title", "almaty")
     expect(page.get_by_test_id("breaches")).to_contain_text("No breach matches.")
     expect(page.locator("tr[data-breach]")).to_have_count(0)
     response = page.goto(f"{console.url}/pathway/{stalled['child_ref']}")
@@ -705,3 +707,83 @@ def test_repeated_wrong_passwords_lock_the_user_even_for_the_right_one_and_are_c
     assert unlocked.returncode == 0, unlocked.stderr
     assert f"unlocked {user}" in unlocked.stdout
     sign_in(page, console, user)
+
+
+# Child B's pathway as a Russian or Kazakh reader sees it: the region's official name, every
+# attribute as "name: value" in words, the referral kinds (police notification and "other").
+READS = {
+    "ru": {
+        "button": "Русский",
+        "region": "Туркестанская область",
+        "attributes": [
+            "где выявлен: организация ПМСП",
+            "в сопровождении взрослого: да",
+            "возраст: 0–3 года",  # noqa: RUF001 (an en dash)
+            "уровень риска: высокий",
+            "вид направления: уведомление полиции",
+            "вид направления: иное",
+            "вид услуг: социально-медицинские",
+        ],
+        "kinds": {"police_notification": "уведомление полиции", "other": "иное"},
+    },
+    "kk": {
+        "button": "Қазақша",
+        "region": "Түркістан облысы",
+        "attributes": [
+            "қайда анықталды: МСАК ұйымы",  # noqa: RUF001 (Cyrillic letters like Latin ones)
+            "ересек адаммен бірге: иә",  # noqa: RUF001 (Cyrillic letters like Latin ones)
+            "жасы: 0–3 жас",  # noqa: RUF001 (an en dash)
+            "тәуекел деңгейі: жоғары",
+            "жолдама түрі: полицияны хабардар ету",
+            "жолдама түрі: басқа",
+            "қызмет түрі: әлеуметтік-медициналық",
+        ],
+        "kinds": {"police_notification": "полицияны хабардар ету", "other": "басқа"},
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_pathway_reads_kinds_attributes_and_region_in_words(
+    page: Page, console: Console, story_breaches: list[Any], language: str
+) -> None:
+    """The walk-through found English codes (``police_notification``, ``risk_level: high``,
+    ``turkestan``) on Russian and Kazakh pages; each is now a label, its code kept in a
+    tooltip for talking to other systems."""
+    reads = READS[language]
+    child = _stalled(story_breaches)["child_ref"]
+    sign_in(page, console, "sup-turkestan")
+    page.get_by_role("button", name=reads["button"]).click()
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.get_by_test_id("region")).to_have_text(reads["region"])
+    expect(page.get_by_test_id("region")).to_have_attribute("title", "turkestan")
+    visit(page, f"{console.url}/pathway/{child}", f"pathway-words-{language}")
+    expect(page.get_by_test_id("child-regions")).to_contain_text(reads["region"])
+    expect(page.get_by_test_id("who")).to_contain_text(reads["region"])
+    steps = page.get_by_test_id("timeline").locator(".attr")
+    for text in reads["attributes"]:
+        expect(steps.filter(has_text=text)).to_have_count(1)
+    expect(steps).to_have_count(len(reads["attributes"]))
+    for text in steps.all_text_contents():  # words only: no Latin code left
+        assert not re.search(r"[a-z]", text), text
+    expect(steps.filter(has_text=reads["attributes"][3])).to_have_attribute(
+        "title", "risk_level: high"
+    )
+    referrals = page.get_by_test_id("referrals")
+    for code, kind in reads["kinds"].items():
+        expect(referrals.locator(f"td[title={code}]")).to_have_text(kind)
+    expect(referrals).not_to_contain_text("police_notification")
+    expect(page.get_by_test_id("stall")).to_contain_text(f"({reads['kinds']['other']})")
+
+
+def test_operations_read_the_health_keys_in_russian(page: Page, console: Console) -> None:
+    sign_in(page, console, "ops")
+    page.get_by_role("button", name="Русский").click()
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    visit(page, console.url + "/health", "health-russian")
+    expect(page.locator("th[title=events]")).to_have_text("событий в хранилище")
+    expect(page.locator("th[title=sla_events_emitted]")).to_have_text(
+        "событий о нарушениях отправлено с запуска"  # noqa: RUF001 (Cyrillic letters like Latin ones)
+    )
+    expect(page.get_by_test_id("audit-status")).to_have_text("готова")
+    expect(page.get_by_test_id("timings")).to_contain_text("API аудита audit/breaches")

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from backbone.console import quarantine, throttle
 from backbone.console.access import Viewer
 from backbone.console.audit_api import AuditUnavailable
+from backbone.console.health_labels import figures
 from backbone.console.metrics import MEASUREMENTS, SIGN_INS
 from backbone.console.quarantine import QuarantineUnavailable
 from backbone.console.views.common import console_view
@@ -52,7 +53,8 @@ def health_page(request: HttpRequest, viewer: Viewer) -> HttpResponse:
     }
     audit = services().audit
     try:
-        context["audit"] = audit.health()
+        health = audit.health()
+        context["audit"], context["figures"] = health, figures(health.body)
         at, breaches = audit.breaches()
         context["breach_levels"] = sorted(Counter(b.level for b in breaches).items())
         context["breach_total"] = len(breaches)

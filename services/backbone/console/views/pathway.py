@@ -32,4 +32,5 @@ def pathway_page(request: HttpRequest, viewer: Viewer, child_ref: str) -> HttpRe
     breached = [*(s.obligation for s in view.stalls), *(d.obligation for d in view.done_late)]
     context["follow_ups"] = follow_ups(o.key for o in breached)
     context["assignees"] = assignees(viewer.region) if viewer.region else []
+    context["regions"] = answer.regions
     return render(request, "console/pathway.html", context)
