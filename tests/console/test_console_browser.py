@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from console_kit import SCREENSHOTS, Console, shoot, sign_in, visit
 from kafka import KafkaProducer
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from backbone import deploy
 from backbone.agency.publish import publish
@@ -774,6 +774,77 @@ def test_pathway_reads_kinds_attributes_and_region_in_words(
         expect(referrals.locator(f"td[title={code}]")).to_have_text(kind)
     expect(referrals).not_to_contain_text("police_notification")
     expect(page.get_by_test_id("stall")).to_contain_text(f"({reads['kinds']['other']})")
+
+
+def _one_line(page: Page, selector: str) -> list[str]:
+    """Elements of ``selector`` that are not kept on one line (text, white-space, lines)."""
+    found: list[str] = page.locator(selector).evaluate_all(
+        """elements => elements
+            .filter(e => getComputedStyle(e).whiteSpace !== 'nowrap'
+                         || e.getClientRects().length !== 1)
+            .map(e => `${e.textContent} ${getComputedStyle(e).whiteSpace}`
+                      + ` ${e.getClientRects().length} lines`)"""
+    )
+    return found
+
+
+@pytest.mark.parametrize("width", [390, 1360])
+def test_kazakh_never_breaks_a_child_ref_or_a_referral_id_at_its_hyphen(
+    browser: Browser, console: Console, story_breaches: list[Any], width: int
+) -> None:
+    """Kazakh's longer labels narrow the board's columns, and ``c-…`` wrapped after its ``c-``:
+    a child ref or referral id is one token, on one line, at any width."""
+    child = _stalled(story_breaches)["child_ref"]
+    context = browser.new_context(viewport={"width": width, "height": 844}, locale="en-GB")
+    page = context.new_page()
+    try:
+        sign_in(page, console, "sup-turkestan")
+        page.get_by_role("button", name="Қазақша").click()
+        expect(page.locator("html")).to_have_attribute("lang", "kk")
+        link = page.get_by_role("link", name=child)
+        expect(link).to_have_css("white-space", "nowrap")
+        assert _one_line(page, f"a[href$='/pathway/{child}']") == []
+        visit(page, f"{console.url}/pathway/{child}", f"pathway-kazakh-{width}")
+        expect(page.get_by_test_id("child-ref")).to_have_css("white-space", "nowrap")
+        ids = page.get_by_test_id("referrals").locator("td:first-child code")
+        expect(ids).to_have_text([re.compile(r"^r-[0-9a-f]+$")] * 2)
+        assert (
+            _one_line(page, "[data-testid=child-ref], [data-testid=referrals] td:first-child code")
+            == []
+        )
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "kk"])
+def test_a_phone_never_scrolls_sideways(
+    browser: Browser, console: Console, story_breaches: list[Any], language: str
+) -> None:
+    """At 390 px the board scrolled sideways: its rows are now cards, as are a pathway's
+    deadlines and referrals, the compliance table and the children list; the timeline scrolls
+    in its own box."""
+    child = _stalled(story_breaches)["child_ref"]
+    since = (console.start - timedelta(days=1)).date().isoformat()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+    page = context.new_page()
+    try:
+        sign_in(page, console, "sup-turkestan")
+        if language != "en":
+            page.get_by_role("button", name=READS[language]["button"]).click()
+            expect(page.locator("html")).to_have_attribute("lang", language)
+        pages = {
+            "board": ("/", "breaches"),
+            "pathway": (f"/pathway/{child}", "timeline"),
+            "compliance": (f"/compliance?since={since}", "tallies"),
+            "children": ("/children", "children"),
+        }
+        for name, (path, shown) in pages.items():
+            visit(page, console.url + path, f"phone-{name}-{language}")
+            expect(page.get_by_test_id(shown)).to_be_visible()
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{path} is {width} px wide at 390 px"
+    finally:
+        context.close()
 
 
 def test_operations_read_the_health_keys_in_russian(page: Page, console: Console) -> None:
