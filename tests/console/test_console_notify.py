@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from console_support import BACKBONE, adduser, answers, free_port
+from console_support import BACKBONE, adduser
 from fake_audit import FakeAudit
 from prometheus_client.parser import text_string_to_metric_families
 from smtp_inbox import Received, SmtpInbox
@@ -35,6 +35,7 @@ from backbone.scenario import (
     scenario_start_before,
 )
 from support.deployment import wait_for
+from support.net import answers, free_port
 
 START = scenario_start_before(datetime.now(UTC))
 STORY = expected_breaches(START)
