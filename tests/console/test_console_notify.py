@@ -90,7 +90,7 @@ class Console:
 
     def __init__(self, state: Path, audit: FakeAudit, smtp_port: int, log: Path) -> None:
         self.state, self.log, self.metrics_port = state, log, free_port()
-        self._audit, self._smtp_port = audit, smtp_port
+        self._audit, self.smtp_port = audit, smtp_port
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, **settings: str) -> Console:
@@ -100,7 +100,7 @@ class Console:
         env.update(
             BACKBONE_METRICS_PORT=str(self.metrics_port),
             BACKBONE_CONSOLE_SMTP_HOST="127.0.0.1",
-            BACKBONE_CONSOLE_SMTP_PORT=str(self._smtp_port),
+            BACKBONE_CONSOLE_SMTP_PORT=str(self.smtp_port),
             BACKBONE_CONSOLE_MAIL_FROM=SENDER,
             BACKBONE_CONSOLE_NOTIFY_SECONDS="0.3",
             BACKBONE_CONSOLE_URL=CONSOLE_URL,
@@ -189,7 +189,7 @@ def _key(breach: dict[str, object]) -> str:
 def test_a_new_breach_is_mailed_once_to_each_supervisor_of_its_region_and_again_at_level_2(
     audit: FakeAudit, console: Console, state: Path
 ) -> None:
-    inbox = SmtpInbox(console._smtp_port).start()
+    inbox = SmtpInbox(console.smtp_port).start()
     try:
         _at(audit, AT_LEVEL_1, ("referral-decision", 1))
         console.start()
@@ -249,7 +249,7 @@ def test_a_failed_send_is_counted_marks_nothing_and_is_sent_when_the_server_is_b
     assert '"notification_failed"' in log and '"user": "sup-t1"' in log
     assert not any(address in log for address in [*TURKESTAN, *ELSEWHERE])
 
-    inbox = SmtpInbox(console._smtp_port).start()
+    inbox = SmtpInbox(console.smtp_port).start()
     try:
         back = _arrived(inbox, 2, console)
         assert {m.recipients for m in back} == {(address,) for address in TURKESTAN}
@@ -270,7 +270,7 @@ def test_the_notifier_signs_in_with_the_password_from_its_file(
     secret = tmp_path / "smtp-password"
     secret.write_text(password + "\n")
     secret.chmod(0o600)
-    inbox = SmtpInbox(console._smtp_port, login=("console", password)).start()
+    inbox = SmtpInbox(console.smtp_port, login=("console", password)).start()
     try:
         _at(audit, AT_LEVEL_1, ("referral-decision", 1))
         console.start(SMTP_USER="console", SMTP_PASSWORD_FILE=str(secret))
@@ -309,7 +309,7 @@ def _payload_text() -> set[str]:
 def test_the_email_holds_child_ref_rule_agency_and_link_and_no_payload_text(
     audit: FakeAudit, console: Console
 ) -> None:
-    inbox = SmtpInbox(console._smtp_port).start()
+    inbox = SmtpInbox(console.smtp_port).start()
     try:
         _at(audit, AT_BOTH, ("referral-decision", 2), ("guardianship-notification", 1))
         console.start()
