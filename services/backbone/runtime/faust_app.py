@@ -27,6 +27,7 @@ from typing import Any
 
 import faust
 from faust.worker import Worker
+from mode.utils.times import want_seconds
 
 from backbone.broker import admin
 from backbone.broker.replication import of_cluster
@@ -124,10 +125,17 @@ def standby_option(parser: argparse.ArgumentParser) -> None:
 
 def declare_changelogs(app: faust.App, settings: KafkaSettings) -> list[str]:
     """Create the changelog topics of ``app``'s tables (compacted, replicated by the rule) and
-    wait until the brokers' metadata has their partitions, before the worker joins its group.
-    faust creates them itself while it starts; a member that joins at once (a static member
-    does) could then take its group's metadata snapshot while a new changelog showed 0
-    partitions, and its first table write failed with ``PartitionsMismatch``."""
+    the internal topics its agents consume (the audit's ticks, a service's refill requests),
+    and wait until the brokers' metadata has their partitions, before the worker joins its
+    group.
+
+    faust creates them itself while it starts, but that races with the group's subscription:
+    a member that joins at once (a static member does) could take its group's metadata
+    snapshot while a new changelog showed 0 partitions, and its first table write failed with
+    ``PartitionsMismatch``; and a consumer that subscribes before an internal topic is in the
+    metadata ignores it ("Ignoring missing topic") until its next metadata refresh, minutes
+    later, so the agent on it receives nothing: on a fresh broker the live audit evaluated no
+    child and emitted no breach for as long."""
     specs = [
         admin.TopicSpec(
             table.changelog_topic_name,
@@ -136,6 +144,15 @@ def declare_changelogs(app: faust.App, settings: KafkaSettings) -> list[str]:
         )
         for table in app.tables.values()
     ]
+    for agent in app.agents.values():
+        channel = agent.channel
+        if isinstance(channel, faust.TopicT) and channel.internal:
+            configs = {}
+            if channel.retention is not None:
+                configs["retention.ms"] = str(int(want_seconds(channel.retention) * 1000))
+            for name in channel.topics:
+                partitions = channel.partitions or app.conf.topic_partitions
+                specs.append(admin.TopicSpec(name, partitions, configs))
     return admin.ensure_topics(settings, specs)
 
 
