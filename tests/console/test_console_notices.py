@@ -4,29 +4,15 @@ environment (``notify_settings``). The e-mails themselves: test_console_notify.p
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
 import pytest
+from console_support import obligation
 
-from backbone.audit.calendar import ALMATY
-from backbone.console.audit_model import Obligation
 from backbone.console.notices import Recipient, notices
 from backbone.console.notify_settings import NotifySettings, NotifySettingsInvalid
 
-BREACH = Obligation(
-    rule="referral-decision",
-    child_ref="c-0000000000b1",
-    referral_id="r-0000000000b1",
-    owed_by="social.turkestan",
-    trigger_event_id="00000000-0000-5000-8000-000000000001",
-    deadline=datetime(2026, 2, 7, tzinfo=ALMATY),
-    status="open",
-    level=1,
-    closed_by_event_id=None,
-    triggered_at=datetime(2026, 2, 3, 9, 0, tzinfo=ALMATY),
-    closed_at=None,
-)
+BREACH = obligation(level=1)
 T1 = Recipient(1, "sup-t1", "t1@example.org", "turkestan", "en")
 T2 = Recipient(2, "sup-t2", "t2@example.org", "turkestan", "ru")
 A = Recipient(3, "sup-a", "a@example.org", "almaty", "en")

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from console_support import obligation
 
 from backbone.audit.calendar import ALMATY, kazakhstan_calendar
 from backbone.audit.replay import replay_events
 from backbone.audit.rules import load_rules
 from backbone.console.access import InvalidAccess, Role, Viewer
-from backbone.console.audit_model import ChildSummary, Obligation, Pathway
+from backbone.console.audit_model import ChildSummary, Pathway
 from backbone.console.board import BoardFilter, board, counts, signature
 from backbone.console.charts import compliance_chart
 from backbone.console.children import SearchTooShort, children_list
@@ -23,23 +23,6 @@ from backbone.console.timeline import timeline
 from backbone.scenario import expected_breaches, scenario_as_of, scenario_events
 
 AT = datetime(2026, 2, 16, 18, 0, tzinfo=ALMATY)
-
-
-def _obligation(**changes: object) -> Obligation:
-    base = Obligation(
-        rule="referral-decision",
-        child_ref="c-0000000000b1",
-        referral_id="r-0000000000b1",
-        owed_by="social.turkestan",
-        trigger_event_id="00000000-0000-5000-8000-000000000001",
-        deadline=datetime(2026, 2, 7, tzinfo=ALMATY),
-        status="open",
-        level=2,
-        closed_by_event_id=None,
-        triggered_at=datetime(2026, 2, 3, 9, 0, tzinfo=ALMATY),
-        closed_at=None,
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def _trigger(n: int) -> str:
@@ -77,8 +60,8 @@ def test_role_and_region_must_go_together(role: Role, region: str | None) -> Non
 
 
 def test_board_filters_by_rule_agency_level_and_age_and_ignores_bad_values() -> None:
-    old = _obligation()  # 9 days 18 hours past its deadline
-    fresh = _obligation(
+    old = obligation()  # 9 days 18 hours past its deadline
+    fresh = obligation(
         rule="guardianship-notification",
         owed_by="police.turkestan",
         trigger_event_id="00000000-0000-5000-8000-000000000002",
@@ -100,15 +83,15 @@ def test_board_filters_by_rule_agency_level_and_age_and_ignores_bad_values() -> 
 
 
 def test_board_signature_changes_when_a_breach_appears_or_its_level_rises() -> None:
-    first = board([_obligation(level=1)], BoardFilter(), AT)
-    assert signature(first) == signature(board([_obligation(level=1)], BoardFilter(), AT))
-    assert signature(first) != signature(board([_obligation(level=2)], BoardFilter(), AT))
-    second = _obligation(trigger_event_id="00000000-0000-5000-8000-000000000009")
-    assert signature(first) != signature(board([_obligation(level=1), second], BoardFilter(), AT))
+    first = board([obligation(level=1)], BoardFilter(), AT)
+    assert signature(first) == signature(board([obligation(level=1)], BoardFilter(), AT))
+    assert signature(first) != signature(board([obligation(level=2)], BoardFilter(), AT))
+    second = obligation(trigger_event_id="00000000-0000-5000-8000-000000000009")
+    assert signature(first) != signature(board([obligation(level=1), second], BoardFilter(), AT))
 
 
 def test_operations_counts_name_no_child() -> None:
-    rows = board([_obligation(), _obligation(trigger_event_id=_trigger(2))], BoardFilter(), AT)
+    rows = board([obligation(), obligation(trigger_event_id=_trigger(2))], BoardFilter(), AT)
     [count] = counts(rows)
     assert (count.owed_by, count.breaches, count.children) == ("social.turkestan", 2, 1)
     assert "c-0000000000b1" not in repr(count)
@@ -147,12 +130,12 @@ def test_compliance_counts_met_late_and_open_per_owing_agency_only() -> None:
     period = Period.from_query({"since": "2026-02-01", "until": "2026-02-28"}, AT.date())
     found = tally(
         [
-            _obligation(),
-            _obligation(status="met", level=0, trigger_event_id=_trigger(2)),
-            _obligation(status="pending", level=0, trigger_event_id=_trigger(3)),
-            _obligation(status="cancelled", level=0, trigger_event_id=_trigger(4)),
-            _obligation(status="late", owed_by="police.turkestan", trigger_event_id=_trigger(5)),
-            _obligation(status="met", deadline=datetime(2026, 3, 5, tzinfo=ALMATY)),
+            obligation(),
+            obligation(status="met", level=0, trigger_event_id=_trigger(2)),
+            obligation(status="pending", level=0, trigger_event_id=_trigger(3)),
+            obligation(status="cancelled", level=0, trigger_event_id=_trigger(4)),
+            obligation(status="late", owed_by="police.turkestan", trigger_event_id=_trigger(5)),
+            obligation(status="met", deadline=datetime(2026, 3, 5, tzinfo=ALMATY)),
         ],
         period,
     )
@@ -199,7 +182,7 @@ def test_funnel_counts_children_at_each_stage_reached_in_order() -> None:
 
 def test_an_open_breach_is_overdue_by_the_evaluation_time() -> None:
     now = datetime.now(UTC)
-    [row] = board([_obligation(deadline=now - timedelta(days=3, hours=2))], BoardFilter(), now)
+    [row] = board([obligation(deadline=now - timedelta(days=3, hours=2))], BoardFilter(), now)
     assert (row.overdue_days, row.overdue_hours, row.done_late) == (3, 2, False)
 
 
@@ -207,7 +190,7 @@ def test_a_late_breach_is_done_late_by_its_closing_and_stops_growing() -> None:
     """Child C's notification: sent 2 d 10 h after its deadline. Its row says so, at any
     evaluation time, while the age of the failure (for the filter and the order) still grows."""
     deadline = datetime(2026, 2, 10, tzinfo=ALMATY)
-    late = _obligation(
+    late = obligation(
         status="late",
         level=1,
         deadline=deadline,
@@ -280,7 +263,7 @@ def _summary(child_ref: str, last: int, *referrals: str) -> ChildSummary:
 def test_children_list_finds_a_child_by_part_of_its_ref_or_of_a_referral_id() -> None:
     first = _summary("c-0000000000a1", 3, "r-00000000aaaa")
     second = _summary("c-0000000000b2", 1, "r-00000000bbbb", "r-00000000cccc")
-    breach = _obligation(child_ref="c-0000000000b2")
+    breach = obligation(child_ref="c-0000000000b2")
     everyone = children_list([first, second], [breach])
     assert [r.child.child_ref for r in everyone] == ["c-0000000000b2", "c-0000000000a1"]
     assert [r.breaches for r in everyone] == [1, 0]
