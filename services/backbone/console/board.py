@@ -83,12 +83,14 @@ class CountRow:
 
 def board(breaches: Iterable[Obligation], chosen: BoardFilter, at: datetime) -> list[BoardRow]:
     """The breaches the filter keeps, highest level first, then oldest first."""
-    rows = [
-        BoardRow(o, at - o.deadline, o.overdue_by(at) or at - o.deadline)
-        for o in breaches
-        if chosen.keeps(o, at)
-    ]
+    rows = [_row(o, at) for o in breaches if chosen.keeps(o, at)]
     return sorted(rows, key=lambda r: (-r.obligation.level, -r.age, r.obligation.key))
+
+
+def _row(breach: Obligation, at: datetime) -> BoardRow:
+    age = at - breach.deadline
+    overdue = breach.overdue_by(at)
+    return BoardRow(breach, age, age if overdue is None else overdue)
 
 
 def counts(rows: Iterable[BoardRow]) -> list[CountRow]:

@@ -38,3 +38,8 @@ def csv_response(
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
+
+
+def refused(reason: str, status: int) -> HttpResponse:
+    """What an export answers instead of a file: the reason as plain text."""
+    return HttpResponse(reason, status=status, content_type="text/plain; charset=utf-8")

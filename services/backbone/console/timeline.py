@@ -79,11 +79,11 @@ def responsible_now(pathway: Pathway) -> tuple[str, ...]:
     """The agencies with a part in the child's case now, sorted (module docstring)."""
     found = {o.owed_by for o in pathway.obligations if o.status in ("pending", "open")}
     for referral in pathway.referrals:
-        unfinished = [a for a, state in referral.recipients if state not in FINISHED]
+        unfinished = [(a, state) for a, state in referral.recipients if state not in FINISHED]
         if referral.withdrawn or not unfinished:
             continue
         found.add(referral.issuer)
-        found.update(a for a in unfinished if dict(referral.recipients)[a] != "unreadable")
+        found.update(a for a, state in unfinished if state != "unreadable")
     return tuple(sorted(found))
 
 

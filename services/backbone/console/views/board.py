@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from backbone.console.access import Viewer
 from backbone.console.audit_api import AuditUnavailable
 from backbone.console.board import AGE_CHOICES, LEVELS, BoardFilter, board, counts, signature
-from backbone.console.exports import csv_response
+from backbone.console.exports import csv_response, refused
 from backbone.console.follow_up import assignees, follow_ups
 from backbone.console.views.common import console_view
 from backbone.console.wiring import services
@@ -83,7 +83,7 @@ def board_csv(request: HttpRequest, viewer: Viewer) -> HttpResponse:
     """The board's rows as the filter keeps them (operations: its counts)."""
     context = _context(request, viewer)
     if "error" in context:
-        return HttpResponse(context["error"], status=503, content_type="text/plain; charset=utf-8")
+        return refused(context["error"], 503)
     name = f"breaches-{context['region'] or 'all'}"
     if not viewer.sees_children:
         groups = context["counts"]

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from backbone.console.access import Viewer
 from backbone.console.audit_api import AuditUnavailable
 from backbone.console.children import MIN_SEARCH, PAGE_SIZE, SearchTooShort, children_list
-from backbone.console.exports import csv_response
+from backbone.console.exports import csv_response, refused
 from backbone.console.views.common import console_view
 from backbone.console.wiring import services
 
@@ -67,13 +67,9 @@ def children_page(request: HttpRequest, viewer: Viewer) -> HttpResponse:
 def children_csv(request: HttpRequest, viewer: Viewer) -> HttpResponse:
     context = _found(request, viewer)
     if "error" in context:
-        return HttpResponse(context["error"], status=503, content_type="text/plain; charset=utf-8")
+        return refused(context["error"], 503)
     if context.get("too_short"):
-        return HttpResponse(
-            f"q: a search needs at least {MIN_SEARCH} characters",
-            status=400,
-            content_type="text/plain; charset=utf-8",
-        )
+        return refused(f"q: a search needs at least {MIN_SEARCH} characters", 400)
     if not viewer.sees_children:
         return csv_response("children-per-region", ("region", "children"), context["counts"])
     rows = (

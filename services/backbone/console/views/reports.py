@@ -13,7 +13,7 @@ from backbone.console.access import Viewer
 from backbone.console.audit_api import AuditUnavailable
 from backbone.console.charts import compliance_chart, funnel_chart
 from backbone.console.compliance import Period, PeriodInvalid, tally
-from backbone.console.exports import csv_response
+from backbone.console.exports import csv_response, refused
 from backbone.console.funnel import STAGES, funnels
 from backbone.console.views.common import console_view
 from backbone.console.wiring import services
@@ -46,9 +46,9 @@ def compliance_csv(request: HttpRequest, viewer: Viewer) -> HttpResponse:
         period = Period.from_query(request.GET, timezone.localdate())
         _, obligations = services().audit.obligations(region=region)
     except PeriodInvalid as invalid:
-        return HttpResponse(str(invalid), status=400, content_type="text/plain; charset=utf-8")
+        return refused(str(invalid), 400)
     except AuditUnavailable as error:
-        return HttpResponse(str(error), status=503, content_type="text/plain; charset=utf-8")
+        return refused(str(error), 503)
     rows = [
         (t.agency, period.since, period.until, t.met, t.late, t.open, t.on_time_percent)
         for t in tally(obligations, period)
