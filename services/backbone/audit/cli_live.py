@@ -19,7 +19,6 @@ from backbone.audit.context import AuditContext
 from backbone.audit.settings import AuditSettings, default_agency, default_port, default_url
 from backbone.broker.topics import DIRECTORY_TOPIC, EVENT_LOG, REJECTED_TOPIC, SLA_TOPIC
 from backbone.logs import configure
-from backbone.runtime.faust_app import run_worker, standby_option
 
 _STATUS = {200: 0, 404: 1, 400: 2}
 
@@ -28,8 +27,12 @@ def register(actions: Any) -> None:
     serve = actions.add_parser("serve", help="run the live audit service in this process")
     serve.add_argument("--as", dest="agency", default=None, help="audit agency and principal")
     serve.add_argument("--port", type=int, default=None, help="HTTP API port on 127.0.0.1")
-    serve.add_argument("--state-dir", type=Path, default=None, help="RocksDB folder")
-    standby_option(serve)
+    serve.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="accepted like every service's; unused: the audit's state is its changelogs",
+    )
     serve.add_argument(
         "--version", type=int, default=1, help="app version; a new one rebuilds from offset 0"
     )
@@ -56,8 +59,6 @@ def run_serve(args: argparse.Namespace) -> int:
     settings = AuditSettings(
         agency=args.agency or default_agency(),
         port=args.port or default_port(),
-        state_dir=args.state_dir,
-        standby_replicas=args.standby_replicas,
         version=args.version,
         events_topic=args.events_topic,
         sla_topic=args.sla_topic,
@@ -80,7 +81,7 @@ def run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    run_worker(service.build(context, settings), "audit", settings.agency, settings=context.kafka)
+    service.serve(context, settings)
     return 0
 
 

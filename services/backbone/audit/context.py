@@ -18,7 +18,7 @@ from backbone.broker.settings import KafkaSettings
 from backbone.broker.topics import DIRECTORY_TOPIC
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.directory import KeyDirectory
-from backbone.envelope.directory_topic import load_directory
+from backbone.envelope.directory_topic import DirectoryFollower
 from backbone.envelope.keys import Keyring, Keystore
 from backbone.runtime.context import kafka_settings
 
@@ -33,6 +33,7 @@ class AuditContext:
     keyring: Keyring | None = None
     _verifier: EnvelopeCodec | None = field(default=None, repr=False)
     _signer: EnvelopeCodec | None = field(default=None, repr=False)
+    _follower: DirectoryFollower | None = field(default=None, repr=False)
 
     @classmethod
     def load(
@@ -41,9 +42,12 @@ class AuditContext:
         """Read the directory now; ``signing`` loads the audit's own keyring too."""
         keystore = Keystore()
         kafka = kafka_settings(agency)
-        directory = load_directory(kafka, keystore.root_public_key(), directory_topic)
+        root = KeyDirectory(keystore.root_public_key())
+        follower = DirectoryFollower(kafka, root, directory_topic)
+        follower.refresh()
         keyring = keystore.keyring(agency) if signing else None
-        return cls(agency, kafka, keystore, directory, directory_topic, keyring)
+        directory = follower.directory
+        return cls(agency, kafka, keystore, directory, directory_topic, keyring, _follower=follower)
 
     @property
     def verifier(self) -> EnvelopeCodec:
@@ -68,10 +72,12 @@ class AuditContext:
         return certificate is not None and certificate.subject == self.agency
 
     def refresh_directory(self) -> None:
-        """Read the directory topic again (new agencies, rotations, revocations)."""
-        load_directory(
-            self.kafka, self.directory.root_public_key, self.directory_topic, into=self.directory
-        )
+        """Read what was appended to the directory topic since the last read (new agencies,
+        rotations, revocations); the whole topic the first time. (Reading it all again every
+        few seconds took seconds of the event loop's GIL on a directory of many entries.)"""
+        if self._follower is None:
+            self._follower = DirectoryFollower(self.kafka, self.directory, self.directory_topic)
+        self._follower.refresh()
 
     async def refresh_directory_async(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self.refresh_directory)

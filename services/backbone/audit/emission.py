@@ -1,14 +1,15 @@
 """One evaluation of a child: plan its SLA events, sign and send them, record what was sent.
 
-It runs inside the ``check`` agent (a stream over the ticks topic), so that its write to the
-``emitted`` table lands in the child's partition. Each event is sent and acknowledged before it
-counts as emitted; the record is written after the child's events, so a crash in between makes
-the next evaluation send the same ids (with the same content) again, never new ones.
+What was emitted for each child is read from ``emitted`` and recorded through ``remember`` (the
+live service keeps it and writes it to its ``emitted`` changelog, in the child's partition). Each
+event is sent and acknowledged before it counts as emitted; the record is written after the
+child's events, so a crash in between makes the next evaluation send the same ids (with the same
+content) again, never new ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,19 +25,22 @@ from backbone.runtime.metrics import OpenBreaches
 RETRY = timedelta(seconds=60)
 
 Send = Callable[[bytes, bytes], Awaitable[None]]  # key, value; returns once acknowledged
+Remember = Callable[[bytes, Any], Awaitable[None]]  # key, what was emitted (JSON)
 
 
 class Emission:
     def __init__(
         self,
         emitter: SlaEmitter,
-        emitted: MutableMapping[bytes, Any],
+        emitted: Mapping[bytes, Any],
+        remember: Remember,
         send: Send,
         schedule: Schedule,
         health: Health,
         breaches: OpenBreaches | None = None,
     ) -> None:
         self._emitter, self._emitted, self._send = emitter, emitted, send
+        self._remember = remember
         self._schedule, self._health, self._breaches = schedule, health, breaches
         self._log = get_logger().bind(service="audit")
 
@@ -66,7 +70,7 @@ class Emission:
                 sla_level=notice.key[3],
             )
         if done != before:
-            self._emitted[key] = done.to_json()
+            await self._remember(key, done.to_json())
         if self._breaches is not None:
             self._breaches.set(child_ref, done.open_levels())
         self._health.evaluated.add(child_ref)

@@ -1,53 +1,52 @@
-"""The live audit as a faust app (principal and signer ``audit.national`` by default).
+"""The live audit (principal and signer ``audit.national`` by default), on aiokafka's public API.
 
-* ``project`` reads the event log (raw bytes) in batches through the ``AuditGate`` and writes
-  the clear headers of the new events of each partition's share of a batch as one chunk to the
-  ``headers`` table (changelog-backed RocksDB, co-partitioned with the log), followed by the
-  partition's frontier (``continuity``: the offset after the last record recorded without a
-  hole); their children are to be evaluated now.
-  faust writes a table in the partition of its current event, a context variable: a processor
-  of the stream keeps, for each partition, a copy of the context in which a record of that
-  partition was handed over, and a partition's chunk is written in it.
-* faust acknowledges (and may commit) a batch's records before the broker has its chunks, and
-  it skips and acknowledges records around a rebalance. The frontier is what counts: records
-  handed over above it reveal a hole, read again from Kafka (``read_range``) and recorded
-  first. Holes at a partition's end (after a restart or a rebalance) show as a frontier that
-  stays below the high watermark (``watch_ends``, every 10 s); a ``REFILL`` tick of that
-  partition has ``check`` record them. The changelog keeps a partition's writes in order, so a
-  frontier recovered from it has the chunks before it. (One table write per event capped a bare
-  faust agent at ~3.5k events/s on the reference host; one per partition and batch, at ~15k.)
-* ``wake`` (a timer, every 0.1 s) sends a tick, keyed by ``child_ref``, for every child whose
-  next instant in the ``Schedule`` has come, unless the projection is catching up (``Backlog``);
-  ``check`` consumes the ticks (a co-partitioned internal topic, so that table writes happen
-  inside a stream) and runs the ``Emission`` of the child's due SLA events.
-* After recovery the in-memory store is reloaded from ``headers`` and every child is due.
-* Several instances (one consumer group) share the log's partitions; the ticks and tables are
-  co-partitioned with it, so a child's events, schedule, evaluation and ``emitted`` record live
-  on the instance that owns its partition. When partitions are revoked the instance stops
-  answering (503) and evaluating until its tables are recovered for the new assignment; then it
-  reloads the store from the ``headers`` of the partitions it owns now (faust iterates active
-  partitions only) and every owned child is due again. The ``emitted`` table moved with the
-  partition, so the new owner emits what the old one had not, under the same derived ids
-  (``sla.breach_event_id``), and nothing twice under another id.
+* One consumer in the audit's group (``<principal>_svc``, ``-v<version>`` after version 1) reads
+  the event log in batches. Each batch goes through the ``AuditGate``; the clear headers of the
+  new events of each partition's share are written as one chunk to the ``headers`` changelog
+  (compacted, co-partitioned with the log), followed by that partition's frontier (the offset
+  after the last record recorded); once the broker has acknowledged both, the batch's offsets
+  are committed. The children of the batch are to be evaluated now.
+* The frontier is what counts, not the group's committed offset: when partitions are assigned,
+  the instance reads their share of ``headers`` and ``emitted`` from the start (the changelogs
+  are its only state; nothing is kept on disk), rebuilds the store, and seeks each partition to
+  its frontier. So a record is never skipped (the consumer hands over every record it fetched,
+  in order), and a record recorded but not committed is read again and counted as repeated.
+  A group whose committed offset was moved past the frontier (an operator's reset) is logged as
+  ``audit_partition_resumed``.
+* Every ``wake_seconds`` the children whose next instant in the ``Schedule`` has come are
+  evaluated (``Emission``), unless the projection is catching up (``Backlog``). What was emitted
+  for a child is written to the ``emitted`` changelog in the child's partition of the log, after
+  its events were acknowledged, so a new owner of the partition emits what the old one had not,
+  under the same derived ids (``sla.breach_event_id``), and nothing twice under another id.
+* Several instances share the log's partitions (one consumer group). While partitions move the
+  instance stops answering (503) and evaluating; once its share is restored, every owned child is
+  due again.
 * The HTTP API (``web``, ``api``) answers from the store on 127.0.0.1; Prometheus metrics
   (records by outcome, quarantine reasons, end-to-end delay, lag, open breaches by level) on
-  ``BACKBONE_METRICS_PORT``.
-* faust's own consumer transport (public settings only); records are decoded as raw bytes and
-  faust keeps no statistics per record
-  (``RawSchema``, ``QuietMonitor``); after recovery the heap is settled (``settle_heap``).
+  ``BACKBONE_METRICS_PORT``. A consumer that is behind the log's end and has fetched nothing for
+  ``watchdog.STALL_SECONDS`` exits (``EXIT_STALLED``); a failure of the loop exits with
+  ``EXIT_AGENT_FAILED``; either way what was not recorded is read again by the next start.
+
+The audit left faust for aiokafka (issue 11): faust's per-record stream machinery cost more than
+the audit's own work per event (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import gc
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+import json
+import logging
+import os
+import signal
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-import faust
-from faust.types import TP
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError
+from aiokafka.partitioner import DefaultPartitioner
 
 from backbone.audit import api, web
 from backbone.audit.calendar import kazakhstan_calendar
@@ -59,282 +58,389 @@ from backbone.audit.notices import LEVELS
 from backbone.audit.projection import Projection
 from backbone.audit.rules import load_rules
 from backbone.audit.schedule import Backlog, Schedule
-from backbone.audit.settings import EVENT_LOG_PARTITIONS, AuditSettings, rules_files
+from backbone.audit.settings import AuditSettings, rules_files
 from backbone.audit.store import EventStore, chunk
-from backbone.broker.reader import read_range
+from backbone.broker import admin
+from backbone.broker.settings import KafkaSettings
 from backbone.envelope.quarantine import Inbound, KafkaQuarantine, Quarantine
 from backbone.logs import get_logger
-from backbone.runtime.continuity import Continuity, cursor_key, parse_cursor
-from backbone.runtime.faust_app import consumer_lag, exit_on_failure, make_app
-from backbone.runtime.lean import QuietMonitor, RawSchema
-from backbone.runtime.metrics import OpenBreaches, ServiceMetrics
+from backbone.runtime.continuity import cursor_key, parse_cursor
+from backbone.runtime.faust_app import EXIT_AGENT_FAILED, app_id
+from backbone.runtime.metrics import OpenBreaches, ServiceMetrics, serve_from_env
+from backbone.runtime.watchdog import EXIT_STALLED, STALL_SECONDS, Watchdog
 
-# Ticks are only wake-up calls: a child is due again if its evaluation has not followed its tick
-# within TICK_LOST (the evaluation sets its next instant), and after a restart.
-TICKS_RETENTION, TICK_LOST = timedelta(hours=1), timedelta(seconds=5)
-# How often the consumer lag is measured for the metrics.
+# Records per batch (one chunk per partition and batch: a chunk stays well below a record's 1 MiB).
+BATCH_MAX = 1000
+# How long one fetch waits for records when there are none.
+FETCH_MS = 100
+# How often the consumer lag is measured for the metrics, and the watchdog looks.
 LAG_SECONDS = 5.0
-# Records per projection batch, and the longest a record waits for its batch to fill.
-BATCH_MAX, BATCH_WITHIN = 1000, 0.05
-# How often each owned partition's frontier is compared with the log's end (two looks in a
-# row without progress start a refill of the records skipped at its end).
-CONTINUITY_SECONDS = 10.0
-# The key of a tick that asks the owner of its partition to refill that partition's end.
-REFILL = b"\x00refill"
 # Allocations between collections of the youngest generation (Python's default is 700).
 YOUNG_OBJECTS = 10_000
+COMPACTED = {"cleanup.policy": "compact"}
+
+
+def group_id(principal: str, version: int) -> str:
+    """The audit's consumer group, also the prefix of its changelogs (its ACLs allow
+    ``<principal>_``); a new version is a new group with new changelogs: a rebuild from 0."""
+    base = app_id(principal)
+    return base if version <= 1 else f"{base}-v{version}"
 
 
 def settle_heap() -> None:
     """After recovery, keep what is alive now (the store just loaded, and all the code) out of
     the cycle collector's passes, and collect young objects less often. The store's headers hold
-    no cycles; a full pass over them took ~90 ms, twice while catching up 30k events, and young
-    passes another ~0.1 s. (``make bench``: about a tenth more throughput.) What an earlier
-    recovery froze is thawed and collected first, so garbage of a past assignment is freed."""
+    no cycles; a full pass over them took ~90 ms, twice while catching up 30k events. What an
+    earlier recovery froze is thawed and collected first, so garbage of a past assignment is
+    freed."""
     gc.unfreeze()
     gc.collect()
     gc.freeze()
     gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
 
 
-def build(
-    context: AuditContext, settings: AuditSettings, quarantine: Quarantine | None = None
-) -> faust.App:
-    app = make_app(
-        settings.agency,
-        context.kafka,
-        web_port=settings.port,
-        state_dir=settings.state_dir,
-        standby_replicas=settings.standby_replicas,
-        version=settings.version,
-        broker_max_poll_records=BATCH_MAX,
-        # faust pauses fetching when a stream buffers this many records; at its default (4096)
-        # catching up stalled ~0.5 s every few batches.
-        stream_buffer_maxsize=16 * BATCH_MAX,
-        Monitor=QuietMonitor,
-    )
-    log = get_logger().bind(service="audit")
-    store = EventStore()
-    projection = Projection(store, load_rules(rules_files()), kazakhstan_calendar())
-    emitter = SlaEmitter(projection, context.signer, context.directory)
-    metrics = ServiceMetrics("audit", settings.agency)
-    gate = AuditGate(
-        context.verifier,
-        quarantine or KafkaQuarantine(context.kafka, settings.rejected_topic),
-        store,
-        name=settings.agency,
-        metrics=metrics,
-    )
-    schedule, backlog = Schedule(), Backlog()
-    health = api.Health(
-        settings.agency, partitions=frozenset(), partition_count=EVENT_LOG_PARTITIONS
-    )
-    raw: dict[str, Any] = {"schema": RawSchema()}
-    source = app.topic(settings.events_topic, **raw)
-    sla = app.topic(settings.sla_topic, **raw)
-    ticks = app.topic(
-        f"{app.conf.id}-ticks",
-        partitions=EVENT_LOG_PARTITIONS,
-        internal=True,
-        retention=TICKS_RETENTION,
-        **raw,
-    )
-    tables: dict[str, Any] = {"partitions": EVENT_LOG_PARTITIONS, "key_type": bytes}
-    headers = app.Table("headers", default=None, value_type=bytes, **tables)
-    emitted = app.Table("emitted", default=None, **tables)
+def aiokafka_options(settings: KafkaSettings) -> dict[str, Any]:
+    return {
+        "bootstrap_servers": settings.bootstrap.split(","),
+        "security_protocol": settings.security_protocol,
+        "sasl_mechanism": settings.sasl_mechanism,
+        "sasl_plain_username": settings.username,
+        "sasl_plain_password": settings.password,
+        # A broker that died and came back is found again within seconds.
+        "metadata_max_age_ms": 3000,
+    }
 
-    continuity = Continuity()
-    # One batch or refill at a time records chunks and moves frontiers.
-    recording = asyncio.Lock()
 
-    @headers.on_recover
-    async def reload() -> None:
-        store.clear()
-        schedule.clear()
-        continuity.clear()
+class Changelogs:
+    """The audit's two compacted changelogs, co-partitioned with the event log: ``headers``
+    (chunks and frontiers) and ``emitted`` (what was emitted for each child, JSON)."""
 
-        def chunks() -> Iterator[bytes]:
-            for key, value in headers.items():
-                cursor = parse_cursor(key, value)
-                if cursor is None:
-                    yield value
-                else:
-                    continuity.load(*cursor)
+    def __init__(self, prefix: str, partitions: int) -> None:
+        self.headers, self.emitted = f"{prefix}-headers-changelog", f"{prefix}-emitted-changelog"
+        self.partitions = partitions
 
-        store.load(chunks())
+    def declare(self, settings: KafkaSettings) -> None:
+        admin.ensure_topics(
+            settings,
+            [admin.TopicSpec(name, self.partitions, COMPACTED) for name in self.names],
+        )
+
+    @property
+    def names(self) -> tuple[str, str]:
+        return self.headers, self.emitted
+
+
+async def read_partitions(
+    options: dict[str, Any], topic: str, partitions: Iterable[int]
+) -> list[Any]:
+    """Every record of ``partitions`` of ``topic``, from the start to the end now."""
+    parts = [TopicPartition(topic, p) for p in partitions]
+    if not parts:
+        return []
+    consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, max_poll_records=5000)
+    await consumer.start()
+    try:
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        left = {p for p in parts if ends[p] > 0}
+        records: list[Any] = []
+        while left:
+            for part, batch in (await consumer.getmany(*left, timeout_ms=1000)).items():
+                records += [r for r in batch if r.offset < ends[part]]
+                if await consumer.position(part) >= ends[part]:
+                    left.discard(part)
+        return records
+    finally:
+        await consumer.stop()
+
+
+class LiveAudit:
+    def __init__(
+        self, context: AuditContext, settings: AuditSettings, quarantine: Quarantine | None = None
+    ) -> None:
+        self.context, self.settings = context, settings
+        self.log = get_logger().bind(service="audit")
+        self.options = aiokafka_options(context.kafka)
+        self.group = group_id(settings.agency, settings.version)
+        self.partition_count = admin.partition_count(context.kafka, settings.events_topic)
+        self.changelogs = Changelogs(self.group, self.partition_count)
+        self.store = EventStore()
+        self.projection = Projection(self.store, load_rules(rules_files()), kazakhstan_calendar())
+        self.metrics = ServiceMetrics("audit", settings.agency)
+        self.quarantine = quarantine or KafkaQuarantine(context.kafka, settings.rejected_topic)
+        self.gate = AuditGate(
+            context.verifier,
+            self.quarantine,
+            self.store,
+            name=settings.agency,
+            metrics=self.metrics,
+        )
+        self.schedule, self.backlog = Schedule(), Backlog()
+        self.health = api.Health(
+            settings.agency, partitions=frozenset(), partition_count=self.partition_count
+        )
+        self.frontier: dict[int, int] = {}  # partition -> offset after the last recorded
+        self.emitted: dict[bytes, Any] = {}
+        self.pending: list[asyncio.Future[Any]] = []  # changelog writes not yet acknowledged
+        self.partitioner = DefaultPartitioner()
+        self.watchdog = Watchdog("audit", STALL_SECONDS)
+        self.stopping = asyncio.Event()
+        # A batch or an evaluation runs to its end before partitions are revoked.
+        self.working = asyncio.Lock()
+        self.consumer: AIOKafkaConsumer | None = None
+        self.producer: AIOKafkaProducer | None = None
+
+    # -- state -----------------------------------------------------------------------------
+
+    async def restore(self, owned: frozenset[int]) -> None:
+        """Rebuild the store, frontiers and emitted records from the changelogs' ``owned``
+        partitions, seek the consumer to each frontier and make every child due."""
+        assert self.consumer is not None
+        began = time.monotonic()
+        self.store.clear()
+        self.schedule.clear()
+        self.frontier.clear()
+        self.emitted.clear()
+        headers = await read_partitions(self.options, self.changelogs.headers, owned)
+        chunks: dict[bytes, bytes] = {}
+        for record in headers:  # compaction keeps the latest value of a key; so does this
+            chunks[record.key] = record.value
+        for key, value in chunks.items():
+            cursor = parse_cursor(key, value)
+            if cursor is not None:
+                self.frontier[cursor[0]] = cursor[1]
+        self.store.load(v for k, v in chunks.items() if parse_cursor(k, v) is None)
+        for record in await read_partitions(self.options, self.changelogs.emitted, owned):
+            self.emitted[record.key] = json.loads(record.value)
+        for partition in owned:
+            tp = TopicPartition(self.settings.events_topic, partition)
+            at = self.frontier.get(partition, 0)
+            committed = await self.consumer.committed(tp)
+            if committed is not None and committed > at:
+                self.log.warning(
+                    "audit_partition_resumed", partition=partition, at=at, committed=committed
+                )
+            self.consumer.seek(tp, at)
         now = datetime.now(UTC)
-        for child_ref in store.children():
-            schedule.set(child_ref, now)
+        for child_ref in self.store.children():
+            self.schedule.set(child_ref, now)
         settle_heap()
-        health.ready = True
-        log.info("audit_recovered", events=len(store), quarantined=gate.quarantined)
+        self.health.partitions = owned
+        self.health.ready = True
+        self.log.info(
+            "audit_recovered",
+            events=len(self.store),
+            quarantined=self.gate.quarantined,
+            partitions=sorted(owned),
+            seconds=round(time.monotonic() - began, 3),
+        )
 
-    @app.on_partitions_revoked.connect
-    async def revoked(sender: Any, /, *partitions: Any, signal: Any, **_: Any) -> None:
-        health.ready = False
-        health.partitions = frozenset()
-        revoked: set[TP] = partitions[0]
-        backlog.forget(revoked)
-        continuity.forget(tp.partition for tp in revoked if tp.topic == settings.events_topic)
+    async def flush(self) -> None:
+        """Wait until the broker has acknowledged every changelog write made so far."""
+        pending, self.pending = self.pending, []
+        for future in pending:
+            await future
 
-    @app.on_partitions_assigned.connect
-    async def assigned(sender: Any, /, *partitions: Any, signal: Any, **_: Any) -> None:
-        assigned: set[TP] = partitions[0]
-        owned = frozenset(tp.partition for tp in assigned if tp.topic == settings.events_topic)
-        health.partitions = owned
-        log.info("audit_partitions_assigned", partitions=sorted(owned))
+    # -- the projection --------------------------------------------------------------------
 
-    def admit(records: list[Inbound]) -> tuple[list[tuple[Inbound, bytes]], set[str]]:
-        """Check and admit ``records`` through the gate; return the table entries of the
-        events admitted, each with its record, and their children. (On the event loop: checking
-        on two threads of this process was no faster on the 2-core reference host, and the
-        threads' share of the GIL starved the event loop.)"""
-        outcomes = gate.verify(records)
-        entries, children = [], set()
-        for record, outcome in zip(records, outcomes, strict=True):
-            stored = gate.admit(record, outcome)
-            if stored is not None and isinstance(outcome, Checked):
-                entries.append((record, outcome.entry))
-                children.add(stored.event.child_ref)
-        return entries, children
-
-    async def refill(
-        partition: int, holes: list[range]
-    ) -> tuple[list[tuple[int, bytes]], set[str]]:
-        """Read the records at ``holes`` of ``partition`` from Kafka and admit them."""
-        loop = asyncio.get_running_loop()
-        entries: list[tuple[int, bytes]] = []
+    async def project(self, fetched: dict[TopicPartition, list[Any]]) -> None:
+        assert self.consumer is not None and self.producer is not None
         children: set[str] = set()
-        for hole in holes:
-            read = await loop.run_in_executor(
-                None, read_range, context.kafka, settings.events_topic, partition, hole
-            )
-            admitted, whose = admit([Inbound.from_record(r) for r in read])
-            entries += [(inbound.offset or 0, entry) for inbound, entry in admitted]
-            children |= whose
-            log.warning(
-                "audit_hole_refilled",
-                partition=partition,
-                offsets=f"{hole.start}-{hole.stop - 1}",
-                records=len(read),
-                admitted=len(admitted),
-            )
-        return entries, children
-
-    def record(partition: int, entries: list[tuple[int, bytes]]) -> None:
-        """Write a chunk of ``entries`` (if any) and then the partition's frontier to
-        ``headers``; the current event must be in ``partition``. A chunk's key is the offset of
-        its first entry's record: a record is admitted once, so no chunk replaces another (a
-        key of the first record handed over would, when records are read again after a seek
-        back and only the later ones are new)."""
-        if entries:
-            headers[f"{partition}:{entries[0][0]}".encode()] = chunk(e for _, e in entries)
-        headers[cursor_key(partition).encode()] = str(continuity.next(partition)).encode()
-
-    # A context per partition whose current event (faust's, a context variable) is a record of
-    # that partition, and that record (the variable holds a weak reference). The stream's
-    # processor takes it while faust hands the record over; a chunk is written in it.
-    writers: dict[int, tuple[contextvars.Context, faust.types.EventT[bytes]]] = {}
-
-    @app.agent(source)
-    @exit_on_failure("audit")
-    async def project(stream: faust.Stream[bytes]) -> None:
-        def writer(value: bytes) -> bytes:
-            event = stream.current_event
-            if event is not None and event.message.partition not in writers:
-                writers[event.message.partition] = (contextvars.copy_context(), event)
-            return value
-
-        stream.add_processor(writer)
-        async for batch in stream.take_events(BATCH_MAX, BATCH_WITHIN):
-            async with recording:
-                offsets: dict[int, list[int]] = {}
-                for event in batch:
-                    backlog.read(event.message.tp, event.message.offset)
-                    offsets.setdefault(event.message.partition, []).append(event.message.offset)
-                mine: dict[int, list[tuple[int, bytes]]] = {p: [] for p in offsets}
-                children: set[str] = set()
-                for partition, handed in offsets.items():
-                    holes = continuity.see(partition, handed)
-                    if holes:
-                        mine[partition], refilled = await refill(partition, holes)
-                        children |= refilled
-                records = [Inbound.from_record(event.message) for event in batch]
-                admitted, whose = admit(records)
-                for inbound, entry in admitted:
-                    mine[inbound.partition or 0].append((inbound.offset or 0, entry))
-                for partition, entries in mine.items():
-                    writers[partition][0].run(record, partition, entries)
-            now = datetime.now(UTC)
-            for child_ref in children | whose:
-                schedule.sooner(child_ref, now)
-
-    async def send_sla(key: bytes, value: bytes) -> None:
-        await (await sla.send(key=key, value=value))
-
-    emit_due = Emission(emitter, emitted, send_sla, schedule, health, OpenBreaches(LEVELS))
-
-    @app.agent(ticks)
-    @exit_on_failure("audit")
-    async def check(stream: faust.StreamT[bytes]) -> None:
-        async for message in stream.events():
-            if message.key == REFILL:
-                await refill_end(message.message.partition)
-            else:
-                await emit_due(message.key)
-
-    async def refill_end(partition: int) -> None:
-        """Record the records of ``partition`` below its high watermark not seen yet (a tick of
-        that partition is the current event, so the table writes land in it)."""
-        tp = TP(settings.events_topic, partition)
-        async with recording:
-            end = app.consumer.highwater(tp) if tp in app.consumer.assignment() else None
-            hole = range(continuity.next(partition), end or 0)
-            if not hole:
-                return
-            entries, children = await refill(partition, [hole])
-            continuity.refilled(partition, hole.stop)
-            backlog.read(tp, hole.stop - 1)
-            record(partition, entries)
+        commit: dict[TopicPartition, int] = {}
+        for tp, records in fetched.items():
+            if not records:
+                continue
+            inbound = [Inbound.from_record(r) for r in records]
+            outcomes = self.gate.verify(inbound)
+            entries, first = [], None
+            for record, outcome in zip(inbound, outcomes, strict=True):
+                stored = self.gate.admit(record, outcome)
+                if stored is not None and isinstance(outcome, Checked):
+                    first = record.offset if first is None else first
+                    entries.append(outcome.entry)
+                    children.add(stored.event.child_ref)
+            last = records[-1].offset
+            self.backlog.read(tp, last)
+            self.frontier[tp.partition] = last + 1
+            await self.record(tp.partition, first, entries)
+            commit[tp] = last + 1
+        await self.flush()
+        try:
+            await self.consumer.commit(commit)
+        except CommitFailedError:  # partitions moved meanwhile; the frontier is what counts
+            self.log.info("audit_commit_skipped", partitions=sorted(tp.partition for tp in commit))
         now = datetime.now(UTC)
         for child_ref in children:
-            schedule.sooner(child_ref, now)
+            self.schedule.sooner(child_ref, now)
 
-    @app.timer(CONTINUITY_SECONDS)
-    async def watch_ends() -> None:
-        """Ask for a refill of each owned partition whose frontier stays below its end."""
-        if not health.ready:
+    async def record(self, partition: int, first: int | None, entries: Sequence[bytes]) -> None:
+        """Write a chunk of ``entries`` (if any), keyed by the offset of the record of its first
+        entry, then the partition's frontier, to ``headers`` in ``partition``; the producer keeps
+        their order. A record is admitted once, so no chunk replaces another (a key of the
+        batch's first record would: records read again after a restart are repeated, and a
+        chunk of only the new ones after them would take the old chunk's key)."""
+        assert self.producer is not None
+        topic = self.changelogs.headers
+        if entries and first is not None:
+            key = f"{partition}:{first}".encode()
+            self.pending.append(
+                await self.producer.send(topic, chunk(entries), key=key, partition=partition)
+            )
+        frontier = str(self.frontier[partition]).encode()
+        key = cursor_key(partition).encode()
+        self.pending.append(await self.producer.send(topic, frontier, key=key, partition=partition))
+
+    # -- evaluation ------------------------------------------------------------------------
+
+    def partition_of(self, key: bytes) -> int:
+        """The event log's partition of a child (its record key), as producers place it."""
+        every = list(range(self.partition_count))
+        return int(self.partitioner(key, every, every))
+
+    async def send_sla(self, key: bytes, value: bytes) -> None:
+        assert self.producer is not None
+        await (await self.producer.send(self.settings.sla_topic, value, key=key))
+
+    async def remember(self, key: bytes, value: Any) -> None:
+        """What was emitted for the child keyed ``key``, kept and written to ``emitted``."""
+        assert self.producer is not None
+        self.emitted[key] = value
+        data = json.dumps(value, separators=(",", ":")).encode()
+        topic, partition = self.changelogs.emitted, self.partition_of(key)
+        self.pending.append(await self.producer.send(topic, data, key=key, partition=partition))
+
+    async def evaluate_due(self, emission: Emission) -> None:
+        assert self.consumer is not None
+        consumer = self.consumer
+        if not self.health.ready or self.backlog.behind(consumer.highwater, consumer.assignment()):
             return
-        # All ends first: a rebalance during a send below may revoke a partition, and asking
-        # for a partition's high watermark is only allowed while it is assigned.
-        consumer, topic = app.consumer, settings.events_topic
-        ends = {
-            tp.partition: consumer.highwater(tp)
-            for tp in consumer.assignment()
-            if tp.topic == topic
-        }
-        for partition, end in ends.items():
-            if end and continuity.stalled(partition, end):
-                await ticks.send(key=REFILL, value=b"", partition=partition)
+        for child_ref in self.schedule.pop_due(datetime.now(UTC)):
+            await emission(child_ref.encode())
+        await self.flush()
 
-    @app.timer(settings.wake_seconds)
-    async def wake() -> None:
-        # Only the partitions owned now: asking for another's high watermark fails.
-        if not health.ready or backlog.behind(app.consumer.highwater, app.consumer.assignment()):
-            return
-        # A tick can be lost: faust skips (and acknowledges) records around a rebalance, the
-        # ticks' too. A child whose evaluation does not follow is due again after TICK_LOST.
-        for child_ref in schedule.pop_due(datetime.now(UTC), again_after=TICK_LOST):
-            await ticks.send(key=child_ref.encode(), value=b"")
+    # -- housekeeping ----------------------------------------------------------------------
 
-    @app.timer(settings.directory_refresh_seconds)
-    async def refresh_directory() -> None:
-        await context.refresh_directory_async()
+    async def look(self, fetched_at: float) -> None:
+        """Lag for the metrics; exit if the consumer is behind and has stalled."""
+        assert self.consumer is not None
+        consumer, topic = self.consumer, self.settings.events_topic
+        owned = [tp for tp in consumer.assignment() if tp.topic == topic]
+        ends = {tp: consumer.highwater(tp) or 0 for tp in owned}
+        positions = {tp: self.frontier.get(tp.partition, 0) for tp in owned}
+        self.metrics.lag({topic: sum(max(0, ends[tp] - positions[tp]) for tp in owned)})
+        active = bool(owned) and self.health.ready
+        if self.watchdog.judge(active, positions, ends, time.monotonic()):
+            self.log.error(
+                "consumer_stalled",
+                service="audit",
+                seconds=STALL_SECONDS,
+                partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in owned),
+            )
+            logging.shutdown()
+            os._exit(EXIT_STALLED)
 
-    @app.timer(LAG_SECONDS)
-    async def measure_lag() -> None:
-        lag = await consumer_lag(app)
-        metrics.lag({t: n for t, n in lag.items() if t == settings.events_topic})
+    # -- the run ---------------------------------------------------------------------------
 
-    web.register(app, projection, health, lambda: (gate.quarantined, len(schedule)))
-    return app
+    async def run(self) -> None:
+        settings = self.settings
+        self.changelogs.declare(self.context.kafka)
+        self.producer = AIOKafkaProducer(
+            **self.options, acks="all", enable_idempotence=True, linger_ms=5
+        )
+        self.consumer = AIOKafkaConsumer(
+            **self.options,
+            group_id=self.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=BATCH_MAX,
+            # A member that died without leaving keeps its partitions until its session expires.
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=3_000,
+        )
+        emitter = SlaEmitter(self.projection, self.context.signer, self.context.directory)
+        emission = Emission(
+            emitter,
+            self.emitted,
+            self.remember,
+            self.send_sla,
+            self.schedule,
+            self.health,
+            OpenBreaches(LEVELS),
+        )
+        runner = await web.serve(
+            settings.port,
+            self.projection,
+            self.health,
+            lambda: (
+                self.gate.quarantined,
+                len(self.schedule),
+            ),
+        )
+        await self.producer.start()
+        await self.consumer.start()
+        self.consumer.subscribe([settings.events_topic], listener=Rebalance(self))
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.stopping.set)
+        woke = looked = fetched_at = time.monotonic()
+        refreshed = woke
+        try:
+            while not self.stopping.is_set():
+                fetched = await self.consumer.getmany(timeout_ms=FETCH_MS, max_records=BATCH_MAX)
+                now = time.monotonic()
+                if fetched:
+                    fetched_at = now
+                    async with self.working:
+                        await self.project(fetched)
+                if now - woke >= settings.wake_seconds:
+                    woke = now
+                    async with self.working:
+                        await self.evaluate_due(emission)
+                if now - refreshed >= settings.directory_refresh_seconds:
+                    refreshed = now
+                    await self.context.refresh_directory_async()
+                if now - looked >= LAG_SECONDS:
+                    looked = now
+                    await self.look(fetched_at)
+        except Exception:
+            self.log.exception("agent_failed", service="audit")
+            logging.shutdown()
+            os._exit(EXIT_AGENT_FAILED)
+        await self.flush()
+        await self.consumer.stop()
+        await self.producer.stop()
+        await runner.cleanup()
+        if isinstance(self.quarantine, KafkaQuarantine):
+            self.quarantine.close()
+        self.log.info("audit_stopped")
+
+
+class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Partitions move: stop answering and evaluating; restore the share assigned."""
+
+    def __init__(self, audit: LiveAudit) -> None:
+        self.audit = audit
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        audit = self.audit
+        async with audit.working:
+            audit.health.ready = False
+            audit.health.partitions = frozenset()
+            await audit.flush()
+            audit.backlog.forget(revoked)
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        audit = self.audit
+        topic = audit.settings.events_topic
+        owned = frozenset(tp.partition for tp in assigned if tp.topic == topic)
+        audit.log.info("audit_partitions_assigned", partitions=sorted(owned))
+        await audit.restore(owned)
+
+
+def serve(context: AuditContext, settings: AuditSettings) -> None:
+    """Run the live audit in this process until SIGTERM or SIGINT."""
+    port = serve_from_env()
+    if port is not None:
+        get_logger().info("metrics_served", port=port)
+    asyncio.run(LiveAudit(context, settings).run())

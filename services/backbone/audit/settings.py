@@ -8,19 +8,17 @@
                            ``os.pathsep``; ``rules.load_rules``)
 
 The topics default to the contract's (contracts/topics.md); tests and benchmarks may
-point an audit at their own. ``version`` is faust's app version: a new version is a new consumer
-group with new changelogs, i.e. a rebuild from offset 0 beside the running one.
+point an audit at their own. ``version``: a new version is a new consumer group with new changelogs,
+i.e. a rebuild from offset 0 beside the running one.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from backbone.broker.topics import DIRECTORY_TOPIC, EVENT_LOG, REJECTED_TOPIC, SLA_TOPIC
 
-EVENT_LOG_PARTITIONS = 3
 RULES_ENV = "BACKBONE_SLA_RULES"
 
 
@@ -45,8 +43,6 @@ def rules_files() -> list[str]:
 class AuditSettings:
     agency: str = "audit.national"
     port: int = 6070
-    state_dir: Path | None = None
-    standby_replicas: int | None = None  # None: runtime.faust_app.STANDBY_REPLICAS
     version: int = 1
     events_topic: str = EVENT_LOG
     sla_topic: str = SLA_TOPIC

@@ -1,57 +1,62 @@
-"""The audit's HTTP API on faust's web server (127.0.0.1 only; answers from ``api``). Every
-answer, an error too, is JSON with ``X-Content-Type-Options: nosniff`` (``runtime.http_answers``
-on faust's aiohttp application)."""
+"""The audit's HTTP API on aiohttp (``BACKBONE_BIND_HOST``, 127.0.0.1 by default; answers from
+``api``). Every answer, an error too, is JSON with ``X-Content-Type-Options: nosniff``
+(``runtime.http_answers``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-import faust
-from aiohttp.web import Application
-from faust.web.drivers.aiohttp import Web as AiohttpWeb
+from aiohttp import web
 
 from backbone.audit import api
 from backbone.audit.projection import Projection
+from backbone.network import bind_host
 from backbone.runtime.http_answers import harden
 
 
-def register(
-    app: faust.App,
+def application(
+    projection: Projection, health: api.Health, counts: Callable[[], tuple[int, int]]
+) -> web.Application:
+    """The API's views; ``counts`` gives (records quarantined, children scheduled)."""
+    app = web.Application()
+    harden(app, "error")
+
+    def answer(found: api.Answer) -> web.Response:
+        status, body = found
+        return web.json_response(body, status=status)
+
+    async def health_page(request: web.Request) -> web.Response:
+        return answer(health.answer(projection, *counts()))
+
+    async def pathway_page(request: web.Request) -> web.Response:
+        child_ref = request.match_info["child_ref"]
+        return answer(api.pathway(projection, health, child_ref, request.query))
+
+    async def breaches_page(request: web.Request) -> web.Response:
+        return answer(api.breaches(projection, health, request.query))
+
+    async def obligations_page(request: web.Request) -> web.Response:
+        return answer(api.obligations(projection, health, request.query))
+
+    async def children_page(request: web.Request) -> web.Response:
+        return answer(api.children(projection, health, request.query))
+
+    app.router.add_get("/health", health_page)
+    app.router.add_get("/pathway/{child_ref}", pathway_page)
+    app.router.add_get("/breaches", breaches_page)
+    app.router.add_get("/obligations", obligations_page)
+    app.router.add_get("/children", children_page)
+    return app
+
+
+async def serve(
+    port: int,
     projection: Projection,
     health: api.Health,
     counts: Callable[[], tuple[int, int]],
-) -> Application:
-    """Add the views; ``counts`` gives (records quarantined, children scheduled). Returns the
-    aiohttp application they are on."""
-    driver = app.web
-    if not isinstance(driver, AiohttpWeb):
-        raise TypeError(f"the audit API needs faust's aiohttp web driver, not {app.conf.web}")
-    harden(driver.web_app, "error")
-
-    @app.page("/health")
-    async def health_page(view: faust.web.View, request: faust.web.Request) -> Any:
-        status, body = health.answer(projection, *counts())
-        return view.json(body, status=status)
-
-    @app.page("/pathway/{child_ref}")
-    async def pathway_page(view: faust.web.View, request: faust.web.Request, child_ref: str) -> Any:
-        status, body = api.pathway(projection, health, child_ref, request.query)
-        return view.json(body, status=status)
-
-    @app.page("/breaches")
-    async def breaches_page(view: faust.web.View, request: faust.web.Request) -> Any:
-        status, body = api.breaches(projection, health, request.query)
-        return view.json(body, status=status)
-
-    @app.page("/obligations")
-    async def obligations_page(view: faust.web.View, request: faust.web.Request) -> Any:
-        status, body = api.obligations(projection, health, request.query)
-        return view.json(body, status=status)
-
-    @app.page("/children")
-    async def children_page(view: faust.web.View, request: faust.web.Request) -> Any:
-        status, body = api.children(projection, health, request.query)
-        return view.json(body, status=status)
-
-    return driver.web_app
+) -> web.AppRunner:
+    """Start answering on ``port``; the caller cleans the returned runner up."""
+    runner = web.AppRunner(application(projection, health, counts), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, bind_host(), port).start()
+    return runner
