@@ -1,18 +1,17 @@
-"""Failover of a scaled live audit, with 0 and with 1 standby replica of its tables.
+"""Failover of a scaled live audit.
 
 Two ``backbone audit serve`` instances of one app version (one consumer group) project N
-synthetic envelopes; the instance owning more partitions is SIGKILLed. Measured, per standby
-setting, on the real broker:
+synthetic envelopes; the instance owning more partitions is SIGKILLed. Measured on the real
+broker:
 
 * takeover: from the SIGKILL to the survivor answering ``/health`` 200 for every partition
   (the broker's session timeout, 10 s, is most of it: the dead member is only noticed then);
 * survivor: the events the survivor holds alone afterwards (every published one: none lost);
 * restore: in the survivor's log, from ``audit_partitions_assigned`` with every partition to
-  ``audit_recovered`` (reading the victim's partitions of the tables, then reloading the store):
-  what a warm standby replica shortens.
+  ``audit_recovered`` (reading every owned partition of the changelogs and rebuilding the store).
 
-Each setting gets its own app version, so its own consumer group and changelogs, over the same
-published log. Isolated like ``bench_audit.py`` (``audit_world``). Not part of ``make bench``:
+The run gets an app version of its own, so its own consumer group and changelogs. Isolated
+like ``bench_audit.py`` (``audit_world``). Not part of ``make bench``:
 ``.venv/bin/python bench/failover_audit.py [--children N]`` (about 2 min at 800 children on an idle
 host; results in docs/operations.md, "Scaling out"). All data synthetic.
 """
@@ -77,13 +76,13 @@ def until(condition: Any, timeout: float, what: str) -> float:
     return time.monotonic() - began
 
 
-def failover(world: AuditWorld, version: int, standby: int, events: int) -> dict[str, float]:
+def failover(world: AuditWorld, version: int, events: int) -> dict[str, float]:
     folder = world.tmp / f"v{version}"
     folder.mkdir()
     instances = []
     for k in (1, 2):
         port, log = free_port(), folder / f"audit@{k}.log"
-        options = ("--version", str(version), "--standby-replicas", str(standby))
+        options = ("--version", str(version))
         process = world.spawn(port, folder / f"state@{k}", log, *options)
         instances.append(Instance(port, log, process))
     try:
@@ -101,9 +100,6 @@ def failover(world: AuditWorld, version: int, standby: int, events: int) -> dict
         except TimeoutError:
             print(merged.health(), file=sys.stderr)
             raise
-        # Standby replicas follow the changelogs behind the actives; give them a moment to
-        # catch up, as they would have in a service that ran for a while.
-        time.sleep(5)
         owned = [len(i.health()[1].get("partitions", [])) for i in instances]
         victim, survivor = (instances[0], instances[1]) if owned[0] >= owned[1] else instances[::-1]
         victim.process.send_signal(signal.SIGKILL)
@@ -145,18 +141,13 @@ def main() -> int:
         AuditWorld(KafkaSettings.local_admin(), Path(tmp), events) as world,
     ):
         world.publish(world.record(event) for event in events)
-        figures = {
-            standby: failover(world, 100 + standby, standby, len(events)) for standby in (0, 1)
-        }
+        f = failover(world, 100 + int(time.time()) % 100_000, len(events))
     print(f"audit failover: 2 instances, {len(events):,} events, one SIGKILLed")
+    print(f"{'caught up':>12}{'takeover':>12}{'restore':>12}{'survivor':>12}")
     print(
-        f"{'standby replicas':<18}{'caught up':>12}{'takeover':>12}{'restore':>12}{'survivor':>12}"
+        f"{f['caught_up']:>10.1f} s{f['takeover']:>10.1f} s"
+        f"{f['restore']:>10.2f} s{f['alone']:>8,.0f} ev"
     )
-    for standby, f in figures.items():
-        print(
-            f"{standby:<18}{f['caught_up']:>10.1f} s{f['takeover']:>10.1f} s"
-            f"{f['restore']:>10.2f} s{f['alone']:>8,.0f} ev"
-        )
     return 0
 
 

@@ -1,5 +1,5 @@
 """A service's internal topics exist, with their partitions and retention, before its worker
-joins its group (``runtime.faust_app.declare_changelogs``), on the real broker.
+joins its group (``runtime.faust_app.declare_internal_topics``), on the real broker.
 
 Found by the demo's metrics test: on a fresh broker the live audit subscribed to its ticks topic
 before faust had created it, the consumer logged "Ignoring missing topic" and its ``check``
@@ -19,7 +19,7 @@ from kafka import KafkaConsumer
 from kafka.admin import ConfigResource, ConfigResourceType
 
 from backbone.broker.admin import admin_client
-from backbone.runtime.faust_app import declare_changelogs
+from backbone.runtime.faust_app import declare_internal_topics
 from support.broker import Broker
 
 pytestmark = pytest.mark.broker
@@ -47,7 +47,7 @@ def test_an_agents_internal_topic_and_a_tables_changelog_exist_before_the_worker
     app.Table("state", default=None, partitions=3)
     names = (f"{app.conf.id}-ticks", f"{app.conf.id}-state-changelog")
     try:
-        created = declare_changelogs(app, broker.admin)
+        created = declare_internal_topics(app, broker.admin)
         assert sorted(created) == sorted(names)  # not the topic that is not internal
         with admin_client(broker.admin) as client:
             configs = client.describe_configs(
@@ -61,7 +61,7 @@ def test_an_agents_internal_topic_and_a_tables_changelog_exist_before_the_worker
         assert partitions == {name: {0, 1, 2} for name in names}
         assert configs["topic"][names[0]]["retention.ms"]["value"] == str(3_600_000)
         assert configs["topic"][names[1]]["cleanup.policy"]["value"] == "compact"
-        assert declare_changelogs(app, broker.admin) == []  # idempotent
+        assert declare_internal_topics(app, broker.admin) == []  # idempotent
     finally:
         with admin_client(broker.admin) as client:
             client.delete_topics(list(names))

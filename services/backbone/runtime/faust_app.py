@@ -123,9 +123,9 @@ def standby_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def declare_changelogs(app: faust.App, settings: KafkaSettings) -> list[str]:
+def declare_internal_topics(app: faust.App, settings: KafkaSettings) -> list[str]:
     """Create the changelog topics of ``app``'s tables (compacted, replicated by the rule) and
-    the internal topics its agents consume (the audit's ticks, a service's refill requests),
+    the internal topics its agents consume (a service's refill requests),
     and wait until the brokers' metadata has their partitions, before the worker joins its
     group.
 
@@ -134,8 +134,8 @@ def declare_changelogs(app: faust.App, settings: KafkaSettings) -> list[str]:
     snapshot while a new changelog showed 0 partitions, and its first table write failed with
     ``PartitionsMismatch``; and a consumer that subscribes before an internal topic is in the
     metadata ignores it ("Ignoring missing topic") until its next metadata refresh, minutes
-    later, so the agent on it receives nothing: on a fresh broker the live audit evaluated no
-    child and emitted no breach for as long."""
+    later, so the agent on it receives nothing (on a fresh broker the audit, then a faust app,
+    evaluated no child and emitted no breach for as long)."""
     specs = [
         admin.TopicSpec(
             table.changelog_topic_name,
@@ -162,7 +162,7 @@ def run_worker(
     """Run ``app`` in this process until it is stopped, logging JSON lines like every service."""
     configure(service, agency)
     if settings is not None:
-        declare_changelogs(app, settings)
+        declare_internal_topics(app, settings)
     watchdog.install(app, service)
     port = serve_from_env()
     if port is not None:
