@@ -34,13 +34,14 @@ the audit's own work per event (docs/performance.md).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import logging
 import os
 import signal
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -186,8 +187,8 @@ class LiveAudit:
         self.partitioner = DefaultPartitioner()
         self.watchdog = Watchdog("audit", STALL_SECONDS)
         self.stopping = asyncio.Event()
-        # A batch or an evaluation runs to its end before partitions are revoked.
-        self.working = asyncio.Lock()
+        # Batches and evaluations in hand run to their end before partitions are revoked.
+        self.activity = Activity()
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
 
@@ -310,18 +311,28 @@ class LiveAudit:
         topic, partition = self.changelogs.emitted, self.partition_of(key)
         self.pending.append(await self.producer.send(topic, data, key=key, partition=partition))
 
-    async def evaluate_due(self, emission: Emission) -> None:
+    async def evaluate(self, emission: Emission) -> None:
+        """Every ``wake_seconds``, evaluate the children due, beside the projection (a child's
+        SLA events are each acknowledged before the next: thousands of evaluations after a
+        restart must not hold the log's records back)."""
         assert self.consumer is not None
         consumer = self.consumer
-        if not self.health.ready or self.backlog.behind(consumer.highwater, consumer.assignment()):
-            return
-        for child_ref in self.schedule.pop_due(datetime.now(UTC)):
-            await emission(child_ref.encode())
-        await self.flush()
+        while True:
+            await asyncio.sleep(self.settings.wake_seconds)
+            owned = consumer.assignment()
+            if not self.health.ready or self.backlog.behind(consumer.highwater, owned):
+                continue
+            for child_ref in self.schedule.pop_due(datetime.now(UTC)):
+                if not self.health.ready:  # revoked meanwhile: restored, every child is due
+                    break
+                async with self.activity.working():
+                    await emission(child_ref.encode())
+            async with self.activity.working():
+                await self.flush()
 
     # -- housekeeping ----------------------------------------------------------------------
 
-    async def look(self, fetched_at: float) -> None:
+    async def look(self) -> None:
         """Lag for the metrics; exit if the consumer is behind and has stalled."""
         assert self.consumer is not None
         consumer, topic = self.consumer, self.settings.events_topic
@@ -383,30 +394,29 @@ class LiveAudit:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.stopping.set)
-        woke = looked = fetched_at = time.monotonic()
-        refreshed = woke
+        evaluating = asyncio.create_task(self.evaluate(emission))
+        looked = refreshed = time.monotonic()
         try:
             while not self.stopping.is_set():
                 fetched = await self.consumer.getmany(timeout_ms=FETCH_MS, max_records=BATCH_MAX)
                 now = time.monotonic()
+                if evaluating.done():
+                    evaluating.result()  # raises what stopped it
                 if fetched:
-                    fetched_at = now
-                    async with self.working:
+                    async with self.activity.working():
                         await self.project(fetched)
-                if now - woke >= settings.wake_seconds:
-                    woke = now
-                    async with self.working:
-                        await self.evaluate_due(emission)
                 if now - refreshed >= settings.directory_refresh_seconds:
                     refreshed = now
                     await self.context.refresh_directory_async()
                 if now - looked >= LAG_SECONDS:
                     looked = now
-                    await self.look(fetched_at)
+                    await self.look()
         except Exception:
             self.log.exception("agent_failed", service="audit")
             logging.shutdown()
             os._exit(EXIT_AGENT_FAILED)
+        evaluating.cancel()
+        await self.activity.idle()
         await self.flush()
         await self.consumer.stop()
         await self.producer.stop()
@@ -414,6 +424,29 @@ class LiveAudit:
         if isinstance(self.quarantine, KafkaQuarantine):
             self.quarantine.close()
         self.log.info("audit_stopped")
+
+
+class Activity:
+    """Work in hand (batches, evaluations), which a revocation waits for."""
+
+    def __init__(self) -> None:
+        self._active = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextlib.asynccontextmanager
+    async def working(self) -> AsyncIterator[None]:
+        self._active += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._active -= 1
+            if not self._active:
+                self._idle.set()
+
+    async def idle(self) -> None:
+        await self._idle.wait()
 
 
 class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -424,11 +457,11 @@ class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         audit = self.audit
-        async with audit.working:
-            audit.health.ready = False
-            audit.health.partitions = frozenset()
-            await audit.flush()
-            audit.backlog.forget(revoked)
+        audit.health.ready = False
+        audit.health.partitions = frozenset()
+        await audit.activity.idle()
+        await audit.flush()
+        audit.backlog.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         audit = self.audit
