@@ -31,11 +31,12 @@ from backbone.agency.receipts import ReceiptSchedule, awaiting_receipt, receipt_
 from backbone.agency.unreadable import answer, unreadable
 from backbone.broker.admin import partition_count
 from backbone.broker.topics import EVENT_LOG, inbox_topic
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.quarantine import TableQuarantine
+from backbone.consumer.reader import EnvelopeReader, Outcome
 from backbone.envelope.authorisation import ByType
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.errors import EncodingRefused, EnvelopeRejected
-from backbone.envelope.quarantine import Inbound, Rejection
-from backbone.envelope.reader import EnvelopeReader, Outcome
 from backbone.logs import get_logger
 from backbone.runtime.context import ServiceContext
 from backbone.runtime.faust_app import consumer_lag, make_app
@@ -45,24 +46,6 @@ from backbone.runtime.tables import DeferredSeen, digest_view
 
 RECEIPT_TICK_SECONDS = 0.5
 RESCHEDULE_SECONDS = 5.0
-
-
-class TableQuarantine:
-    """The agency's own quarantine: rejections kept in a changelog-backed table."""
-
-    def __init__(self, table: Any) -> None:
-        self._table = table
-
-    def put(self, rejection: Rejection) -> None:
-        key = f"{rejection.source_topic}/{rejection.source_partition}/{rejection.source_offset}"
-        self._table[key] = {
-            "reason": rejection.reason,
-            "detail": rejection.detail,
-            "event_id": rejection.event_id,
-            "rejected_at": rejection.rejected_at.isoformat(),
-            "value": rejection.value.hex(),
-            "key": None if rejection.key is None else rejection.key.hex(),
-        }
 
 
 def build(context: ServiceContext, **options: Any) -> faust.App:

@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from backbone.audit.store import Admission, EventStore, Stored, table_entry
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.quarantine import Quarantine, Rejection
+from backbone.consumer.reader import decode_record
 from backbone.domain.catalogue import AUDIT_OUTPUTS
 from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
 from backbone.envelope.errors import DuplicateEvent, EnvelopeRejected, NotAuthorised
-from backbone.envelope.quarantine import Inbound, Quarantine, Rejection
-from backbone.envelope.reader import decode_record
 from backbone.logs import get_logger
 from backbone.runtime.metrics import ServiceMetrics
 

@@ -61,8 +61,10 @@ from backbone.audit.rules import load_rules
 from backbone.audit.schedule import Backlog, Schedule
 from backbone.audit.settings import EVENT_LOG_PARTITIONS, AuditSettings, rules_files
 from backbone.audit.store import EventStore, chunk
+from backbone.broker.quarantine import KafkaQuarantine
 from backbone.broker.reader import read_range
-from backbone.envelope.quarantine import Inbound, KafkaQuarantine, Quarantine
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.quarantine import Quarantine
 from backbone.logs import get_logger
 from backbone.runtime.continuity import Continuity, cursor_key, parse_cursor
 from backbone.runtime.faust_app import consumer_lag, exit_on_failure, make_app

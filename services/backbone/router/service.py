@@ -21,10 +21,12 @@ from typing import Any
 import faust
 
 from backbone.broker.admin import partition_count
+from backbone.broker.quarantine import KafkaQuarantine
 from backbone.broker.topics import EVENT_LOG, inbox_topic
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.quarantine import Quarantine
+from backbone.consumer.reader import EnvelopeReader, Outcome
 from backbone.envelope.authorisation import ByLifecycle
-from backbone.envelope.quarantine import Inbound, KafkaQuarantine, Quarantine
-from backbone.envelope.reader import EnvelopeReader, Outcome
 from backbone.logs import get_logger
 from backbone.runtime.context import ServiceContext
 from backbone.runtime.faust_app import consumer_lag, make_app

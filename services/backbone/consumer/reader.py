@@ -17,11 +17,12 @@ from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.quarantine import Quarantine, Rejection
 from backbone.domain.events import Event
 from backbone.envelope.authorisation import Authoriser, ByType
 from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
 from backbone.envelope.errors import DuplicateEvent, EnvelopeRejected, RecordKeyMismatch
-from backbone.envelope.quarantine import Inbound, Quarantine, Rejection
 from backbone.logs import get_logger
 
 
