@@ -67,6 +67,7 @@ from kafka import KafkaProducer
 
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.broker import admin, topology
+from backbone.broker.directory_topic import load_directory, publish_directory
 from backbone.broker.quarantine import QuarantineFollower, read_quarantine
 from backbone.broker.reader import read_to_end
 from backbone.broker.topics import EVENT_LOG, REJECTED_TOPIC, inbox_topic
@@ -80,7 +81,6 @@ from backbone.domain.catalogue import CATALOGUE, may_emit
 from backbone.domain.events import Event, parse_event
 from backbone.envelope import administration
 from backbone.envelope.directory import KeyDirectory
-from backbone.envelope.directory_topic import load_directory, publish_directory
 from backbone.envelope.errors import EncodingRefused, EnvelopeRejected
 from backbone.envelope.keys import KeyPair, Keystore
 from backbone.envelope.schemas import default_registry

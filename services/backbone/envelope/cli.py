@@ -227,7 +227,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from backbone.envelope.directory_topic import publish_directory
+    from backbone.broker.directory_topic import publish_directory
 
     store = Keystore(args.keystore)
     subjects = publish_directory(_kafka(), administration.directory_of(store), args.topic)
@@ -236,7 +236,7 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from backbone.envelope.directory_topic import load_directory
+    from backbone.broker.directory_topic import load_directory
 
     store = Keystore(args.keystore)
     directory = load_directory(
