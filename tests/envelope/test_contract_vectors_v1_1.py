@@ -21,9 +21,10 @@ import pytest
 from nacl.exceptions import BadSignatureError
 
 from backbone.agency.unreadable import answer, unreadable
+from backbone.consumer.gate import decode_record
 from backbone.consumer.inbound import Inbound
 from backbone.consumer.quarantine import MemoryQuarantine
-from backbone.consumer.reader import Delivery, EnvelopeReader, Outcome, decode_record
+from backbone.consumer.reader import Delivery, EnvelopeReader, Outcome
 from backbone.domain.events import parse_event
 from backbone.envelope.certificates import verify_certificate
 from backbone.envelope.codec import EnvelopeCodec

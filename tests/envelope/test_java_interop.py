@@ -20,8 +20,8 @@ from typing import Any
 
 import nacl.bindings as sodium
 
+from backbone.consumer.gate import decode_record
 from backbone.consumer.inbound import Inbound
-from backbone.consumer.reader import decode_record
 from backbone.domain.events import parse_event
 from backbone.envelope.certificates import new_certificate, sign_certificate
 from backbone.envelope.codec import ENVELOPE_DOMAIN, EnvelopeCodec

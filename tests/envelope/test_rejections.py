@@ -8,9 +8,10 @@ from typing import Any
 import nacl.bindings as sodium
 import pytest
 
+from backbone.consumer.gate import decode_record
 from backbone.consumer.inbound import Inbound
 from backbone.consumer.quarantine import MemoryQuarantine, Rejection
-from backbone.consumer.reader import Delivery, EnvelopeReader, Outcome, decode_record
+from backbone.consumer.reader import Delivery, EnvelopeReader, Outcome
 from backbone.domain.events import Event
 from backbone.envelope.authorisation import ByLifecycle
 from backbone.envelope.errors import (

@@ -44,8 +44,8 @@ from backbone.audit.settings import rules_files
 from backbone.broker.reader import TopicMissing, TopicReader
 from backbone.broker.topics import inbox_topic
 from backbone.broker.topology import TopologyError
+from backbone.consumer.gate import decode_record
 from backbone.consumer.inbound import Inbound
-from backbone.consumer.reader import decode_record
 from backbone.domain.agencies import REGIONS, AgencyId, InvalidAgencyId
 from backbone.domain.catalogue import may_emit
 from backbone.domain.events import Event, parse_event

@@ -15,8 +15,8 @@ from kafka.producer.future import FutureRecordMetadata
 
 from backbone.broker.reader import read_to_end
 from backbone.broker.topics import EVENT_LOG, inbox_topic
+from backbone.consumer.gate import decode_record
 from backbone.consumer.inbound import Inbound
-from backbone.consumer.reader import decode_record
 from backbone.domain.events import Event
 from backbone.envelope.codec import VerifiedEnvelope
 from backbone.envelope.errors import EncodingRefused, EnvelopeRejected

@@ -72,6 +72,7 @@ def build(context: ServiceContext, **options: Any) -> faust.App:
         authoriser=ByType(),
         seen=seen,
         require_body=True,
+        metrics=metrics,
     )
 
     inbox = inbox_topic(agency)
@@ -113,10 +114,9 @@ def build(context: ServiceContext, **options: Any) -> faust.App:
     async def handle(record: Inbound) -> None:
         delivery = reader.read(record)
         if delivery.outcome is not Outcome.ACCEPTED or delivery.event is None:
-            reason = delivery.rejection.reason if delivery.rejection else None
-            if reason is not None:
-                await answer_unreadable(record, reason)
-            metrics.handled(delivery.outcome.value, record.received_at, reason)
+            # Counted, and if refused quarantined and logged, by the reader.
+            if delivery.rejection is not None:
+                await answer_unreadable(record, delivery.rejection.reason)
             return
         event = delivery.event
         updated = view.apply(referrals.get(event.referral_id or ""), event)
@@ -124,7 +124,7 @@ def build(context: ServiceContext, **options: Any) -> faust.App:
             referrals[updated["referral_id"]] = updated
             schedule.note(updated)
         seen.commit(event.event_id)
-        metrics.handled(delivery.outcome.value, record.received_at)
+        reader.accepted(record)
         log.info(
             "envelope_opened",
             event_id=event.event_id,

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from backbone.audit.calendar import ALMATY
+from backbone.consumer.gate import decode_record
 from backbone.consumer.inbound import Inbound
-from backbone.consumer.reader import decode_record
 from backbone.domain.events import Event
 from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
 from backbone.envelope.errors import EnvelopeRejected

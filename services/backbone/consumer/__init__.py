@@ -2,6 +2,7 @@
 
 ``inbound`` (a record as a consumer got it, whatever client read it), ``quarantine`` (the one
 quarantine interface, its in-process and table adapters; the Kafka one is the edge's,
-``broker/quarantine.py``) and ``reader`` (the consumer gate: decode, de-duplicate, authorise,
-or quarantine and log). Nothing here talks to Kafka.
+``broker/quarantine.py``), ``gate`` (the one consumer gate: decode, screen, de-duplicate, admit,
+or quarantine, log and count) and ``reader`` (the router's and agencies' face of the gate; the
+audit's is ``audit/gate.py``). Nothing here talks to Kafka.
 """

@@ -1,13 +1,11 @@
-"""The consumer side: verify, authorise and de-duplicate each record, or quarantine it.
+"""The router's and the agency services' gate: verify, de-duplicate, authorise, or quarantine.
 
-``EnvelopeReader.read`` never raises for bad input: a record that fails any check is handed to
-the quarantine with its reason, and the consumer carries on with the next one. The router and
-the agency services pass it every record their ``Frontier`` hands over (``router/service.py``,
-``agency/service.py``).
-
-``decode_record`` is the part every consumer of a record shares (the reader here, the audit's
-gate, ``backbone inbox``): the envelope's own checks, then the record key against the verified
-header's ``child_ref``.
+``EnvelopeReader.read`` passes a record through the ``ConsumerGate`` (``gate``) and says what
+became of it; it never raises for bad input: a record that fails any check is handed to the
+quarantine with its reason, and the consumer carries on with the next one. The router and the
+agency services pass it every record their ``Frontier`` hands over (``router/service.py``,
+``agency/service.py``). Their ledger (``SeenLedger``) is a ``seen`` table and an authoriser:
+the authorisation by content is judged only for a new event, before it is recorded.
 """
 
 from __future__ import annotations
@@ -17,13 +15,12 @@ from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from backbone.consumer.gate import REPEATED, ConsumerGate, Metrics
 from backbone.consumer.inbound import Inbound
 from backbone.consumer.quarantine import Quarantine, Rejection
 from backbone.domain.events import Event
 from backbone.envelope.authorisation import Authoriser, ByType
 from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
-from backbone.envelope.errors import DuplicateEvent, EnvelopeRejected, RecordKeyMismatch
-from backbone.logs import get_logger
 
 
 class Outcome(StrEnum):
@@ -41,30 +38,6 @@ class Delivery:
     @property
     def event(self) -> Event | None:
         return None if self.envelope is None else self.envelope.event
-
-
-def decode_record(
-    codec: EnvelopeCodec, record: Inbound, *, require_body: bool = False
-) -> VerifiedEnvelope:
-    """The record's envelope, verified (and opened, see ``EnvelopeCodec.decode``), whose record
-    key is exactly the UTF-8 ``child_ref`` of its header; else ``EnvelopeRejected``.
-
-    The key is compared only once the signature and the header have checked out, so a record is
-    refused for its key only when its envelope is valid: a key cannot make a forged or damaged
-    envelope look like a misfiled valid one, and the reason names the real fault. A copy of an
-    event under another key (or none) would sit in another partition, out of sight of that
-    partition's duplicate check, so it is refused (``key_mismatch``) rather than delivered or
-    counted again. The detail does not repeat the key: a producer can put anything there.
-    """
-    envelope = codec.decode(record.value, received_at=record.received_at, require_body=require_body)
-    if record.key != envelope.event.child_ref.encode():
-        detail = (
-            "record has no key; it must be the header's child_ref"
-            if record.key is None
-            else "record key is not the header's child_ref"
-        )
-        raise RecordKeyMismatch(detail, event_id=envelope.event.event_id)
-    return envelope
 
 
 class SeenEvents(MutableMapping[str, bytes]):
@@ -93,11 +66,30 @@ class SeenEvents(MutableMapping[str, bytes]):
         return len(self._digests)
 
 
+class SeenLedger:
+    """The router's and the agencies' ledger: ``seen`` (``event_id`` → digest) and the
+    authoriser, which judges a new event before it is recorded in both."""
+
+    def __init__(self, seen: MutableMapping[str, bytes], authoriser: Authoriser) -> None:
+        self._seen, self._authoriser = seen, authoriser
+
+    def digest(self, event_id: str) -> bytes | None:
+        return self._seen.get(event_id)
+
+    def add(self, event: Event, digest: bytes) -> Event:
+        self._authoriser.check(event)
+        self._seen[event.event_id] = digest
+        self._authoriser.record(event)
+        return event
+
+
 class EnvelopeReader:
-    """One consumer's gate. ``name`` says who rejected (e.g. ``router``, an agency id).
+    """The router's and an agency's face of the ``ConsumerGate``: one ``Delivery`` per record.
 
     ``seen`` may be any mutable mapping (a durable table in a service); ``require_body`` is for
-    an agency reading its own inbox, where every envelope must be addressed to it.
+    an agency reading its own inbox, where every envelope must be addressed to it. With
+    ``metrics``, repeated and quarantined records are counted here, accepted ones when the
+    consumer calls ``accepted`` after its effect.
     """
 
     def __init__(
@@ -109,36 +101,29 @@ class EnvelopeReader:
         authoriser: Authoriser | None = None,
         seen: MutableMapping[str, bytes] | None = None,
         require_body: bool = False,
+        metrics: Metrics | None = None,
     ) -> None:
-        self._codec = codec
-        self._quarantine = quarantine
-        self._name = name
-        self._authoriser = authoriser or ByType()
-        self._seen = SeenEvents() if seen is None else seen
-        self._require_body = require_body
-        self._log = get_logger().bind(consumer=name)
+        ledger = SeenLedger(SeenEvents() if seen is None else seen, authoriser or ByType())
+        self._gate = ConsumerGate(
+            codec,
+            quarantine,
+            ledger,
+            name=name,
+            require_body=require_body,
+            metrics=metrics,
+            count_accepted=False,
+        )
 
     def read(self, record: Inbound) -> Delivery:
-        try:
-            envelope = decode_record(self._codec, record, require_body=self._require_body)
-            event = envelope.event
-            known = self._seen.get(event.event_id)
-            if known is not None:
-                if known == envelope.digest:
-                    return Delivery(Outcome.REPEATED, envelope)
-                raise DuplicateEvent(
-                    f"event {event.event_id} was accepted before with other content",
-                    event_id=event.event_id,
-                )
-            self._authoriser.check(event)
-        except EnvelopeRejected as error:
-            return self._reject(error, record)
-        self._seen[event.event_id] = envelope.digest
-        self._authoriser.record(event)
-        return Delivery(Outcome.ACCEPTED, envelope)
+        checked = self._gate.check(record)
+        outcome = self._gate.admit(record, checked)
+        if isinstance(outcome, Rejection):
+            return Delivery(Outcome.QUARANTINED, rejection=outcome)
+        assert isinstance(checked, VerifiedEnvelope)  # admitted or repeated: it verified
+        if outcome == REPEATED:
+            return Delivery(Outcome.REPEATED, checked)
+        return Delivery(Outcome.ACCEPTED, checked)
 
-    def _reject(self, error: EnvelopeRejected, record: Inbound) -> Delivery:
-        rejection = Rejection.of(error, record, self._name)
-        self._quarantine.put(rejection)
-        self._log.warning("envelope_quarantined", **rejection.log_fields())
-        return Delivery(Outcome.QUARANTINED, rejection=rejection)
+    def accepted(self, record: Inbound) -> None:
+        """Count an accepted record once the consumer's effect is done."""
+        self._gate.accepted(record)

@@ -25,8 +25,8 @@ from typing import Any
 from backbone.broker.settings import KafkaSettings, admin_settings
 from backbone.broker.topics import DIRECTORY_TOPIC
 from backbone.cli_args import agency_id, instant, print_json
+from backbone.consumer.gate import decode_record
 from backbone.consumer.inbound import Inbound
-from backbone.consumer.reader import decode_record
 from backbone.domain.agencies import AgencyId, is_agency_id
 from backbone.envelope import administration
 from backbone.envelope.authorisation import ByType
