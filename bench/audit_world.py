@@ -27,13 +27,13 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.broker import admin
+from backbone.broker.directory_topic import DIRECTORY_TOPIC_CONFIG, publish_directory
 from backbone.broker.settings import KafkaSettings
 from backbone.domain.agencies import agency_type
 from backbone.domain.events import Event, parse_event
 from backbone.envelope import administration
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.directory import KeyDirectory
-from backbone.envelope.directory_topic import DIRECTORY_TOPIC_CONFIG, publish_directory
 from backbone.envelope.keys import Keystore
 from backbone.paths import write_private
 from backbone.scenario.payloads import referral_issued

@@ -46,8 +46,8 @@ from rebuild_log import PARTITIONS, FilledLog, Floor, read_values
 
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.broker import admin
+from backbone.broker.directory_topic import publish_directory
 from backbone.broker.settings import KafkaSettings
-from backbone.envelope.directory_topic import publish_directory
 
 TARGET = 0.50
 FLOOR_SAMPLE = 20_000

@@ -29,12 +29,12 @@ import nacl.bindings as sodium
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from backbone.broker import admin
+from backbone.broker.directory_topic import DIRECTORY_TOPIC_CONFIG, publish_directory
 from backbone.broker.settings import KafkaSettings
 from backbone.domain.events import Event
 from backbone.envelope import administration
 from backbone.envelope.codec import ENVELOPE_DOMAIN, EnvelopeCodec
 from backbone.envelope.directory import KeyDirectory
-from backbone.envelope.directory_topic import DIRECTORY_TOPIC_CONFIG, publish_directory
 from backbone.envelope.keys import Keystore
 from backbone.envelope.schemas import default_registry
 from backbone.paths import run_dir

@@ -35,6 +35,9 @@ import fastavro
 import nacl.bindings as sodium
 
 from backbone.agency.unreadable import answer, unreadable
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.quarantine import MemoryQuarantine
+from backbone.consumer.reader import EnvelopeReader, Outcome
 from backbone.domain.events import parse_event
 from backbone.envelope.certificates import (
     CERTIFICATE_DOMAIN,
@@ -48,8 +51,6 @@ from backbone.envelope.codec import BODY_DOMAIN, DIGEST_DOMAIN, ENVELOPE_DOMAIN,
 from backbone.envelope.directory import KeyDirectory
 from backbone.envelope.errors import REJECTION_REASONS
 from backbone.envelope.keys import KeyPair, Keyring, RootKey
-from backbone.envelope.quarantine import Inbound, MemoryQuarantine
-from backbone.envelope.reader import EnvelopeReader, Outcome
 from backbone.envelope.schemas import default_registry
 from backbone.logs import configure
 

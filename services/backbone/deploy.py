@@ -19,11 +19,11 @@ from typing import Any
 
 from backbone.audit import settings as audit_settings
 from backbone.broker import topology
+from backbone.broker.directory_topic import publish_directory
 from backbone.broker.settings import KafkaSettings
 from backbone.device.enrolment import enrol
 from backbone.domain.agencies import AgencyId
 from backbone.envelope import administration
-from backbone.envelope.directory_topic import publish_directory
 from backbone.envelope.keys import Keystore
 from backbone.paths import run_dir
 from backbone.runtime import supervisor

@@ -14,8 +14,9 @@ from backbone.audit.gate import AuditGate
 from backbone.audit.notices import Emitted
 from backbone.audit.projection import Projection
 from backbone.audit.store import EventStore
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.quarantine import MemoryQuarantine
 from backbone.envelope.errors import RecordKeyMismatch
-from backbone.envelope.quarantine import Inbound, MemoryQuarantine
 from backbone.runtime.metrics import ServiceMetrics
 from support.envelopes import TEST_CHILD, World, make_event, make_world
 

@@ -23,11 +23,12 @@ from kafka import KafkaProducer
 from backbone.audit.calendar import render
 from backbone.audit.sla import breach_event_id, resolution_event_id
 from backbone.broker import topology
+from backbone.broker.quarantine import read_quarantine
 from backbone.broker.reader import TopicReader
 from backbone.broker.topics import EVENT_LOG
+from backbone.consumer.quarantine import Rejection
 from backbone.domain.agencies import agency_type
 from backbone.domain.events import Event
-from backbone.envelope.quarantine import Rejection, read_quarantine
 from backbone.scenario import scenario_as_of, scenario_events, scenario_start_before
 from backbone.scenario.payloads import referral_received
 from support.broker import Broker

@@ -18,10 +18,10 @@ import pytest
 from backbone.agency.conformance import issuer_of
 from backbone.audit.calendar import ALMATY
 from backbone.broker import topology
+from backbone.broker.directory_topic import publish_directory
 from backbone.broker.topics import EVENT_LOG, inbox_topic
 from backbone.domain.agencies import REGIONS
 from backbone.envelope import administration
-from backbone.envelope.directory_topic import publish_directory
 from backbone.envelope.keys import Keystore
 from backbone.scenario.payloads import referral_accepted, referral_declined
 from support.broker import Broker

@@ -11,13 +11,14 @@ import pytest
 from kafka import KafkaProducer
 
 from backbone.broker import topology
+from backbone.broker.directory_topic import load_directory
+from backbone.broker.quarantine import read_quarantine
 from backbone.broker.reader import TopicReader, read_to_end
 from backbone.broker.topics import EVENT_LOG, inbox_topic
+from backbone.consumer.quarantine import Rejection
 from backbone.domain.events import parse_event
 from backbone.envelope.codec import EnvelopeCodec
-from backbone.envelope.directory_topic import load_directory
 from backbone.envelope.keys import Keystore
-from backbone.envelope.quarantine import Rejection, read_quarantine
 from support.broker import Broker
 from support.deployment import Deployment, deployment, scrape, wait_for
 from support.groups import commit_offsets, group_of, group_state

@@ -13,12 +13,13 @@ import pytest
 from backbone.agency import view
 from backbone.agency.receipts import awaiting_receipt
 from backbone.agency.unreadable import Unreadable, answer, unreadable, unreadable_id
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.quarantine import MemoryQuarantine
+from backbone.consumer.reader import EnvelopeReader, Outcome
 from backbone.domain.events import Event, parse_event
 from backbone.domain.lifecycle import RecipientState, judge
 from backbone.envelope.authorisation import ByLifecycle
 from backbone.envelope.errors import NotAuthorised
-from backbone.envelope.quarantine import Inbound, MemoryQuarantine
-from backbone.envelope.reader import EnvelopeReader, Outcome
 from backbone.envelope.schemas import default_registry
 from support.envelopes import (
     TEST_CHILD,

@@ -22,13 +22,13 @@ import pytest
 
 from backbone.agency.receipts import receipt_id
 from backbone.agency.unreadable import unreadable_id
+from backbone.broker.quarantine import read_quarantine
 from backbone.broker.reader import TopicReader, read_range
 from backbone.broker.topics import EVENT_LOG, inbox_topic
 from backbone.broker.topology import principal_settings
 from backbone.domain.events import Event, parse_event
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.keys import Keystore
-from backbone.envelope.quarantine import read_quarantine
 from support.broker import Broker
 from support.deployment import Deployment, deployment, scrape, wait_for
 from support.envelopes import header_datum, parse_envelope, plain_event, sign_record

@@ -21,14 +21,16 @@ import pytest
 from nacl.exceptions import BadSignatureError
 
 from backbone.agency.unreadable import answer, unreadable
+from backbone.consumer.gate import decode_record
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.quarantine import MemoryQuarantine
+from backbone.consumer.reader import Delivery, EnvelopeReader, Outcome
 from backbone.domain.events import parse_event
 from backbone.envelope.certificates import verify_certificate
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.directory import KeyDirectory
 from backbone.envelope.errors import REJECTION_REASONS, EnvelopeRejected
 from backbone.envelope.keys import KeyPair, Keyring
-from backbone.envelope.quarantine import Inbound, MemoryQuarantine
-from backbone.envelope.reader import Delivery, EnvelopeReader, Outcome, decode_record
 from backbone.envelope.schemas import default_registry
 from backbone.paths import PROJECT_ROOT
 

@@ -8,17 +8,13 @@ from pathlib import Path
 import pytest
 from kafka import KafkaProducer
 
+from backbone.broker.directory_topic import load_directory
+from backbone.broker.quarantine import KafkaQuarantine, QuarantineFollower, read_quarantine
 from backbone.broker.settings import KafkaSettings
 from backbone.cli import main
-from backbone.envelope.directory_topic import load_directory
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.reader import EnvelopeReader, Outcome
 from backbone.envelope.keys import Keystore
-from backbone.envelope.quarantine import (
-    Inbound,
-    KafkaQuarantine,
-    QuarantineFollower,
-    read_quarantine,
-)
-from backbone.envelope.reader import EnvelopeReader, Outcome
 from backbone.paths import run_dir
 from support.broker import Broker
 from support.envelopes import (

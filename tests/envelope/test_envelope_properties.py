@@ -9,12 +9,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.quarantine import MemoryQuarantine
+from backbone.consumer.reader import EnvelopeReader, Outcome
 from backbone.domain.agencies import REGIONS, agency_type
 from backbone.domain.catalogue import CATALOGUE, may_emit
 from backbone.domain.events import Event, parse_event
 from backbone.envelope.errors import EnvelopeRejected
-from backbone.envelope.quarantine import Inbound, MemoryQuarantine
-from backbone.envelope.reader import EnvelopeReader, Outcome
 from support.envelopes import (
     AGENCIES,
     SECRETS_IN_PAYLOAD,

@@ -20,14 +20,14 @@ from typing import Any
 
 import nacl.bindings as sodium
 
+from backbone.consumer.gate import decode_record
+from backbone.consumer.inbound import Inbound
 from backbone.domain.events import parse_event
 from backbone.envelope.certificates import new_certificate, sign_certificate
 from backbone.envelope.codec import ENVELOPE_DOMAIN, EnvelopeCodec
 from backbone.envelope.directory import KeyDirectory
 from backbone.envelope.errors import EnvelopeRejected
 from backbone.envelope.keys import KeyPair, Keyring, RootKey
-from backbone.envelope.quarantine import Inbound
-from backbone.envelope.reader import decode_record
 from backbone.paths import PROJECT_ROOT
 
 JAVA = PROJECT_ROOT / "contracts" / "java"

@@ -7,9 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.quarantine import MemoryQuarantine, Rejection
+from backbone.consumer.reader import EnvelopeReader, Outcome, SeenEvents
 from backbone.envelope.authorisation import ByLifecycle
-from backbone.envelope.quarantine import Inbound, MemoryQuarantine, Rejection
-from backbone.envelope.reader import EnvelopeReader, Outcome, SeenEvents
 from support.envelopes import SECRETS_IN_PAYLOAD, TEST_CHILD, World, make_event
 
 POLICE, NGO = "police.turkestan", "ngo.shymkent.sana-sezim"

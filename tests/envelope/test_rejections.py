@@ -8,6 +8,10 @@ from typing import Any
 import nacl.bindings as sodium
 import pytest
 
+from backbone.consumer.gate import decode_record
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.quarantine import MemoryQuarantine, Rejection
+from backbone.consumer.reader import Delivery, EnvelopeReader, Outcome
 from backbone.domain.events import Event
 from backbone.envelope.authorisation import ByLifecycle
 from backbone.envelope.errors import (
@@ -29,8 +33,6 @@ from backbone.envelope.errors import (
     UnknownKey,
 )
 from backbone.envelope.keys import KeyPair, Keyring
-from backbone.envelope.quarantine import Inbound, MemoryQuarantine, Rejection
-from backbone.envelope.reader import Delivery, EnvelopeReader, Outcome, decode_record
 from backbone.envelope.schemas import default_registry
 from support.envelopes import (
     SECRETS_IN_PAYLOAD,

@@ -19,10 +19,10 @@ import yaml
 from backbone.broker import topology
 from backbone.broker.admin import Grant
 from backbone.broker.topics import EVENT_LOG, inbox_topic
+from backbone.consumer.quarantine import Rejection
 from backbone.domain.catalogue import CATALOGUE
 from backbone.domain.events import CHILD_REF
 from backbone.envelope.errors import REJECTION_REASONS
-from backbone.envelope.quarantine import Rejection
 from backbone.envelope.schemas import default_registry
 from backbone.paths import PROJECT_ROOT
 

@@ -67,8 +67,11 @@ from kafka import KafkaProducer
 
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.broker import admin, topology
+from backbone.broker.directory_topic import load_directory, publish_directory
+from backbone.broker.quarantine import QuarantineFollower, read_quarantine
 from backbone.broker.reader import read_to_end
 from backbone.broker.topics import EVENT_LOG, REJECTED_TOPIC, inbox_topic
+from backbone.consumer.quarantine import Rejection
 from backbone.device.folder import DeviceFolder
 from backbone.device.queue import EnvelopeQueue
 from backbone.device.recorder import RecordRefused, record
@@ -78,10 +81,8 @@ from backbone.domain.catalogue import CATALOGUE, may_emit
 from backbone.domain.events import Event, parse_event
 from backbone.envelope import administration
 from backbone.envelope.directory import KeyDirectory
-from backbone.envelope.directory_topic import load_directory, publish_directory
 from backbone.envelope.errors import EncodingRefused, EnvelopeRejected
 from backbone.envelope.keys import KeyPair, Keystore
-from backbone.envelope.quarantine import QuarantineFollower, Rejection, read_quarantine
 from backbone.envelope.schemas import default_registry
 from backbone.paths import run_dir
 from support.broker import Broker

@@ -18,13 +18,13 @@ from typing import Any, TypeVar
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from backbone.consumer.quarantine import MemoryQuarantine
 from backbone.device.enrolment import device_certificate
 from backbone.device.folder import DeviceFolder
 from backbone.domain.events import Event, parse_event
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.directory import KeyDirectory
 from backbone.envelope.keys import KeyPair, Keyring
-from backbone.envelope.quarantine import MemoryQuarantine
 from backbone.intake.accepted import SqliteAcceptedEvents
 from backbone.intake.admission import Admission
 from backbone.intake.app import make_app

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from backbone.broker.quarantine import read_quarantine
 from backbone.broker.reader import read_to_end
 from backbone.broker.settings import KafkaSettings
 from backbone.broker.topics import EVENT_LOG
@@ -24,7 +25,6 @@ from backbone.device.queue import EnvelopeQueue
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.directory import KeyDirectory
 from backbone.envelope.keys import KeyPair
-from backbone.envelope.quarantine import read_quarantine
 from support.broker import Broker
 from support.deployment import Deployment, deployment, wait_for
 from support.envelopes import forge, minimal_payload

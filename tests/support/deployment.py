@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from backbone.broker import topology
+from backbone.broker.directory_topic import publish_directory
 from backbone.domain.agencies import REGIONS
 from backbone.envelope import administration
-from backbone.envelope.directory_topic import publish_directory
 from backbone.envelope.keys import Keystore
 from support.broker import Broker
 

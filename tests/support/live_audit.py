@@ -20,12 +20,12 @@ from kafka import KafkaProducer
 
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.broker import admin, topology
+from backbone.broker.directory_topic import load_directory, publish_directory
 from backbone.broker.settings import KafkaSettings
 from backbone.broker.topics import EVENT_LOG, SLA_TOPIC
 from backbone.domain.events import Event
 from backbone.envelope import administration
 from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
-from backbone.envelope.directory_topic import load_directory, publish_directory
 from backbone.envelope.errors import EnvelopeRejected
 from backbone.envelope.keys import Keystore
 from support.deployment import BACKBONE, Deployment

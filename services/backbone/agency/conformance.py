@@ -44,6 +44,8 @@ from backbone.audit.settings import rules_files
 from backbone.broker.reader import TopicMissing, TopicReader
 from backbone.broker.topics import inbox_topic
 from backbone.broker.topology import TopologyError
+from backbone.consumer.gate import decode_record
+from backbone.consumer.inbound import Inbound
 from backbone.domain.agencies import REGIONS, AgencyId, InvalidAgencyId
 from backbone.domain.catalogue import may_emit
 from backbone.domain.events import Event, parse_event
@@ -51,8 +53,6 @@ from backbone.domain.lifecycle import judge
 from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
 from backbone.envelope.errors import EnvelopeError, EnvelopeRejected
 from backbone.envelope.keys import KeystoreError
-from backbone.envelope.quarantine import Inbound
-from backbone.envelope.reader import decode_record
 from backbone.runtime.context import ServiceContext
 from backbone.scenario.ids import Minter
 from backbone.scenario.payloads import referral_issued

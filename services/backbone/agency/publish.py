@@ -15,11 +15,11 @@ from kafka.producer.future import FutureRecordMetadata
 
 from backbone.broker.reader import read_to_end
 from backbone.broker.topics import EVENT_LOG, inbox_topic
+from backbone.consumer.gate import decode_record
+from backbone.consumer.inbound import Inbound
 from backbone.domain.events import Event
 from backbone.envelope.codec import VerifiedEnvelope
 from backbone.envelope.errors import EncodingRefused, EnvelopeRejected
-from backbone.envelope.quarantine import Inbound
-from backbone.envelope.reader import decode_record
 from backbone.runtime.context import ServiceContext
 
 # How long the brokers have to acknowledge a batch: past it, what was not acknowledged is

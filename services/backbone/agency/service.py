@@ -31,11 +31,12 @@ from backbone.agency.receipts import ReceiptSchedule, awaiting_receipt, receipt_
 from backbone.agency.unreadable import answer, unreadable
 from backbone.broker.admin import partition_count
 from backbone.broker.topics import EVENT_LOG, inbox_topic
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.quarantine import TableQuarantine
+from backbone.consumer.reader import EnvelopeReader, Outcome
 from backbone.envelope.authorisation import ByType
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.errors import EncodingRefused, EnvelopeRejected
-from backbone.envelope.quarantine import Inbound, Rejection
-from backbone.envelope.reader import EnvelopeReader, Outcome
 from backbone.logs import get_logger
 from backbone.runtime.context import ServiceContext
 from backbone.runtime.faust_app import consumer_lag, make_app
@@ -45,24 +46,6 @@ from backbone.runtime.tables import DeferredSeen, digest_view
 
 RECEIPT_TICK_SECONDS = 0.5
 RESCHEDULE_SECONDS = 5.0
-
-
-class TableQuarantine:
-    """The agency's own quarantine: rejections kept in a changelog-backed table."""
-
-    def __init__(self, table: Any) -> None:
-        self._table = table
-
-    def put(self, rejection: Rejection) -> None:
-        key = f"{rejection.source_topic}/{rejection.source_partition}/{rejection.source_offset}"
-        self._table[key] = {
-            "reason": rejection.reason,
-            "detail": rejection.detail,
-            "event_id": rejection.event_id,
-            "rejected_at": rejection.rejected_at.isoformat(),
-            "value": rejection.value.hex(),
-            "key": None if rejection.key is None else rejection.key.hex(),
-        }
 
 
 def build(context: ServiceContext, **options: Any) -> faust.App:
@@ -89,6 +72,7 @@ def build(context: ServiceContext, **options: Any) -> faust.App:
         authoriser=ByType(),
         seen=seen,
         require_body=True,
+        metrics=metrics,
     )
 
     inbox = inbox_topic(agency)
@@ -130,10 +114,9 @@ def build(context: ServiceContext, **options: Any) -> faust.App:
     async def handle(record: Inbound) -> None:
         delivery = reader.read(record)
         if delivery.outcome is not Outcome.ACCEPTED or delivery.event is None:
-            reason = delivery.rejection.reason if delivery.rejection else None
-            if reason is not None:
-                await answer_unreadable(record, reason)
-            metrics.handled(delivery.outcome.value, record.received_at, reason)
+            # Counted, and if refused quarantined and logged, by the reader.
+            if delivery.rejection is not None:
+                await answer_unreadable(record, delivery.rejection.reason)
             return
         event = delivery.event
         updated = view.apply(referrals.get(event.referral_id or ""), event)
@@ -141,7 +124,7 @@ def build(context: ServiceContext, **options: Any) -> faust.App:
             referrals[updated["referral_id"]] = updated
             schedule.note(updated)
         seen.commit(event.event_id)
-        metrics.handled(delivery.outcome.value, record.received_at)
+        reader.accepted(record)
         log.info(
             "envelope_opened",
             event_id=event.event_id,

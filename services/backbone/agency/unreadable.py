@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from backbone.audit.calendar import ALMATY
+from backbone.consumer.gate import decode_record
+from backbone.consumer.inbound import Inbound
 from backbone.domain.events import Event
 from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
 from backbone.envelope.errors import EnvelopeRejected
-from backbone.envelope.quarantine import Inbound
-from backbone.envelope.reader import decode_record
 
 UNREADABLE_NAMESPACE = uuid.UUID("3f6d2b1e-8c47-4e0a-9b15-7a2c6e9d4f08")  # fixed for ever
 # Quarantine reason of the agency's reader -> the EnvelopeUnreadable reason code.

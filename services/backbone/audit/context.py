@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from backbone.broker.directory_topic import DirectoryFollower
 from backbone.broker.settings import KafkaSettings
 from backbone.broker.topics import DIRECTORY_TOPIC
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.directory import KeyDirectory
-from backbone.envelope.directory_topic import DirectoryFollower
 from backbone.envelope.keys import Keyring, Keystore
 from backbone.runtime.context import kafka_settings
 

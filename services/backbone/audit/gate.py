@@ -8,7 +8,8 @@ event log (the audit writes them to ``audit.sla.v1``), and their ``rule`` is a r
 not a code from a closed list, so such a record is quarantined (``not_authorised``) and its
 header is not kept. A record whose ``event_id`` was admitted with other content (``store``) is
 quarantined as ``duplicate_event``: the later arrival loses. The live service and ``replay
---from-kafka`` both read the log through this gate.
+--from-kafka`` both read the log through this gate: the ``ConsumerGate`` (``consumer/gate.py``)
+with the ``EventStore`` as its ledger and ``refuse_audit_outputs`` as its screen.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from backbone.audit.store import Admission, EventStore, Stored, table_entry
+from backbone.audit.store import EventStore, Stored, table_entry
+from backbone.consumer.gate import ConsumerGate
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.quarantine import Quarantine
 from backbone.domain.catalogue import AUDIT_OUTPUTS
 from backbone.envelope.codec import EnvelopeCodec, VerifiedEnvelope
-from backbone.envelope.errors import DuplicateEvent, EnvelopeRejected, NotAuthorised
-from backbone.envelope.quarantine import Inbound, Quarantine, Rejection
-from backbone.envelope.reader import decode_record
-from backbone.logs import get_logger
+from backbone.envelope.errors import EnvelopeRejected, NotAuthorised
 from backbone.runtime.metrics import ServiceMetrics
 
 
@@ -41,7 +42,21 @@ class Checked:
 Verified = Checked | EnvelopeRejected
 
 
+def refuse_audit_outputs(envelope: VerifiedEnvelope) -> EnvelopeRejected | None:
+    """The gate's screen: the audit's own outputs never belong on the event log."""
+    if envelope.event.event_type in AUDIT_OUTPUTS:
+        return NotAuthorised(
+            f"{envelope.event.event_type} is the audit's output (audit.sla.v1), "
+            "never an event of the log",
+            event_id=envelope.event.event_id,
+        )
+    return None
+
+
 class AuditGate:
+    """The ``ConsumerGate`` whose ledger is the store and whose screen refuses the audit's
+    outputs; it counts every outcome in ``metrics`` and ``quarantined``."""
+
     def __init__(
         self,
         codec: EnvelopeCodec,
@@ -54,10 +69,19 @@ class AuditGate:
     ) -> None:
         if codec.agency is not None:
             raise ValueError("the audit's gate must not hold a keyring: it reads no bodies")
-        self._codec, self._quarantine, self._store, self._name = codec, quarantine, store, name
-        self._log = get_logger().bind(consumer=name) if log else None
-        self._metrics = metrics
-        self.quarantined = 0
+        self._gate = ConsumerGate(
+            codec,
+            quarantine,
+            store,
+            name=name,
+            screen=refuse_audit_outputs,
+            log=log,
+            metrics=metrics,
+        )
+
+    @property
+    def quarantined(self) -> int:
+        return self._gate.quarantined
 
     def verify(self, records: Sequence[Inbound]) -> list[Verified]:
         """Each record's envelope checks (signature, signer, schema, header, record key) or their
@@ -69,17 +93,8 @@ class AuditGate:
         return [self._check(record) for record in records]
 
     def _check(self, record: Inbound) -> Verified:
-        try:
-            envelope = decode_record(self._codec, record)
-        except EnvelopeRejected as error:
-            return error
-        if envelope.event.event_type in AUDIT_OUTPUTS:
-            return NotAuthorised(
-                f"{envelope.event.event_type} is the audit's output (audit.sla.v1), "
-                "never an event of the log",
-                event_id=envelope.event.event_id,
-            )
-        return Checked(envelope)
+        checked = self._gate.check(record)
+        return checked if isinstance(checked, EnvelopeRejected) else Checked(checked)
 
     def admit(self, record: Inbound, verified: Verified | None = None) -> Stored | None:
         """The record's event as stored if it is new; else ``None`` (repeated or quarantined).
@@ -87,34 +102,7 @@ class AuditGate:
         ``verified`` is the record's outcome of ``verify``, if it was verified already.
         """
         checked = self._check(record) if verified is None else verified
-        if isinstance(checked, EnvelopeRejected):
-            self._reject(checked, record)
-            return None
-        envelope = checked.envelope
-        event = envelope.event
-        admission = self._store.admission(event, envelope.digest)
-        if admission is Admission.CONFLICT:
-            conflict = DuplicateEvent(
-                f"event {event.event_id} was admitted before with other content",
-                event_id=event.event_id,
-            )
-            self._reject(conflict, record)
-            return None
-        if admission is Admission.REPEATED:
-            self._count("repeated", record)
-            return None
-        self._count("accepted", record)
-        return self._store.add(event, envelope.digest)
-
-    def _count(self, outcome: str, record: Inbound, reason: str | None = None) -> None:
-        if self._metrics is not None:
-            self._metrics.handled(outcome, record.received_at, reason)
-
-    def _reject(self, error: EnvelopeRejected, record: Inbound) -> None:
-        rejection = Rejection.of(error, record, self._name)
-        self._quarantine.put(rejection)
-        self.quarantined += 1
-        self._count("quarantined", record, rejection.reason)
-        if self._log is None:
-            return
-        self._log.warning("envelope_quarantined", **rejection.log_fields())
+        admitted = self._gate.admit(
+            record, checked if isinstance(checked, EnvelopeRejected) else checked.envelope
+        )
+        return admitted if isinstance(admitted, Stored) else None

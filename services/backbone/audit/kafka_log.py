@@ -24,8 +24,9 @@ from backbone.audit.rules import RuleSet
 from backbone.audit.store import EventStore
 from backbone.broker.reader import TopicReader
 from backbone.broker.settings import KafkaSettings
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.quarantine import MemoryQuarantine, Rejection
 from backbone.domain.events import Event
-from backbone.envelope.quarantine import Inbound, MemoryQuarantine, Rejection
 
 Progress = Callable[[int, int], None]  # (records read, records to read)
 

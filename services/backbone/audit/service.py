@@ -62,8 +62,10 @@ from backbone.audit.schedule import Backlog, Schedule
 from backbone.audit.settings import AuditSettings, rules_files
 from backbone.audit.store import EventStore, chunk
 from backbone.broker import admin
+from backbone.broker.quarantine import KafkaQuarantine
 from backbone.broker.settings import KafkaSettings
-from backbone.envelope.quarantine import Inbound, KafkaQuarantine, Quarantine
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.quarantine import Quarantine
 from backbone.logs import get_logger
 from backbone.runtime.continuity import cursor_key, parse_cursor
 from backbone.runtime.faust_app import EXIT_AGENT_FAILED, app_id

@@ -7,7 +7,8 @@ rebuilt from it after a restart and answers every query. It never holds a payloa
 
 Admission is by ``event_id`` across all children: the first content seen for an id wins; the
 same id again with the same content digest is a repeat; with another digest (or another child) it
-is a conflict, which the gate quarantines. So the stored events never make ``judge`` raise
+is a conflict, which the gate quarantines (the store is the audit gate's ledger: ``digest`` and
+``add``). So the stored events never make ``judge`` raise
 ``ConflictingEvents``.
 
 ``closure(child_ref)`` is what a child's pathway and obligations depend on: the child's events
@@ -63,11 +64,16 @@ class EventStore:
         self._generation = 0  # clears
 
     def admission(self, event: Event, digest: bytes) -> Admission:
-        known = self._by_id.get(event.event_id)
+        known = self.digest(event.event_id)
         if known is None:
             return Admission.NEW
         # The digest covers the whole clear header (child_ref included) and the payload schema.
-        return Admission.REPEATED if known.digest == digest else Admission.CONFLICT
+        return Admission.REPEATED if known == digest else Admission.CONFLICT
+
+    def digest(self, event_id: str) -> bytes | None:
+        """The content digest admitted under ``event_id``, if any (the gate's ledger)."""
+        known = self._by_id.get(event_id)
+        return None if known is None else known.digest
 
     def add(self, event: Event, digest: bytes) -> Stored:
         """Keep a NEW event (without its payload, should it have one)."""

@@ -19,10 +19,11 @@ from typing import Protocol
 
 from kafka.errors import KafkaError
 
+from backbone.broker.quarantine import QuarantineFollower
 from backbone.broker.settings import KafkaSettings, MissingSecret
 from backbone.broker.topics import REJECTED_TOPIC
 from backbone.broker.topology import TopologyError
-from backbone.envelope.quarantine import MemoryQuarantine, QuarantineFollower, Rejection
+from backbone.consumer.quarantine import MemoryQuarantine, Rejection
 from backbone.runtime.context import kafka_settings
 
 PRINCIPAL = "operations"

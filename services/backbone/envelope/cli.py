@@ -25,6 +25,8 @@ from typing import Any
 from backbone.broker.settings import KafkaSettings, admin_settings
 from backbone.broker.topics import DIRECTORY_TOPIC
 from backbone.cli_args import agency_id, instant, print_json
+from backbone.consumer.gate import decode_record
+from backbone.consumer.inbound import Inbound
 from backbone.domain.agencies import AgencyId, is_agency_id
 from backbone.envelope import administration
 from backbone.envelope.authorisation import ByType
@@ -43,8 +45,6 @@ from backbone.envelope.errors import (
 )
 from backbone.envelope.header import event_from_header
 from backbone.envelope.keys import KeyPair, Keyring, Keystore, KeystoreError
-from backbone.envelope.quarantine import Inbound
-from backbone.envelope.reader import decode_record
 from backbone.envelope.schemas import AvroDataError, default_registry
 
 
@@ -227,7 +227,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from backbone.envelope.directory_topic import publish_directory
+    from backbone.broker.directory_topic import publish_directory
 
     store = Keystore(args.keystore)
     subjects = publish_directory(_kafka(), administration.directory_of(store), args.topic)
@@ -236,7 +236,7 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from backbone.envelope.directory_topic import load_directory
+    from backbone.broker.directory_topic import load_directory
 
     store = Keystore(args.keystore)
     directory = load_directory(

@@ -1,7 +1,7 @@
 """The agency key directory: every root-signed certificate, looked up by key id or agency.
 
-Loaded from the compacted ``keys.directory.v1`` topic (``directory_topic``) or from a file for
-offline use. Merge rules, applied whatever the arrival order:
+Loaded from the compacted ``keys.directory.v1`` topic (``broker.directory_topic``) or from a
+file for offline use. Merge rules, applied whatever the arrival order:
 
 * a certificate is admitted only if the configured root's signature verifies;
 * per signing key, the certificate with the latest ``issued_at`` wins; an older one is ignored;

@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.quarantine import Quarantine, Rejection
 from backbone.envelope.authorisation import ByType
 from backbone.envelope.codec import VerifiedEnvelope
 from backbone.envelope.errors import DuplicateEvent, EnvelopeRejected, NotAuthorised, UnknownKey
-from backbone.envelope.quarantine import Inbound, Quarantine, Rejection
 from backbone.intake.accepted import AcceptedEvents
 from backbone.intake.inflight import InFlight
 from backbone.intake.live_directory import LiveDirectory

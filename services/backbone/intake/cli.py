@@ -17,8 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
-from backbone.envelope.directory_topic import load_directory
-from backbone.envelope.quarantine import KafkaQuarantine
+from backbone.broker.directory_topic import load_directory
+from backbone.broker.quarantine import KafkaQuarantine
 from backbone.intake.accepted import SqliteAcceptedEvents
 from backbone.intake.admission import Admission
 from backbone.intake.app import make_app

@@ -21,10 +21,12 @@ from typing import Any
 import faust
 
 from backbone.broker.admin import partition_count
+from backbone.broker.quarantine import KafkaQuarantine
 from backbone.broker.topics import EVENT_LOG, inbox_topic
+from backbone.consumer.inbound import Inbound
+from backbone.consumer.quarantine import Quarantine
+from backbone.consumer.reader import EnvelopeReader, Outcome
 from backbone.envelope.authorisation import ByLifecycle
-from backbone.envelope.quarantine import Inbound, KafkaQuarantine, Quarantine
-from backbone.envelope.reader import EnvelopeReader, Outcome
 from backbone.logs import get_logger
 from backbone.runtime.context import ServiceContext
 from backbone.runtime.faust_app import consumer_lag, make_app
@@ -47,15 +49,16 @@ def build(
     histories = app.Table("histories", default=None, partitions=partitions)
     seen = DeferredSeen(digest_view(delivered))
     lifecycle = ByLifecycle(history_view(histories))
+    metrics = ServiceMetrics("router")
     reader = EnvelopeReader(
         context.codec,
         quarantine or KafkaQuarantine(context.kafka),
         name="router",
         authoriser=lifecycle,
         seen=seen,
+        metrics=metrics,
     )
     inboxes: dict[str, faust.types.TopicT] = {}
-    metrics = ServiceMetrics("router")
 
     def inbox(agency: str) -> faust.types.TopicT:
         if agency not in inboxes:
@@ -67,9 +70,7 @@ def build(
     async def route(record: Inbound) -> None:
         delivery = reader.read(record)
         if delivery.outcome is not Outcome.ACCEPTED or delivery.envelope is None:
-            reason = delivery.rejection.reason if delivery.rejection else None
-            metrics.handled(delivery.outcome.value, record.received_at, reason)
-            return
+            return  # counted, and if refused quarantined and logged, by the reader
         envelope = delivery.envelope
         targets = set(envelope.readers)
         if envelope.event.event_type == "EnvelopeUnreadable":
@@ -89,7 +90,7 @@ def build(
         for future in pending:
             await future
         seen.commit(envelope.event.event_id)
-        metrics.handled(delivery.outcome.value, record.received_at)
+        reader.accepted(record)
         log.info(
             "envelope_delivered",
             event_id=envelope.event.event_id,

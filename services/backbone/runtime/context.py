@@ -14,11 +14,11 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+from backbone.broker.directory_topic import DirectoryFollower
 from backbone.broker.settings import KafkaSettings
 from backbone.broker.topology import principal_settings
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.directory import KeyDirectory
-from backbone.envelope.directory_topic import DirectoryFollower
 from backbone.envelope.keys import Keyring, Keystore
 from backbone.logs import get_logger
 

@@ -27,7 +27,7 @@ from faust.types import TP
 
 from backbone.broker.reader import read_range
 from backbone.broker.settings import KafkaSettings
-from backbone.envelope.quarantine import Inbound
+from backbone.consumer.inbound import Inbound
 from backbone.logs import get_logger
 from backbone.runtime.continuity import Continuity, cursor_key, parse_cursor
 from backbone.runtime.faust_app import exit_on_failure

@@ -2,7 +2,9 @@
 
 Each record's value is a ``DirectoryEntry`` holding every certificate the agency ever held, so
 compaction (which keeps the last record per key) never drops a key that old events need.
-Publishing is the directory administrator's job (the broker's ACLs let nobody else write).
+Publishing is the directory administrator's job (the broker's ACLs let nobody else write). The
+directory itself, and what it trusts, is the envelope's (``envelope.directory``); this module only
+carries its entries to and from the topic.
 """
 
 from __future__ import annotations
