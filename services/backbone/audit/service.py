@@ -336,5 +336,7 @@ def build(
         lag = await consumer_lag(app)
         metrics.lag({t: n for t, n in lag.items() if t == settings.events_topic})
 
-    web.register(app, projection, health, lambda: (gate.quarantined, len(schedule)))
+    web.register(
+        app, projection, health, lambda: (gate.quarantined, len(schedule)), context.directory
+    )
     return app

@@ -13,6 +13,7 @@ from faust.web.drivers.aiohttp import Web as AiohttpWeb
 
 from backbone.audit import api
 from backbone.audit.projection import Projection
+from backbone.envelope.directory import KeyDirectory
 from backbone.runtime.http_answers import harden
 
 
@@ -21,9 +22,11 @@ def register(
     projection: Projection,
     health: api.Health,
     counts: Callable[[], tuple[int, int]],
+    directory: KeyDirectory,
 ) -> Application:
-    """Add the views; ``counts`` gives (records quarantined, children scheduled). Returns the
-    aiohttp application they are on."""
+    """Add the views; ``counts`` gives (records quarantined, children scheduled), ``directory``
+    the agencies' names (kept current by the service's refresh). Returns the aiohttp
+    application they are on."""
     driver = app.web
     if not isinstance(driver, AiohttpWeb):
         raise TypeError(f"the audit API needs faust's aiohttp web driver, not {app.conf.web}")
@@ -52,6 +55,11 @@ def register(
     @app.page("/children")
     async def children_page(view: faust.web.View, request: faust.web.Request) -> Any:
         status, body = api.children(projection, health, request.query)
+        return view.json(body, status=status)
+
+    @app.page("/agencies")
+    async def agencies_page(view: faust.web.View, request: faust.web.Request) -> Any:
+        status, body = api.agencies(directory)
         return view.json(body, status=status)
 
     return driver.web_app
