@@ -147,7 +147,9 @@ def agencies(directory: KeyDirectory) -> Answer:
     every instance and names no partition."""
     found = []
     for subject in directory.subjects():
-        own = [s.certificate for s in directory.certificates(subject) if s.certificate.device is None]
+        own = [
+            s.certificate for s in directory.certificates(subject) if s.certificate.device is None
+        ]
         if not own:
             continue
         newest = max(own, key=lambda c: (c.issued_at, c.not_before))
