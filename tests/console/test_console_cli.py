@@ -174,6 +174,9 @@ def test_served_console_shows_a_supervisor_the_stall_and_the_compliance_chart(
         page.get_by_role("button", name="Sign in").click()
         page.get_by_role("link", name=stalled["child_ref"]).click()
         expect(page.get_by_test_id("stall-state")).to_have_text("received, no decision")
+        # The owing agency as the key directory names it, its id beside the name.
+        owing = page.get_by_test_id("stall").locator(".agency[title='social.turkestan']")
+        expect(owing.first).to_have_text("Test Social Programmes Department (social.turkestan)")
         shoot(page, "served-pathway")
         since = (start - timedelta(days=1)).date().isoformat()
         page.goto(f"{url}/compliance?since={since}")
@@ -185,6 +188,8 @@ def test_served_console_shows_a_supervisor_the_stall_and_the_compliance_chart(
     text = exported.decode()
     assert 'backbone_console_calls_count{call="page/pathway"} 1.0' in text
     assert 'backbone_console_calls_count{call="audit/obligations"} 1.0' in text
+    # Three pages named agencies; the directory was asked once (the names are kept a while).
+    assert 'backbone_console_calls_count{call="audit/agencies"} 1.0' in text
     assert 'backbone_console_failures_total{call="page/compliance"} 0.0' in text
     assert stalled["child_ref"] not in text
 

@@ -12,7 +12,9 @@ from backbone.audit.calendar import ALMATY, kazakhstan_calendar
 from backbone.audit.replay import replay_events
 from backbone.audit.rules import load_rules
 from backbone.console.access import InvalidAccess, Role, Viewer
-from backbone.console.audit_model import ChildSummary, Pathway
+from backbone.console.agency_names import AgencyNames, shown, shown_text
+from backbone.console.audit_api import AuditUnavailable
+from backbone.console.audit_model import Agency, ChildSummary, Pathway
 from backbone.console.board import BoardFilter, board, counts, signature
 from backbone.console.charts import compliance_chart
 from backbone.console.children import SearchTooShort, children_list
@@ -307,3 +309,50 @@ def test_a_follow_up_is_kept_by_the_console_and_never_published() -> None:
             )
         }
         assert imported and not {n for n in imported if n.startswith(forbidden)}, module
+
+
+class _Directory:
+    """The audit's ``/agencies`` as a test sets it: a list of names, or down (``None``)."""
+
+    def __init__(self) -> None:
+        self.now, self.asked = 0.0, 0
+        self.names: dict[str, str] | None = {"social.turkestan": "Social Programmes"}
+
+    def fetch(self) -> list[Agency]:
+        self.asked += 1
+        if self.names is None:
+            raise AuditUnavailable("the audit did not answer")
+        return [Agency(a, n, a.split(".")[0], a.split(".")[1]) for a, n in self.names.items()]
+
+
+def test_agency_names_are_kept_for_a_while_and_survive_an_audit_that_does_not_answer() -> None:
+    directory = _Directory()
+    names = AgencyNames(directory.fetch, ttl=120, retry=15, clock=lambda: directory.now)
+    assert names.name("social.turkestan") == "Social Programmes"
+    assert names.name("police.turkestan") is None  # not in the directory: the id alone
+    directory.names = {"social.turkestan": "Renamed"}
+    directory.now = 119
+    assert (names.name("social.turkestan"), directory.asked) == ("Social Programmes", 1)
+    directory.now = 120
+    assert (names.name("social.turkestan"), directory.asked) == ("Renamed", 2)
+    directory.names, directory.now = None, 240  # down: the names known are kept...
+    assert (names.name("social.turkestan"), directory.asked) == ("Renamed", 3)
+    directory.now = 254  # ...and it is not asked at every page, but again after the retry
+    assert (names.name("social.turkestan"), directory.asked) == ("Renamed", 3)
+    directory.now = 255
+    assert names.name("social.turkestan") == "Renamed" and directory.asked == 4
+    never = _Directory()
+    never.names = None
+    assert AgencyNames(never.fetch, clock=lambda: 0.0).name("social.turkestan") is None
+
+
+def test_an_agency_shows_its_name_beside_its_id_both_escaped() -> None:
+    assert shown("social.turkestan", "Social Programmes") == (
+        '<span class="agency" title="social.turkestan">Social Programmes'
+        " (<code>social.turkestan</code>)</span>"
+    )
+    assert shown("social.turkestan", None) == '<code class="agency">social.turkestan</code>'
+    assert "<b>" not in shown("social.turkestan", "<b>Social</b> & co")
+    assert "&lt;b&gt;Social&lt;/b&gt; &amp; co" in shown("social.turkestan", "<b>Social</b> & co")
+    assert shown_text("social.turkestan", "Social") == "Social (social.turkestan)"
+    assert shown_text("social.turkestan", None) == "social.turkestan"
