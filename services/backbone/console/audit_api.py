@@ -1,7 +1,8 @@
 """The console's client of the live audit's HTTP API: the one module that knows its URLs.
 
 The audit serves (``backbone.audit.api``): ``GET /breaches?region=&agency=&as_of=`` (the board),
-``GET /obligations?region=&agency=&as_of=`` (every obligation, any status: the compliance chart),
+``GET /obligations?region=&agency=&as_of=`` (every obligation, any status: the compliance chart
+and the children behind it),
 ``GET /children?region=&as_of=`` (the funnel), ``GET /pathway/{child_ref}?as_of=`` with the
 child's ``regions`` (the timeline and a supervisor's region check), ``GET /health`` and
 ``GET /agencies`` (the key directory's display names).
@@ -50,9 +51,16 @@ class AuditApi:
         return _obligations(body, "breaches")
 
     def obligations(
-        self, *, region: str | None = None, as_of: datetime | None = None
+        self,
+        *,
+        region: str | None = None,
+        agency: str | None = None,
+        as_of: datetime | None = None,
     ) -> tuple[datetime, list[Obligation]]:
-        body = self._ask("/obligations", lambda c: c.obligations(region=region, as_of=_text(as_of)))
+        body = self._ask(
+            "/obligations",
+            lambda c: c.obligations(region=region, agency=agency, as_of=_text(as_of)),
+        )
         return _obligations(body, "obligations")
 
     def children(
