@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -25,6 +27,9 @@ from backbone.audit import api, web
 from backbone.audit.calendar import render
 from backbone.audit.projection import Projection
 from backbone.audit.store import EventStore
+from backbone.envelope.certificates import reissue
+from backbone.envelope.directory import KeyDirectory
+from support.envelopes import make_world
 
 AS_OF = "2026-12-16T00:00:00+05:00"
 # A single audit owns every partition of the event log, and says so in every answer.
@@ -190,7 +195,7 @@ def test_every_answer_of_the_web_api_is_json_and_nosniff_errors_included() -> No
         return 0, 0
 
     app = faust.App("audit-web-test", web_enabled=True, web_tables_enabled=False)
-    application = web.register(app, projection, health, counts)
+    application = web.register(app, projection, health, counts, make_world().directory)
 
     async def answers() -> list[tuple[int, str, str | None, Any]]:
         nonlocal failing
@@ -203,6 +208,7 @@ def test_every_answer_of_the_web_api_is_json_and_nosniff_errors_included() -> No
             ("POST", "/breaches"),
             ("GET", "/obligations"),  # recovering
             ("GET", "/health"),  # counts fail
+            ("GET", "/agencies"),  # the directory, read before the start: no recovery
         ]
         found = []
         async with TestClient(TestServer(application)) as client:
@@ -217,9 +223,31 @@ def test_every_answer_of_the_web_api_is_json_and_nosniff_errors_included() -> No
 
     found = asyncio.run(answers())
 
-    assert [status for status, *_ in found] == [200, 200, 404, 400, 404, 405, 503, 500]
+    assert [status for status, *_ in found] == [200, 200, 404, 400, 404, 405, 503, 500, 200]
     assert {(content_type, nosniff) for _, content_type, nosniff, _ in found} == {
         ("application/json", "nosniff")
     }
     assert [body["error"] for _, _, _, body in found[4:6]] == ["not_found", "method_not_allowed"]
     assert found[7][3] == {"error": "internal_server_error"}  # nothing of the failure itself
+
+
+def test_agencies_are_the_directorys_with_their_newest_display_name() -> None:
+    """The console names agencies from here: every agency the directory certifies, a revoked
+    one too (its past events still name it), as its newest certificate names it."""
+    world = make_world()
+    police = world.certificate(world.pairs["police.turkestan"])
+    world.certify(replace(reissue(police), display_name="Turkestan Police"))
+    world.revoke(world.pairs["social.turkestan"], police.not_before + timedelta(days=1))
+    status, body = api.agencies(world.directory)
+    assert status == 200
+    listed = {a["agency_id"]: a for a in body["agencies"]}
+    assert list(listed) == sorted(listed) == world.directory.subjects()
+    assert listed["police.turkestan"] == {
+        "agency_id": "police.turkestan",
+        "display_name": "Turkestan Police",
+        "kind": "police",
+        "region": "turkestan",
+    }
+    assert listed["social.turkestan"]["display_name"] == "Test Social Programmes Department"
+    assert listed["hotline.national.116-16"]["region"] == "national"
+    assert api.agencies(KeyDirectory(world.root.public_key)) == (200, {"agencies": []})

@@ -25,10 +25,14 @@ from backbone.audit.projection import Projection
 from backbone.audit.rules import load_rules
 from backbone.audit.store import EventStore
 from backbone.domain.events import Event
+from backbone.envelope.directory import KeyDirectory
+from support.envelopes import make_world
 
 
 class FakeAudit:
-    def __init__(self, events: Iterable[Event]) -> None:
+    def __init__(self, events: Iterable[Event], directory: KeyDirectory | None = None) -> None:
+        """``directory``: the agencies it names (default: the test world's, ``make_world``)."""
+        self.directory = directory or make_world().directory
         self.store = EventStore()
         self.projection = Projection(self.store, load_rules([]), kazakhstan_calendar())
         self.health = api.Health("audit.national", ready=True)
@@ -76,6 +80,7 @@ class FakeAudit:
         app.router.add_get("/pathway/{child_ref}", self._pathway)
         app.router.add_get("/obligations", self._obligations)
         app.router.add_get("/children", self._children)
+        app.router.add_get("/agencies", self._agencies)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -115,3 +120,7 @@ class FakeAudit:
     async def _children(self, request: web.Request) -> web.Response:
         with self._lock:
             return self._json(api.children(self.projection, self.health, self._query(request)))
+
+    async def _agencies(self, request: web.Request) -> web.Response:
+        with self._lock:
+            return self._json(api.agencies(self.directory))

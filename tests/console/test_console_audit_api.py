@@ -12,6 +12,7 @@ import pytest
 from fake_audit import FakeAudit
 
 from backbone.audit.client import AuditClient
+from backbone.console.agency_names import AgencyNames
 from backbone.console.audit_api import AuditApi, AuditUnavailable
 from backbone.console.timeline import timeline
 from backbone.scenario import expected_breaches, scenario_events, scenario_start_before
@@ -72,6 +73,15 @@ def test_obligations_and_children_of_a_region(audit: AuditApi) -> None:
     assert api.children(region="almaty")[1] == []
 
 
+def test_agencies_are_named_as_the_directory_names_them(audit: AuditApi) -> None:
+    named = {a.agency_id: a for a in audit.agencies()}
+    assert named["social.turkestan"].display_name == "Test Social Programmes Department"
+    assert (named["social.turkestan"].kind, named["social.turkestan"].region) == (
+        "social",
+        "turkestan",
+    )
+
+
 def test_health_reports_ready_and_counts(audit: AuditApi) -> None:
     health = audit.health()
     assert health.ready
@@ -84,3 +94,7 @@ def test_an_audit_that_does_not_answer_is_unavailable() -> None:
         api.breaches()
     with pytest.raises(AuditUnavailable):
         api.health()
+    with pytest.raises(AuditUnavailable):
+        api.agencies()
+    # The pages' names: no name, the id alone, and no error (AgencyNames keeps it out).
+    assert AgencyNames(api.agencies).name("social.turkestan") is None

@@ -32,7 +32,8 @@ from backbone.broker import topology
 from backbone.broker.topics import EVENT_LOG
 from backbone.console import throttle
 from backbone.console.audit_api import AuditApi
-from backbone.console.funnel import funnels
+from backbone.console.children import PAGE_SIZE
+from backbone.console.funnel import depth, funnels
 from backbone.demo_summary import summary
 from backbone.runtime import supervisor
 from backbone.runtime.context import ServiceContext
@@ -582,6 +583,107 @@ def test_funnel_counts_children_by_region(page: Page, console: Console) -> None:
     story = {e.child_ref for e in scenario_events(console.start) if e.region == "turkestan"}
     [own] = funnels(c for c in children if c.child_ref in story)
     assert own.counts == (4, 4, 2, 2, 0)
+
+
+def _agency_names(console: Console) -> dict[str, str]:
+    body = AuditClient(console.audit_url).agencies().body
+    return {a["agency_id"]: a["display_name"] for a in body["agencies"]}
+
+
+def test_agencies_read_by_their_directory_names_beside_their_ids(
+    page: Page, console: Console, story_breaches: list[Any]
+) -> None:
+    """The board, a pathway and compliance name each agency as its certificate in the key
+    directory does, with its id beside the name and as its tooltip."""
+    names = _agency_names(console)
+    social, police = "social.turkestan", "police.turkestan"
+    shown = {agency: f"{names[agency]} ({agency})" for agency in (social, police)}
+    stalled = _stalled(story_breaches)
+    sign_in(page, console, "sup-turkestan")
+    visit(page, console.url + "/", "board-agency-names")
+    owing = _row(page, stalled).locator(f".agency[title='{social}']")
+    expect(owing).to_have_text(shown[social])
+    expect(page.locator("select[name=agency] option", has_text=shown[social])).to_have_count(1)
+    visit(page, f"{console.url}/pathway/{stalled['child_ref']}", "pathway-agency-names")
+    responsible = page.get_by_test_id("responsible").locator(f".agency[title='{social}']")
+    expect(responsible).to_have_text(shown[social])
+    lanes = page.get_by_test_id("timeline").locator("thead")
+    expect(lanes.locator(f".agency[title='{police}']")).to_have_text(shown[police])
+    since = (console.start - timedelta(days=1)).date().isoformat()
+    visit(page, f"{console.url}/compliance?since={since}", "compliance-agency-names")
+    tallies = page.get_by_test_id("tallies")
+    expect(tallies.locator(f".agency[title='{police}']")).to_have_text(shown[police])
+    expect(page.locator("svg.chart text.chart-label title", has_text=shown[police])).to_have_count(
+        1
+    )
+
+
+def _listed(page: Page) -> set[str]:
+    rows = page.get_by_test_id("children").locator("tbody tr[data-child]")
+    return {str(row.get_attribute("data-child")) for row in rows.all()}
+
+
+def test_a_compliance_bar_leads_to_exactly_the_children_behind_it(
+    page: Page, console: Console, story_breaches: list[Any]
+) -> None:
+    """Police's late segment lists the children of its late handoffs in the period, the story's
+    late notification among them; police's bar, every child it counts there."""
+    since = (console.start - timedelta(days=1)).date()
+    body = AuditClient(console.audit_url).get("/obligations", region="turkestan").body
+    begin = datetime.combine(since, time(), ALMATY)
+    end = datetime.combine(datetime.now(ALMATY).date() + timedelta(days=1), time(), ALMATY)
+    counted = [
+        o
+        for o in body["obligations"]
+        if o["owed_by"] == "police.turkestan"
+        and o["status"] in ("met", "late", "open")
+        and begin < datetime.fromisoformat(o["deadline"]) <= end
+    ]
+    late = {o["child_ref"] for o in counted if o["status"] == "late"}
+    [story_late] = [b for b in story_breaches if b["status"] == "late"]
+    assert story_late["child_ref"] in late
+    assert len({o["child_ref"] for o in counted}) <= PAGE_SIZE  # one page holds them all
+    sign_in(page, console, "sup-turkestan")
+    compliance = f"{console.url}/compliance?since={since.isoformat()}"
+    page.goto(compliance)
+    police = "[href*='agency=police.turkestan&']"
+    page.locator(f"a[data-testid=segment-link][data-kind=late]{police}").click()
+    expect(page.get_by_test_id("filter")).to_contain_text("police.turkestan")
+    expect(page.get_by_test_id("filter")).to_contain_text("done late")
+    assert _listed(page) == late
+    shoot(page, "children-behind-compliance-late")
+    page.goto(compliance)
+    page.locator(f"a[data-testid=bar-label-link]{police}").click()
+    expect(page.get_by_test_id("filter")).to_contain_text(since.isoformat())
+    assert _listed(page) == {o["child_ref"] for o in counted}
+    page.get_by_test_id("filter-clear").click()
+    expect(page.get_by_test_id("filter")).to_have_count(0)
+    story = {e.child_ref for e in scenario_events(console.start) if e.region == "turkestan"}
+    assert story <= _listed(page)
+
+
+def test_a_funnel_stage_leads_to_exactly_the_children_counted_there(
+    page: Page, console: Console
+) -> None:
+    """The story's children A and D, recognised as victims, are among those the funnel's
+    "recognised" bar lists; B and C, assessed only, are not."""
+    _, children = AuditApi(AuditClient(console.audit_url)).children(region="turkestan")
+    recognised = {c.child_ref for c in children if depth(c.events) >= 3}
+    story = {e.child_ref for e in scenario_events(console.start) if e.region == "turkestan"}
+    assert len(recognised & story) == 2 and len(recognised) <= PAGE_SIZE
+    sign_in(page, console, "sup-turkestan")
+    page.goto(console.url + "/funnel")
+    funnel = page.get_by_test_id("funnel-turkestan")
+    funnel.locator("a[data-testid=segment-link][data-kind=recognised]").click()
+    expect(page.get_by_test_id("filter")).to_contain_text("recognised as victims")
+    assert _listed(page) == recognised
+    shoot(page, "children-behind-funnel-recognised")
+    # Operations read the same funnel without a way to the children.
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, console, "ops")
+    page.goto(console.url + "/funnel?region=turkestan")
+    expect(page.get_by_test_id("funnel-turkestan").locator("svg.chart")).to_have_count(1)
+    expect(page.locator("a.bar-link")).to_have_count(0)
 
 
 def test_operations_browse_the_quarantine_by_reason_and_the_health(

@@ -22,8 +22,13 @@ import pytest
 from console_kit import shoot
 from console_support import BACKBONE, PASSWORD, adduser
 from fake_audit import FakeAudit
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
+from backbone.audit.calendar import ALMATY
+from backbone.audit.client import AuditClient
+from backbone.console.audit_api import AuditApi
+from backbone.console.compliance import Period
+from backbone.console.funnel import depth
 from backbone.console.throttle import FAILURE_LIMIT
 from backbone.scenario import expected_breaches, scenario_events, scenario_start_before
 from support.deployment import wait_for
@@ -138,11 +143,13 @@ def test_adduser_refuses_weak_missing_or_misplaced_passwords_and_regions(tmp_pat
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, datetime, int]]:
+def served(tmp_path: Path) -> Iterator[tuple[str, datetime, int, str]]:
+    """The console's address, the story's start, the metrics port and the fake audit's URL."""
     start = scenario_start_before(datetime.now(UTC))
     audit = FakeAudit(scenario_events(start)).start()
     state, port, metrics = tmp_path / "console", free_port(), free_port()
     assert adduser(state, "sup-t", "--role", "supervisor", "--region", "turkestan").returncode == 0
+    assert adduser(state, "ops-t", "--role", "operations").returncode == 0
     command = [*BACKBONE, "serve", "--port", str(port), "--audit-url", audit.url]
     with (tmp_path / "console.log").open("wb") as log:
         process = subprocess.Popen(
@@ -154,7 +161,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, datetime, int]]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: answers(url + "/login/"), timeout=60, what="the console to serve")
-        yield url, start, metrics
+        yield url, start, metrics, audit.url
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -162,9 +169,9 @@ def served(tmp_path: Path) -> Iterator[tuple[str, datetime, int]]:
 
 
 def test_served_console_shows_a_supervisor_the_stall_and_the_compliance_chart(
-    served: tuple[str, datetime, int], browser: Browser
+    served: tuple[str, datetime, int, str], browser: Browser
 ) -> None:
-    url, start, metrics = served
+    url, start, metrics, _ = served
     [stalled] = [b for b in expected_breaches(start) if b["status"] == "open"]
     page = browser.new_page()
     try:
@@ -174,6 +181,9 @@ def test_served_console_shows_a_supervisor_the_stall_and_the_compliance_chart(
         page.get_by_role("button", name="Sign in").click()
         page.get_by_role("link", name=stalled["child_ref"]).click()
         expect(page.get_by_test_id("stall-state")).to_have_text("received, no decision")
+        # The owing agency as the key directory names it, its id beside the name.
+        owing = page.get_by_test_id("stall").locator(".agency[title='social.turkestan']")
+        expect(owing.first).to_have_text("Test Social Programmes Department (social.turkestan)")
         shoot(page, "served-pathway")
         since = (start - timedelta(days=1)).date().isoformat()
         page.goto(f"{url}/compliance?since={since}")
@@ -185,16 +195,93 @@ def test_served_console_shows_a_supervisor_the_stall_and_the_compliance_chart(
     text = exported.decode()
     assert 'backbone_console_calls_count{call="page/pathway"} 1.0' in text
     assert 'backbone_console_calls_count{call="audit/obligations"} 1.0' in text
+    # Three pages named agencies; the directory was asked once (the names are kept a while).
+    assert 'backbone_console_calls_count{call="audit/agencies"} 1.0' in text
     assert 'backbone_console_failures_total{call="page/compliance"} 0.0' in text
     assert stalled["child_ref"] not in text
 
 
+def _page_of(browser: Browser, url: str, user: str) -> Page:
+    page = browser.new_page()
+    page.goto(url + "/login/")
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_test_id("who")).to_contain_text(user)
+    return page
+
+
+def _listed(page: Page) -> set[str]:
+    rows = page.get_by_test_id("children").locator("tbody tr[data-child]")
+    return {str(row.get_attribute("data-child")) for row in rows.all()}
+
+
+def test_served_children_list_filters_by_stage_and_compliance_bar_and_refuses_bad_values(
+    served: tuple[str, datetime, int, str], browser: Browser
+) -> None:
+    """The funnel's and the compliance chart's bars lead a supervisor to the list of exactly
+    the children behind them; a filter value the list cannot use is a 400 naming the field;
+    operations get no such link, and the list's filters give them counts, never a child."""
+    url, start, _, audit_url = served
+    api = AuditApi(AuditClient(audit_url))
+    _, children = api.children(region="turkestan")
+    recognised = {c.child_ref for c in children if depth(c.events) >= 3}
+    assert 0 < len(recognised) < len(children)
+    _, obligations = api.obligations(region="turkestan")
+    since = (start - timedelta(days=1)).date()
+    period = Period.from_query({"since": since.isoformat()}, datetime.now(ALMATY).date())
+    open_social = {
+        o.child_ref
+        for o in obligations
+        if (o.owed_by, o.status) == ("social.turkestan", "open") and period.contains(o.deadline)
+    }
+    assert len(open_social) == 1
+    page = _page_of(browser, url, "sup-t")
+    try:
+        page.goto(url + "/funnel")
+        funnel = page.get_by_test_id("funnel-turkestan")
+        funnel.locator("a[data-testid=segment-link][data-kind=recognised]").click()
+        expect(page).to_have_url(re.compile(r"/children\?stage=recognised$"))
+        expect(page.get_by_test_id("filter")).to_contain_text("recognised as victims")
+        assert _listed(page) == recognised
+        page.goto(f"{url}/compliance?since={since.isoformat()}")
+        page.locator("a[data-testid=segment-link][data-kind=open]").click()
+        expect(page.get_by_test_id("filter")).to_contain_text("social.turkestan")
+        assert _listed(page) == open_social
+        for query, named in (
+            ("stage=rescued", "stage: “rescued” is not one of identified, assessed"),
+            ("status=pending", "status: “pending” is not one of met, late, open"),
+            ("agency=Social", "agency: “Social” is not an agency id"),
+            ("agency=social.turkestan&until=9999-12-31", "until: 9999-12-31 is not between"),
+        ):
+            response = page.goto(f"{url}/children?{query}")
+            assert response is not None and response.status == 400, query
+            expect(page.get_by_test_id("filter-invalid")).to_contain_text(named)
+            expect(page.get_by_test_id("children")).to_have_count(0)
+            exported = page.request.get(f"{url}/children.csv?{query}")
+            assert exported.status == 400 and named in exported.text(), query
+    finally:
+        page.close()
+    page = _page_of(browser, url, "ops-t")
+    try:
+        for path in ("/funnel?region=turkestan", f"/compliance?since={since.isoformat()}"):
+            page.goto(url + path)
+            expect(page.locator("svg.chart")).not_to_have_count(0)
+            expect(page.locator("a.bar-link")).to_have_count(0)
+        page.goto(url + "/children?region=turkestan&stage=recognised")
+        counts = page.get_by_test_id("children-counts")
+        expect(counts.locator("td[title=turkestan] + td")).to_have_text(str(len(recognised)))
+        assert not any(child in page.content() for child in recognised)
+    finally:
+        page.close()
+
+
 def test_a_new_password_from_adduser_lifts_a_sign_in_lock(
-    served: tuple[str, datetime, int], tmp_path: Path
+    served: tuple[str, datetime, int, str], tmp_path: Path
 ) -> None:
     """A locked user name stays locked for the right password; ``adduser --replace`` (what
     ``make demo`` runs for its users) clears its failed sign-ins, so the new password works."""
-    url, _, _ = served
+    url, *_ = served
     for attempt in range(1, FAILURE_LIMIT + 1):
         status, _ = _sign_in(url, "sup-t", f"not-the-password-{attempt}")
         assert status == (429 if attempt == FAILURE_LIMIT else 200), attempt

@@ -12,11 +12,14 @@ from backbone.audit.calendar import ALMATY, kazakhstan_calendar
 from backbone.audit.replay import replay_events
 from backbone.audit.rules import load_rules
 from backbone.console.access import InvalidAccess, Role, Viewer
-from backbone.console.audit_model import ChildSummary, Pathway
+from backbone.console.agency_names import AgencyNames, shown, shown_text
+from backbone.console.audit_api import AuditUnavailable
+from backbone.console.audit_model import Agency, ChildSummary, Pathway
 from backbone.console.board import BoardFilter, board, counts, signature
-from backbone.console.charts import compliance_chart
+from backbone.console.charts import compliance_chart, funnel_chart
+from backbone.console.child_filter import ChildFilter, compliance_query, stage_query
 from backbone.console.children import SearchTooShort, children_list
-from backbone.console.compliance import Period, PeriodInvalid, Tally, tally
+from backbone.console.compliance import Period, PeriodInvalid, QueryInvalid, Tally, tally
 from backbone.console.exports import cell
 from backbone.console.funnel import depth, funnels
 from backbone.console.timeline import timeline
@@ -307,3 +310,151 @@ def test_a_follow_up_is_kept_by_the_console_and_never_published() -> None:
             )
         }
         assert imported and not {n for n in imported if n.startswith(forbidden)}, module
+
+
+class _Directory:
+    """The audit's ``/agencies`` as a test sets it: a list of names, or down (``None``)."""
+
+    def __init__(self) -> None:
+        self.now, self.asked = 0.0, 0
+        self.names: dict[str, str] | None = {"social.turkestan": "Social Programmes"}
+
+    def fetch(self) -> list[Agency]:
+        self.asked += 1
+        if self.names is None:
+            raise AuditUnavailable("the audit did not answer")
+        return [Agency(a, n, a.split(".")[0], a.split(".")[1]) for a, n in self.names.items()]
+
+
+def test_agency_names_are_kept_for_a_while_and_survive_an_audit_that_does_not_answer() -> None:
+    directory = _Directory()
+    names = AgencyNames(directory.fetch, ttl=120, retry=15, clock=lambda: directory.now)
+    assert names.name("social.turkestan") == "Social Programmes"
+    assert names.name("police.turkestan") is None  # not in the directory: the id alone
+    directory.names = {"social.turkestan": "Renamed"}
+    directory.now = 119
+    assert (names.name("social.turkestan"), directory.asked) == ("Social Programmes", 1)
+    directory.now = 120
+    assert (names.name("social.turkestan"), directory.asked) == ("Renamed", 2)
+    directory.names, directory.now = None, 240  # down: the names known are kept...
+    assert (names.name("social.turkestan"), directory.asked) == ("Renamed", 3)
+    directory.now = 254  # ...and it is not asked at every page, but again after the retry
+    assert (names.name("social.turkestan"), directory.asked) == ("Renamed", 3)
+    directory.now = 255
+    assert names.name("social.turkestan") == "Renamed" and directory.asked == 4
+    never = _Directory()
+    never.names = None
+    assert AgencyNames(never.fetch, clock=lambda: 0.0).name("social.turkestan") is None
+
+
+def test_an_agency_shows_its_name_beside_its_id_both_escaped() -> None:
+    assert shown("social.turkestan", "Social Programmes") == (
+        '<span class="agency" title="social.turkestan">Social Programmes'
+        " (<code>social.turkestan</code>)</span>"
+    )
+    assert shown("social.turkestan", None) == '<code class="agency">social.turkestan</code>'
+    assert "<b>" not in shown("social.turkestan", "<b>Social</b> & co")
+    assert "&lt;b&gt;Social&lt;/b&gt; &amp; co" in shown("social.turkestan", "<b>Social</b> & co")
+    assert shown_text("social.turkestan", "Social") == "Social (social.turkestan)"
+    assert shown_text("social.turkestan", None) == "social.turkestan"
+
+
+def _at_stage(child_ref: str, *types: str) -> ChildSummary:
+    events = tuple(
+        (t, {"outcome": "recognized"} if t == "VictimStatusAssessed" else {}) for t in types
+    )
+    return ChildSummary(child_ref, "turkestan", events)
+
+
+def test_children_filter_keeps_those_a_funnel_stage_counts() -> None:
+    identified = _at_stage("c-0000000000a1", "ChildIdentified")
+    recognised = _at_stage("c-0000000000b2", "ChildIdentified", "VictimStatusAssessed")
+    # Served without being assessed: it stops at "identified", as the funnel counts it.
+    skipped = _at_stage("c-0000000000c3", "ChildIdentified", "ServiceDelivered")
+    children = [identified, recognised, skipped]
+    kept = lambda query: [  # noqa: E731
+        c.child_ref for c in children if ChildFilter.from_query(query, AT.date()).keeps(c, None)
+    ]
+    assert kept({}) == kept(stage_query("identified")) == [c.child_ref for c in children]
+    assert kept(stage_query("assessed")) == kept(stage_query("recognised")) == ["c-0000000000b2"]
+    assert kept(stage_query("served")) == []
+    assert [f.counts for f in funnels(children)] == [(3, 1, 1, 0, 0)]
+    assert not ChildFilter.from_query({}, AT.date()).active
+
+
+def test_children_filter_keeps_the_children_behind_a_compliance_bar_or_segment() -> None:
+    period = Period.from_query({"since": "2026-02-01", "until": "2026-02-28"}, AT.date())
+    owed = [
+        obligation(child_ref="c-0000000000a1"),  # social, open
+        obligation(child_ref="c-0000000000a1", status="met", trigger_event_id=_trigger(2)),
+        obligation(child_ref="c-0000000000b2", status="late", trigger_event_id=_trigger(3)),
+        obligation(child_ref="c-0000000000c3", status="pending", trigger_event_id=_trigger(4)),
+        obligation(child_ref="c-0000000000d4", owed_by="police.turkestan", status="late"),
+        obligation(child_ref="c-0000000000e5", deadline=datetime(2026, 3, 5, tzinfo=ALMATY)),
+    ]
+    behind = lambda query: ChildFilter.from_query(query, AT.date()).behind(owed)  # noqa: E731
+    social = compliance_query(period, "social.turkestan")
+    assert social == {"agency": "social.turkestan", "since": "2026-02-01", "until": "2026-02-28"}
+    # The bar: every child the chart counts for social in the period (not pending, not later).
+    assert behind(social) == {"c-0000000000a1", "c-0000000000b2"}
+    assert behind(compliance_query(period, "social.turkestan", "late")) == {"c-0000000000b2"}
+    assert behind(compliance_query(period, "social.turkestan", "open")) == {"c-0000000000a1"}
+    assert behind(compliance_query(period, "police.turkestan", "met")) == set()
+    assert behind({"status": "late", **compliance_query(period, "police.turkestan")}) == {
+        "c-0000000000d4"
+    }
+    chosen = ChildFilter.from_query(social, AT.date())
+    assert chosen.query() == social and chosen.active
+    assert chosen.keeps(_at_stage("c-0000000000a1", "ChildIdentified"), behind(social))
+    assert not chosen.keeps(_at_stage("c-0000000000c3", "ChildIdentified"), behind(social))
+    # Only agency and period named: any counted status; the default period is compliance's.
+    by_default = ChildFilter.from_query({"agency": "social.turkestan"}, AT.date())
+    assert by_default.period == Period.from_query({}, AT.date())
+    with pytest.raises(ValueError, match="obligations"):
+        ChildFilter.from_query({"stage": "served"}, AT.date()).behind(owed)
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "value"),
+    [
+        ({"stage": "rescued"}, "stage", "rescued"),
+        ({"stage": "Identified"}, "stage", "Identified"),
+        ({"status": "pending"}, "status", "pending"),  # the chart never counts it
+        ({"agency": "Social Turkestan"}, "agency", "Social Turkestan"),
+        ({"agency": "ministry.turkestan"}, "agency", "ministry.turkestan"),
+        ({"agency": "social.turkestan", "since": "2026-13-01"}, "since", "2026-13-01"),
+        ({"status": "late", "until": "9999-12-31"}, "until", "9999-12-31"),
+    ],
+)
+def test_children_filter_refuses_a_value_it_cannot_use_and_names_the_field(
+    query: dict[str, str], field: str, value: str
+) -> None:
+    with pytest.raises(QueryInvalid) as refused:
+        ChildFilter.from_query(query, AT.date())
+    # The message (translated when shown) names them: the served console's test reads it.
+    assert (refused.value.params["field"], refused.value.params["value"]) == (field, value)
+
+
+def test_chart_bars_lead_to_the_children_behind_them_only_when_given_links() -> None:
+    tallies = [Tally("police.turkestan", met=3, late=1), Tally("social.turkestan", open=2)]
+    names = {"social.turkestan": "Social Programmes Department of Turkestan Region"}.get
+    plain = compliance_chart(tallies, names)
+    assert all(b.href is None and all(s.href is None for s in b.segments) for b in plain.bars)
+    assert [b.label for b in plain.bars] == [
+        "police.turkestan",  # no name: the id
+        "Social Programmes Department of Turke…",  # cut to fit; the tooltip has it whole
+    ]
+    assert plain.bars[1].title == (
+        "Social Programmes Department of Turkestan Region (social.turkestan)"
+    )
+    linked = compliance_chart(tallies, names, lambda agency, status: f"{agency}/{status}")
+    assert linked.bars[0].href == "police.turkestan/None"
+    assert [s.href for s in linked.bars[0].segments] == [
+        "police.turkestan/met",
+        "police.turkestan/late",
+    ]
+    funnel = funnel_chart([("identified", "identified", 4), ("assessed", "assessed", 2)], str)
+    assert [(b.href, [s.href for s in b.segments]) for b in funnel.bars] == [
+        ("identified", ["identified"]),
+        ("assessed", ["assessed"]),
+    ]

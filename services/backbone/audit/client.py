@@ -102,6 +102,10 @@ class AuditClient:
     def health(self) -> Answer:
         return self.get("/health", "health")
 
+    def agencies(self) -> Answer:
+        """The directory's agencies: the same on every instance, so the first answer."""
+        return self.get("/agencies")
+
 
 def _body(data: bytes) -> dict[str, Any]:
     try:

@@ -385,10 +385,8 @@ class LiveAudit:
             settings.port,
             self.projection,
             self.health,
-            lambda: (
-                self.gate.quarantined,
-                len(self.schedule),
-            ),
+            lambda: (self.gate.quarantined, len(self.schedule)),
+            self.context.directory,
         )
         await self.producer.start()
         await self.consumer.start()

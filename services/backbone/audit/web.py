@@ -10,14 +10,19 @@ from aiohttp import web
 
 from backbone.audit import api
 from backbone.audit.projection import Projection
+from backbone.envelope.directory import KeyDirectory
 from backbone.network import bind_host
 from backbone.runtime.http_answers import harden
 
 
 def application(
-    projection: Projection, health: api.Health, counts: Callable[[], tuple[int, int]]
+    projection: Projection,
+    health: api.Health,
+    counts: Callable[[], tuple[int, int]],
+    directory: KeyDirectory,
 ) -> web.Application:
-    """The API's views; ``counts`` gives (records quarantined, children scheduled)."""
+    """The API's views; ``counts`` gives (records quarantined, children scheduled),
+    ``directory`` the agencies' names (kept current by the service's refresh)."""
     app = web.Application()
     harden(app, "error")
 
@@ -41,7 +46,11 @@ def application(
     async def children_page(request: web.Request) -> web.Response:
         return answer(api.children(projection, health, request.query))
 
+    async def agencies_page(request: web.Request) -> web.Response:
+        return answer(api.agencies(directory))
+
     app.router.add_get("/health", health_page)
+    app.router.add_get("/agencies", agencies_page)
     app.router.add_get("/pathway/{child_ref}", pathway_page)
     app.router.add_get("/breaches", breaches_page)
     app.router.add_get("/obligations", obligations_page)
@@ -54,9 +63,11 @@ async def serve(
     projection: Projection,
     health: api.Health,
     counts: Callable[[], tuple[int, int]],
+    directory: KeyDirectory,
 ) -> web.AppRunner:
     """Start answering on ``port``; the caller cleans the returned runner up."""
-    runner = web.AppRunner(application(projection, health, counts), access_log=None)
+    app = application(projection, health, counts, directory)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, bind_host(), port).start()
     return runner

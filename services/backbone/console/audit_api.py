@@ -1,9 +1,11 @@
 """The console's client of the live audit's HTTP API: the one module that knows its URLs.
 
 The audit serves (``backbone.audit.api``): ``GET /breaches?region=&agency=&as_of=`` (the board),
-``GET /obligations?region=&agency=&as_of=`` (every obligation, any status: the compliance chart),
+``GET /obligations?region=&agency=&as_of=`` (every obligation, any status: the compliance chart
+and the children behind it),
 ``GET /children?region=&as_of=`` (the funnel), ``GET /pathway/{child_ref}?as_of=`` with the
-child's ``regions`` (the timeline and a supervisor's region check) and ``GET /health``.
+child's ``regions`` (the timeline and a supervisor's region check), ``GET /health`` and
+``GET /agencies`` (the key directory's display names).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from backbone.audit.client import Answer, AuditClient, AuditUnreachable
-from backbone.console.audit_model import ChildSummary, Obligation, Pathway, instant
+from backbone.console.audit_model import Agency, ChildSummary, Obligation, Pathway, instant
 from backbone.console.metrics import MEASUREMENTS
 
 T = TypeVar("T")
@@ -49,9 +51,16 @@ class AuditApi:
         return _obligations(body, "breaches")
 
     def obligations(
-        self, *, region: str | None = None, as_of: datetime | None = None
+        self,
+        *,
+        region: str | None = None,
+        agency: str | None = None,
+        as_of: datetime | None = None,
     ) -> tuple[datetime, list[Obligation]]:
-        body = self._ask("/obligations", lambda c: c.obligations(region=region, as_of=_text(as_of)))
+        body = self._ask(
+            "/obligations",
+            lambda c: c.obligations(region=region, agency=agency, as_of=_text(as_of)),
+        )
         return _obligations(body, "obligations")
 
     def children(
@@ -75,6 +84,10 @@ class AuditApi:
                 tuple(str(r) for r in body["regions"]),
             )
         )
+
+    def agencies(self) -> list[Agency]:
+        body = self._ask("/agencies", lambda c: c.agencies())
+        return _parsed(lambda: [Agency.from_json(a) for a in body["agencies"]])
 
     def health(self) -> HealthAnswer:
         answer = self._call("/health", lambda c: c.health())

@@ -1,4 +1,5 @@
-"""The audit's answers as typed values: obligations, pathways, children (no payload anywhere).
+"""The audit's answers as typed values: obligations, pathways, children, agencies (no payload
+anywhere).
 
 Each ``from_json`` reads the shape the audit serves (``audit.sla.Obligation.to_json``,
 ``audit.pathway.Pathway.to_json``) and raises ``ValueError`` on anything else, so a page never
@@ -129,6 +130,25 @@ class Pathway:
             responsible=tuple(str(a) for a in item["responsible"]),
             closed_by_event_id=item.get("case_closed_by_event_id"),
             obligations=tuple(Obligation.from_json(o) for o in item["obligations"]),
+        )
+
+
+@dataclass(frozen=True)
+class Agency:
+    """An agency of the key directory (``GET /agencies``): its certified display name."""
+
+    agency_id: str
+    display_name: str
+    kind: str
+    region: str
+
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> Agency:
+        return cls(
+            agency_id=str(item["agency_id"]),
+            display_name=str(item["display_name"]),
+            kind=str(item["kind"]),
+            region=str(item["region"]),
         )
 
 

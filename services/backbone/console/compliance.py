@@ -32,9 +32,9 @@ _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _SHOWN = 40  # characters of a refused value repeated in the message
 
 
-class PeriodInvalid(ValueError):
-    """A ``since``/``until`` query the compliance page cannot use. ``str()`` is the reason in
-    the active language (the message is translated when shown, not when raised)."""
+class QueryInvalid(ValueError):
+    """A query value a page cannot use (the page answers 400 with it). ``str()`` is the reason
+    in the active language (the message is translated when shown, not when raised)."""
 
     def __init__(self, template: Promise, **params: str) -> None:
         super().__init__(template, params)
@@ -42,6 +42,11 @@ class PeriodInvalid(ValueError):
 
     def __str__(self) -> str:
         return str(self.template) % self.params
+
+
+class PeriodInvalid(QueryInvalid):
+    """A ``since``/``until`` query the compliance page (or a filter of the children list)
+    cannot use."""
 
 
 @dataclass(frozen=True)
@@ -96,11 +101,15 @@ def tally(obligations: Iterable[Obligation], period: Period) -> list[Tally]:
     return [Tally(agency, **c) for agency, c in sorted(counts.items())]
 
 
+def shown(text: str) -> str:
+    """A refused value as a message repeats it: at most ``_SHOWN`` characters."""
+    return text[:_SHOWN] + ("…" if len(text) > _SHOWN else "")
+
+
 def _day(query: Mapping[str, str], field: str) -> date | None:
     text = query.get(field)
     if not text:
         return None
-    shown = text[:_SHOWN] + ("…" if len(text) > _SHOWN else "")
     try:
         day = date.fromisoformat(text) if _ISO_DAY.fullmatch(text) else None
     except ValueError:  # 2026-02-30
@@ -109,7 +118,7 @@ def _day(query: Mapping[str, str], field: str) -> date | None:
         raise PeriodInvalid(
             _("%(field)s: “%(value)s” is not a date of the form YYYY-MM-DD."),
             field=field,
-            value=shown,
+            value=shown(text),
         )
     if not EARLIEST <= day <= LATEST:
         raise PeriodInvalid(

@@ -20,6 +20,7 @@ from backbone.audit.rules import load_rules
 from backbone.audit.settings import rules_files
 from backbone.broker.topology import load
 from backbone.console import i18n, throttle
+from backbone.console.agency_names import AgencyNames
 from backbone.console.audit_api import AuditApi
 from backbone.console.config import ConsoleSettings, load_secret_key
 from backbone.console.quarantine import KafkaQuarantineSource, QuarantineSource
@@ -106,13 +107,15 @@ def configure(config: ConsoleSettings, quarantine: QuarantineSource | None = Non
     settings.configure(**django_settings(config))
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)
+    audit = AuditApi(AuditClient(config.audit_url, timeout=AUDIT_TIMEOUT))
     install(
         Services(
-            audit=AuditApi(AuditClient(config.audit_url, timeout=AUDIT_TIMEOUT)),
+            audit=audit,
             quarantine=quarantine or KafkaQuarantineSource(config.quarantine_topic),
             poll_seconds=config.poll_seconds,
             regions=tuple(sorted({agency.split(".")[1] for agency in load().agencies})),
             rules=tuple(sorted(rule.id for rule in load_rules(rules_files()).rules)),
+            agencies=AgencyNames(audit.agencies),
         )
     )
 

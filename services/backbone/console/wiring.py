@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backbone.console.agency_names import AgencyNames
 from backbone.console.audit_api import AuditApi
 from backbone.console.quarantine import QuarantineSource
 
@@ -15,6 +16,7 @@ class Services:
     poll_seconds: float
     regions: tuple[str, ...]  # offered in the region filter (operations)
     rules: tuple[str, ...]  # offered in the rule filter
+    agencies: AgencyNames  # display names from the audit's key directory
 
 
 _installed: list[Services] = []

@@ -1,4 +1,5 @@
-"""Template filters: translated labels of codes, times in Almaty, a value by key."""
+"""Template filters: translated labels of codes, agencies' names, times in Almaty, a value by
+key."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from django import template
+from django.utils.safestring import SafeString
 
 from backbone.audit.calendar import ALMATY
 from backbone.console import i18n
+from backbone.console.agency_names import shown, shown_text
+from backbone.console.wiring import services
 
 register = template.Library()
 
@@ -42,3 +46,15 @@ def attribute_value(code: object, attribute: str) -> str:
 def call_label(call: str) -> str:
     """``{{ name|call_label }}``: a page or audit call of the health page's timings."""
     return i18n.call_label(call)
+
+
+@register.filter
+def agency(agency_id: str) -> SafeString:
+    """``{{ o.owed_by|agency }}``: "Display name (``agency.id``)" (``agency_names.shown``)."""
+    return shown(agency_id, services().agencies.name(agency_id))
+
+
+@register.filter
+def agency_text(agency_id: str) -> str:
+    """``{{ a|agency_text }}``: the same as plain text (an ``<option>``)."""
+    return shown_text(agency_id, services().agencies.name(agency_id))

@@ -1,4 +1,6 @@
-"""Aggregates both roles may see: per-agency compliance and the funnel (no child in them)."""
+"""Aggregates both roles may see: per-agency compliance and the funnel (no child in them). A
+supervisor's bars lead to the children behind them (the children list, filtered); those of
+operations lead nowhere."""
 
 from __future__ import annotations
 
@@ -6,12 +8,15 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from backbone.console import i18n
 from backbone.console.access import Viewer
 from backbone.console.audit_api import AuditUnavailable
 from backbone.console.charts import compliance_chart, funnel_chart
+from backbone.console.child_filter import compliance_query, stage_query
 from backbone.console.compliance import Period, PeriodInvalid, tally
 from backbone.console.exports import csv_response, refused
 from backbone.console.funnel import STAGES, funnels
@@ -34,8 +39,20 @@ def compliance_page(request: HttpRequest, viewer: Viewer) -> HttpResponse:
     except AuditUnavailable as error:
         return render(request, "console/compliance.html", {**context, "error": str(error)})
     tallies = tally(obligations, period)
-    context.update(as_of=at, tallies=tallies, chart=compliance_chart(tallies))
+    names = services().agencies.name
+    link = None
+    if viewer.sees_children:  # operations see counts, never the children behind them
+
+        def link(agency: str, status: str | None) -> str:
+            return _children_url(compliance_query(period, agency, status))
+
+    chart = compliance_chart(tallies, names, link)
+    context.update(as_of=at, tallies=tallies, chart=chart)
     return render(request, "console/compliance.html", context)
+
+
+def _children_url(query: dict[str, str]) -> str:
+    return f"{reverse('children')}?{urlencode(query)}"
 
 
 @console_view()
@@ -72,6 +89,7 @@ def funnel_page(request: HttpRequest, viewer: Viewer) -> HttpResponse:
     except AuditUnavailable as error:
         return render(request, "console/funnel.html", {**context, "error": str(error)})
     found = funnels(children)
+    link = (lambda stage: _children_url(stage_query(stage))) if viewer.sees_children else None
     charts = [
         (
             f.region,
@@ -79,7 +97,8 @@ def funnel_page(request: HttpRequest, viewer: Viewer) -> HttpResponse:
                 [
                     (i18n.label("stage", stage), stage, count)
                     for (stage, _), count in zip(STAGES, f.counts, strict=True)
-                ]
+                ],
+                link,
             ),
             f.counts,
         )
