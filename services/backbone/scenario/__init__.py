@@ -1,7 +1,8 @@
 """Synthetic data the demo, the tests and the benchmarks share (docs/scenario.md).
 
-``story`` is the demo's multi-agency scenario drawn from the source report, placed at a start
-instant, and ``expected_breaches`` what the audit shows for it at its as-of time; ``synthetic``
+``story`` plays the demo's multi-agency scenario drawn from the source report, recorded as data
+files in ``stories/``, at a start instant, and ``expected_breaches`` is what the audit shows for
+it at its as-of time; ``synthetic``
 streams seeded pathways shaped by the report's figures for load tests. Both produce plain
 events of contract v1.1 (contracts/events.md: region codes, every attribute a code, any
 explanation in the payload) with payloads that fit the Avro schemas. Every person, number and

@@ -25,7 +25,12 @@ from typing import Any, TextIO
 from backbone.domain.events import Event
 from backbone.scenario.expected import expected_breaches
 from backbone.scenario.jsonl import write_jsonl
-from backbone.scenario.story import scenario_as_of, scenario_events, scenario_start_before
+from backbone.scenario.story import (
+    scenario_as_of,
+    scenario_events,
+    scenario_labels,
+    scenario_start_before,
+)
 from backbone.scenario.synthetic import DEFAULT_START, synthetic_events
 
 
@@ -60,7 +65,8 @@ def run_write(args: argparse.Namespace) -> int:
         "as_of": scenario_as_of(start).isoformat(),
         "expected_breaches": expected_breaches(start),
     }
-    return _write(args.out, scenario_events(start), {"children": 4, **summary})
+    children = len(scenario_labels(start))
+    return _write(args.out, scenario_events(start), {"children": children, **summary})
 
 
 def run_synthetic(args: argparse.Namespace) -> int:
