@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from backbone.domain.events import Event
-from backbone.scenario import payloads
-from backbone.scenario.payloads import Payload
-from backbone.scenario.track import Track
+from synthetic import payloads
+from synthetic.payloads import Payload
+from synthetic.track import Track
 
 
 def issue(
