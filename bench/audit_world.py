@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from synthetic.payloads import referral_issued
 
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.broker import admin
@@ -36,7 +37,6 @@ from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.directory import KeyDirectory
 from backbone.envelope.keys import Keystore
 from backbone.paths import write_private
-from backbone.scenario.payloads import referral_issued
 
 PARTITIONS = 3
 

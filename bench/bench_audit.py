@@ -32,11 +32,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from audit_world import AuditWorld, hotline_alert
+from synthetic import synthetic_events
 
 from backbone.audit.sla import breach_event_id
 from backbone.broker.settings import KafkaSettings
 from backbone.envelope.codec import EnvelopeCodec
-from backbone.scenario import synthetic_events
 
 THROUGHPUT_TARGET = 0.50
 DELAY_TARGET = timedelta(seconds=2)

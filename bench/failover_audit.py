@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from audit_world import AuditWorld, free_port
+from synthetic import synthetic_events
 
 from backbone.audit.client import AuditClient, AuditUnreachable
 from backbone.broker.settings import KafkaSettings
-from backbone.scenario import synthetic_events
 
 EVERY = 0.05  # how often /health is asked
 

@@ -27,6 +27,7 @@ from typing import Any
 import fastavro
 import nacl.bindings as sodium
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from synthetic import synthetic_events
 
 from backbone.broker import admin
 from backbone.broker.directory_topic import DIRECTORY_TOPIC_CONFIG, publish_directory
@@ -38,7 +39,6 @@ from backbone.envelope.directory import KeyDirectory
 from backbone.envelope.keys import Keystore
 from backbone.envelope.schemas import default_registry
 from backbone.paths import run_dir
-from backbone.scenario import synthetic_events
 
 PARTITIONS = 3  # the audit's tables are co-partitioned with a three-partition event log
 CONTRACT = "v1-1"  # the header contract the log's events follow (contracts/events.md)

@@ -10,13 +10,13 @@ from itertools import pairwise
 
 import pytest
 from audit_events import CENTRE, HOTLINE, NGO, POLICE, calendar, event, national_rules
+from synthetic.generator import synthetic_events
 
 from backbone.audit.notices import breach_moment
 from backbone.audit.projection import Projection
 from backbone.audit.replay import Replay, replay_events
 from backbone.audit.store import EventStore, chunk, table_entry
 from backbone.domain.events import Event
-from backbone.scenario.synthetic import synthetic_events
 
 START = datetime(2026, 12, 7, 9, tzinfo=UTC)
 OFFSET_CHANGE = datetime(2024, 2, 26, 9, tzinfo=UTC)

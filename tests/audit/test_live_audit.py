@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from kafka import KafkaProducer
+from synthetic.payloads import referral_received
 
 from backbone.audit.calendar import render
 from backbone.audit.sla import breach_event_id, resolution_event_id
@@ -30,7 +31,6 @@ from backbone.consumer.quarantine import Rejection
 from backbone.domain.agencies import agency_type
 from backbone.domain.events import Event
 from backbone.scenario import scenario_as_of, scenario_events, scenario_start_before
-from backbone.scenario.payloads import referral_received
 from support.broker import Broker
 from support.deployment import Deployment, deployment, wait_for
 from support.groups import commit_offsets, group_of, group_state

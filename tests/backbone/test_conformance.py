@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from synthetic.payloads import referral_accepted, referral_declined
 
 from backbone.agency.conformance import issuer_of
 from backbone.audit.calendar import ALMATY
@@ -23,7 +24,6 @@ from backbone.broker.topics import EVENT_LOG, inbox_topic
 from backbone.domain.agencies import REGIONS
 from backbone.envelope import administration
 from backbone.envelope.keys import Keystore
-from backbone.scenario.payloads import referral_accepted, referral_declined
 from support.broker import Broker
 from support.deployment import BACKBONE, Deployment, consumer_lag, deployment, wait_for
 from support.net import free_port

@@ -6,11 +6,11 @@ import re
 from itertools import chain
 
 from scenario_checks import STORY_START, strings
+from synthetic.generator import synthetic_events
 
 from backbone.domain.agencies import REGIONS
 from backbone.domain.events import Event
 from backbone.scenario.story import scenario_events
-from backbone.scenario.synthetic import synthetic_events
 
 PERSON_KEYS = frozenset(
     {

@@ -1,4 +1,4 @@
-"""``backbone scenario write`` and ``synthetic``: files the audit replay reads as documented."""
+"""``backbone scenario write`` and ``bench/write_synthetic.py``: files the audit replay reads."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import write_synthetic
 from scenario_checks import STORY_START
 
 from backbone.cli import main
@@ -17,6 +18,12 @@ from backbone.domain.events import parse_event
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     status = main(list(args))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def _synthetic(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = write_synthetic.main(list(args))
     captured = capsys.readouterr()
     return status, captured.out, captured.err
 
@@ -84,9 +91,7 @@ def test_synthetic_file_is_the_same_for_the_same_seed(
 ) -> None:
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     for path in (first, second):
-        status, out, _ = _run(
-            capsys, "scenario", "synthetic", "--children", "50", "--seed", "8", "--out", str(path)
-        )
+        status, out, _ = _synthetic(capsys, "--children", "50", "--seed", "8", "--out", str(path))
         assert status == 0
         assert json.loads(out)["events"] == len(path.read_text("utf-8").splitlines())
 
@@ -98,7 +103,7 @@ def test_synthetic_invalid_fraction_reaches_the_replay_as_rejections(
 ) -> None:
     path = tmp_path / "dirty.jsonl"
     args = ("--children", "40", "--seed", "2", "--invalid-fraction", "1", "--out", str(path))
-    _run(capsys, "scenario", "synthetic", *args)
+    _synthetic(capsys, *args)
     report = _replay(capsys, path, "2027-06-01T00:00:00+05:00")
 
     assert len(report["rejected"]) == 40
@@ -107,28 +112,24 @@ def test_synthetic_invalid_fraction_reaches_the_replay_as_rejections(
 @pytest.mark.parametrize(
     "args",
     [
-        ("write", "--out", "x.jsonl", "--start", "2026-02-02"),
-        ("write", "--out", "x.jsonl", "--start", "2026-02-02T10:30:00"),
+        ("scenario", "write", "--out", "x.jsonl", "--start", "2026-02-02"),
+        ("scenario", "write", "--out", "x.jsonl", "--start", "2026-02-02T10:30:00"),
         ("synthetic", "--children", "-1", "--seed", "1", "--out", "x.jsonl"),
-        (
-            "synthetic",
-            "--children",
-            "5",
-            "--seed",
-            "1",
-            "--out",
-            "x.jsonl",
-            "--invalid-fraction",
-            "2",
-        ),
+        ("synthetic", "--children", "5", "--seed", "1", "--out", "x.jsonl",
+         "--invalid-fraction", "2"),
+        ("synthetic", "--children", "5", "--seed", "1", "--out", "x.jsonl",
+         "--start", "2026-01-05"),
     ],
-)
+)  # fmt: skip
 def test_unusable_arguments_exit_with_status_2(
     args: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as exited:
-        main(["scenario", *args])
+        if args[0] == "synthetic":
+            write_synthetic.main(list(args[1:]))
+        else:
+            main(list(args))
 
     assert exited.value.code == 2
     assert not (tmp_path / "x.jsonl").exists()
@@ -141,3 +142,13 @@ def test_unwritable_output_exits_with_status_2(
 
     assert (status, out) == (2, "")
     assert "cannot write" in err
+
+
+def test_synthetic_to_an_unwritable_file_exits_with_status_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ("--children", "1", "--seed", "1", "--out", str(tmp_path / "no" / "x.jsonl"))
+    status, out, err = _synthetic(capsys, *args)
+
+    assert (status, out) == (2, "")
+    assert err.startswith("write_synthetic: --out: cannot write")

@@ -12,14 +12,14 @@ from functools import cache
 
 import pytest
 from scenario_checks import check_payload, replay
+from synthetic.generator import INVALID_KINDS, synthetic_events
+from synthetic.profile import DEFAULT_PROFILE, Profile, shares
+from synthetic.steps import MAX_FOLLOW_UPS
 
 from backbone.audit.replay import Replay
 from backbone.domain.events import Event
 from backbone.domain.lifecycle import judge
 from backbone.scenario.jsonl import dumps
-from backbone.scenario.profile import DEFAULT_PROFILE, Profile, shares
-from backbone.scenario.synthetic import INVALID_KINDS, synthetic_events
-from backbone.scenario.synthetic_steps import MAX_FOLLOW_UPS
 
 SAMPLE_CHILDREN = 3000
 DUTIES = (

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from synthetic.payloads import referral_issued
+
 from backbone.audit.calendar import ALMATY
 from backbone.domain.events import Event, parse_event
-from backbone.scenario.payloads import referral_issued
 
 # A hotline alert's receipt is due an hour after it (rule ``hotline-alert-receipt``).
 ALERT_RECEIPT = timedelta(hours=1)

@@ -55,7 +55,6 @@ from backbone.envelope.errors import EnvelopeError, EnvelopeRejected
 from backbone.envelope.keys import KeystoreError
 from backbone.runtime.context import ServiceContext
 from backbone.scenario.ids import Minter
-from backbone.scenario.payloads import referral_issued
 
 ISSUER_TYPE, ISSUER_NAME = "ngo", "conformance"
 # The reference agency service sends its receipt within about 2 s of the issue reaching its inbox
@@ -157,13 +156,23 @@ def conformance_referrals(issuer: str, agency: str, region: str, count: int) -> 
                 "region": region,
                 "attributes": {"kind": "other"},
                 "referral_id": minter.referral_id(f"referral-{n}"),
-                "payload": referral_issued(
-                    summary=SUMMARY, urgency="routine", contact_name="Conformance check"
-                ),
+                "payload": referral_payload(),
             }
         )
         for n in range(1, count + 1)
     ]
+
+
+def referral_payload() -> dict[str, Any]:
+    """A test referral's payload (schemas/avro/payloads/ReferralIssued): about no child."""
+    return {
+        "summary": SUMMARY,
+        "urgency": "routine",
+        "requested_services": [],
+        "contact_name": "Conformance check",
+        "contact_phone": None,
+        "documents": [],
+    }
 
 
 def _region(agency: str, given: str | None) -> str:

@@ -2,9 +2,10 @@
 
 ``expected_breaches(start)`` replays ``scenario_events(start)`` through the audit's own replay
 (lifecycle judge and SLA evaluator, national rules only) at ``scenario_as_of(start)`` and keeps
-the obligations that are ``open`` or ``late``. It is pure: the same start (and calendar) gives
-the same list, and it reads no environment variable (``BACKBONE_SLA_RULES`` is ignored), so
-what the demo prints always matches docs/scenario.md.
+the obligations that are ``open`` or ``late``. Nothing about them is written down: they follow
+from the story's data files and the rules. It is pure: the same start (and calendar) gives the
+same list, and it reads no environment variable (``BACKBONE_SLA_RULES`` is ignored), so what the
+demo prints always matches docs/scenario.md.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from backbone.audit.calendar import WorkingCalendar, kazakhstan_calendar, render
 from backbone.audit.replay import replay_events
 from backbone.audit.rules import RuleSet, load_rules
 from backbone.audit.sla import Obligation, Status
-from backbone.scenario.story import CHILD_LABELS, scenario_as_of, scenario_events, story_minter
+from backbone.scenario.story import scenario_as_of, scenario_events, scenario_labels
 
 BREACHES = frozenset({Status.OPEN, Status.LATE})
 
@@ -57,7 +58,7 @@ def expected_breaches(
     start: datetime, calendar: WorkingCalendar | None = None, rules: RuleSet | None = None
 ) -> list[ExpectedBreach]:
     """The ``open`` and ``late`` obligations at ``scenario_as_of(start)``, in output order."""
-    labels = {story_minter(start).child_ref(label): label for label in CHILD_LABELS}
+    labels = scenario_labels(start)
     return [
         _breach(o, labels)
         for o in story_obligations(start, calendar, rules)

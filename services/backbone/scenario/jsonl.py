@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
+from contextlib import ExitStack
 from datetime import datetime
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 from backbone.domain.events import Event
 
@@ -26,3 +29,29 @@ def write_jsonl(
         first = event.occurred_at if first is None else min(first, event.occurred_at)
         last = event.occurred_at if last is None else max(last, event.occurred_at)
     return count, first, last
+
+
+def write_out(program: str, out: str, events: Iterable[Event], summary: dict[str, Any]) -> int:
+    """Write ``events`` to the file ``out`` (``-``: stdout), then a JSON summary line: ``out``,
+    the number of events, ``summary`` and the first and last event times, on stdout (stderr when
+    the events went to stdout). 0, or 2 with ``program: --out: cannot write …`` on stderr."""
+    with ExitStack() as stack:
+        try:
+            stream: TextIO = (
+                sys.stdout
+                if out == "-"
+                else stack.enter_context(Path(out).open("w", encoding="utf-8"))
+            )
+        except OSError as error:
+            print(f"{program}: --out: cannot write {out}: {error.strerror}", file=sys.stderr)
+            return 2
+        count, first, last = write_jsonl(events, stream)
+    report = {
+        "out": out,
+        "events": count,
+        **summary,
+        "first_event_at": None if first is None else first.isoformat(),
+        "last_event_at": None if last is None else last.isoformat(),
+    }
+    print(json.dumps(report), file=sys.stderr if out == "-" else sys.stdout)
+    return 0

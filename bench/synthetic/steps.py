@@ -15,10 +15,10 @@ from typing import Final
 from backbone.audit.calendar import add_months
 from backbone.domain.catalogue import EXTENSION_REASONS, SERVICE_TYPES_DELIVERED
 from backbone.domain.events import Event
-from backbone.scenario import payloads
-from backbone.scenario.clock import local
-from backbone.scenario.identities import FAMILY_NAME, SETTLEMENT, address, child_name
-from backbone.scenario.sampling import Child
+from synthetic import payloads
+from synthetic.clock import local
+from synthetic.identities import FAMILY_NAME, SETTLEMENT, address, child_name
+from synthetic.sampling import Child
 
 _SERVICE_TYPES = sorted(SERVICE_TYPES_DELIVERED)
 _EXTENSION_REASONS = sorted(EXTENSION_REASONS)

@@ -15,12 +15,12 @@ from datetime import date, datetime, time, timedelta
 from backbone.audit.calendar import ALMATY
 from backbone.domain.catalogue import UNREADABLE_REASONS
 from backbone.domain.events import Event
-from backbone.scenario import payloads
-from backbone.scenario import referrals as r
-from backbone.scenario.clock import Clock
-from backbone.scenario.identities import adult_name
-from backbone.scenario.profile import Profile, shares
-from backbone.scenario.track import Track
+from synthetic import payloads
+from synthetic import referrals as r
+from synthetic.clock import Clock
+from synthetic.identities import adult_name
+from synthetic.profile import Profile, shares
+from synthetic.track import Track
 
 _DAY_START, _DAY_END = 9 * 60, 18 * 60  # office hours, minutes after midnight
 _UNREADABLE_REASONS = sorted(UNREADABLE_REASONS)

@@ -3,9 +3,6 @@
 The issue's step is the referral's name; the referral id is minted from the child's label and
 that name, and each later step is ``<referral id>/<verb>/<agency>``, unique per recipient.
 
-``receive_promptly`` writes the receipt the way the live agency services record it: a signed
-``ReferralReceived`` within a minute of the issue, on the same local calendar day.
-
 A decline's ``reason`` and a completion's ``outcome`` are codes of the catalogue's closed lists
 (contract v1.1); the words a worker would add go into the payload (``explanation``, ``summary``).
 """
@@ -13,16 +10,12 @@ A decline's ``reason`` and a completion's ``outcome`` are codes of the catalogue
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Final
+from datetime import datetime
 
 from backbone.domain.events import Event
-from backbone.scenario import payloads
-from backbone.scenario.clock import local
-from backbone.scenario.payloads import Payload
-from backbone.scenario.track import Track
-
-PROMPT_RECEIPT: Final = timedelta(minutes=1)
+from synthetic import payloads
+from synthetic.payloads import Payload
+from synthetic.track import Track
 
 
 def issue(
@@ -60,18 +53,6 @@ def receive(track: Track, issued: Event, at: datetime, agency: str, worker: str)
         {},
         issued,
     )
-
-
-def prompt_receipt_time(issued_at: datetime) -> datetime:
-    """One minute after ``issued_at``, or ``issued_at`` itself if that minute ends its day."""
-    issued = local(issued_at)
-    receipt = issued + PROMPT_RECEIPT
-    return receipt if receipt.date() == issued.date() else issued
-
-
-def receive_promptly(track: Track, issued: Event, agency: str, worker: str) -> Event:
-    """``agency``'s receipt of ``issued``, as an agency service records it on opening."""
-    return receive(track, issued, prompt_receipt_time(issued.occurred_at), agency, worker)
 
 
 def accept(

@@ -17,13 +17,13 @@ from datetime import UTC, datetime, timedelta
 
 from backbone.audit.calendar import WorkingCalendar, kazakhstan_calendar
 from backbone.domain.events import Event
-from backbone.scenario import payloads
-from backbone.scenario.clock import Clock, local
 from backbone.scenario.ids import Minter
-from backbone.scenario.journeys import draw
-from backbone.scenario.profile import DEFAULT_PROFILE, Profile
-from backbone.scenario.sampling import Child
-from backbone.scenario.track import Track
+from synthetic import payloads
+from synthetic.clock import Clock, local
+from synthetic.journeys import draw
+from synthetic.profile import DEFAULT_PROFILE, Profile
+from synthetic.sampling import Child
+from synthetic.track import Track
 
 DEFAULT_START = datetime.fromisoformat("2026-01-05T09:00:00+05:00")
 INVALID_KINDS = ("not_a_recipient", "not_authorised", "unknown_referral")

@@ -2,7 +2,7 @@
 
 Day 0 is the start's calendar day in ``Asia/Almaty``; day *k* ≥ 1 is the *k*-th Kazakhstan
 working day after it (the audit's calendar, so the deadlines the audit computes and the days the
-story acts on agree). Times are written with the Almaty offset, as an agency would.
+generator acts on agree). Times are written with the Almaty offset, as an agency would.
 """
 
 from __future__ import annotations
@@ -11,13 +11,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from backbone.audit.calendar import ALMATY, WorkingCalendar
+from backbone.scenario.placement import local
 
-
-def local(moment: datetime) -> datetime:
-    """``moment`` in Almaty time; it must carry an offset."""
-    if moment.utcoffset() is None:
-        raise ValueError("a scenario time must carry a UTC offset")
-    return moment.astimezone(ALMATY)
+__all__ = ["Clock", "local"]
 
 
 @dataclass(frozen=True)

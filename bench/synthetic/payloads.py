@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from backbone.scenario import criteria
+from synthetic import criteria
 
 Payload = dict[str, Any]
 

@@ -2,8 +2,8 @@
 
 A ``Track`` knows the child's pseudonym, the region of the case and the id of the child's first
 event (the ``correlation_id`` of every later one). ``emit`` builds the plain JSON object of
-contracts/events.md and parses it with ``parse_event``, so a scenario can only ever
-hold well-formed events.
+contracts/events.md and parses it with ``parse_event``, so the generator can only
+ever hold well-formed events.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from backbone.domain.events import Event, parse_event
-from backbone.scenario.clock import local
 from backbone.scenario.ids import Minter
+from synthetic.clock import local
 
 
 class Track:

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from backbone.domain.events import Event
-from backbone.scenario import payloads
-from backbone.scenario.criteria import LABOUR
-from backbone.scenario.identities import DISTRICT, FAMILY_NAME, SETTLEMENT, child_name, iin
-from backbone.scenario.sampling import Child
-from backbone.scenario.synthetic_steps import (
+from synthetic import payloads
+from synthetic.criteria import LABOUR
+from synthetic.identities import DISTRICT, FAMILY_NAME, SETTLEMENT, child_name, iin
+from synthetic.sampling import Child
+from synthetic.steps import (
     application,
     guardianship_route,
     provider_for,
