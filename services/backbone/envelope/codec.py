@@ -31,7 +31,6 @@ from nacl.exceptions import CryptoError
 from backbone.domain.agencies import agency_type, is_agency_id
 from backbone.domain.catalogue import may_emit
 from backbone.domain.events import Event
-from backbone.envelope.avro_reader import Reader, compile_reader, read
 from backbone.envelope.certificates import Certificate
 from backbone.envelope.directory import KeyDirectory
 from backbone.envelope.errors import (
@@ -133,10 +132,6 @@ class EnvelopeCodec:
         envelope = self._registry.latest("envelope", "Envelope")
         self._prefix = envelope.soe_prefix
         self._header_schema, self._tail_schema = _sub_schemas(envelope)
-        fields = envelope.definition["fields"]
-        self._read_header = compile_reader(fields[2]["type"])
-        self._read_tail = compile_reader({"type": "record", "name": "Tail", "fields": fields[3:6]})
-        self._payload_readers: dict[bytes, Reader | None] = {}  # by writer schema fingerprint
         self._reader_keys: dict[str, tuple[Certificate, bytes, bytes]] = {}
         self._reader_keys_version = -1
         self._agency_ids: set[str] = set()  # reader ids already found well-formed
@@ -276,15 +271,6 @@ class EnvelopeCodec:
 
     def _parse(self, data: bytes) -> tuple[dict[str, Any], dict[str, Any], int]:
         """The header, the fields after it and where the header ends."""
-        header = read(self._read_header, data, _HEADER_AT)
-        tail = None if header is None else read(self._read_tail, data, header[1])
-        if header is None or tail is None:  # bytes outside the common layout: fastavro judges
-            return self._parse_with_fastavro(data)
-        if tail[1] != len(data) - _SIGNATURE:
-            raise MalformedEnvelope("the signature is not where the envelope ends")
-        return header[0], tail[0], header[1]
-
-    def _parse_with_fastavro(self, data: bytes) -> tuple[dict[str, Any], dict[str, Any], int]:
         stream = io.BytesIO(data)
         stream.seek(_HEADER_AT)
         try:
@@ -378,27 +364,16 @@ class EnvelopeCodec:
             raise CiphertextDamaged("the sealed key or the body does not open") from None
         if plaintext[:_KEY_AT] != schema.soe_prefix:
             raise PayloadMalformed("the body's schema differs from the envelope's")
-        decoded = read(self._payload_reader(schema), plaintext, _KEY_AT)
-        if decoded is None:  # bytes outside the common layout, or schema resolution: fastavro
-            reader = self._registry.payload(schema.name)
-            try:
-                decoded = read_body(
-                    plaintext, schema.parsed, None if reader is schema else reader.parsed, _KEY_AT
-                )
-            except Exception:  # decoding errors may quote the data
-                raise PayloadMalformed(f"the body does not decode as {schema.full_name}") from None
-        payload, end = decoded
+        reader = self._registry.payload(schema.name)
+        try:
+            payload, end = read_body(
+                plaintext, schema.parsed, None if reader is schema else reader.parsed, _KEY_AT
+            )
+        except Exception:  # decoding errors may quote the data
+            raise PayloadMalformed(f"the body does not decode as {schema.full_name}") from None
         if end != len(plaintext):
             raise PayloadMalformed("bytes after the payload")
         return plaintext, payload
-
-    def _payload_reader(self, writer: SchemaVersion) -> Reader | None:
-        """The compiled reader of payloads written with ``writer``, if they need no resolution."""
-        if writer.fingerprint not in self._payload_readers:
-            current = self._registry.payload(writer.name) is writer
-            compiled = compile_reader(writer.definition) if current else None
-            self._payload_readers[writer.fingerprint] = compiled
-        return self._payload_readers[writer.fingerprint]
 
 
 def _sub_schemas(envelope: SchemaVersion) -> tuple[Any, Any]:
