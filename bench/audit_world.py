@@ -26,7 +26,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from synthetic.payloads import referral_issued
 
-from backbone.audit.client import AuditClient, AuditUnreachable
+from backbone.audit.live.client import AuditClient, AuditUnreachable
 from backbone.broker import admin
 from backbone.broker.directory_topic import DIRECTORY_TOPIC_CONFIG, publish_directory
 from backbone.broker.settings import KafkaSettings

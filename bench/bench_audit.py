@@ -34,7 +34,7 @@ from pathlib import Path
 from audit_world import AuditWorld, hotline_alert
 from synthetic import synthetic_events
 
-from backbone.audit.sla import breach_event_id
+from backbone.audit.core.sla import breach_event_id
 from backbone.broker.settings import KafkaSettings
 from backbone.envelope.codec import EnvelopeCodec
 

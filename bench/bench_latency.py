@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from backbone import deploy
-from backbone.audit.calendar import ALMATY
+from backbone.audit.core.calendar import ALMATY
 from backbone.broker import admin, topology
 from backbone.broker.settings import KafkaSettings
 from backbone.broker.topics import EVENT_LOG, inbox_topic

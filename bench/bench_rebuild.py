@@ -44,7 +44,7 @@ from audit_world import PARTITIONS as AUDIT_PARTITIONS
 from audit_world import AuditWorld, free_port
 from rebuild_log import PARTITIONS, FilledLog, Floor, read_values
 
-from backbone.audit.client import AuditClient, AuditUnreachable
+from backbone.audit.live.client import AuditClient, AuditUnreachable
 from backbone.broker import admin
 from backbone.broker.directory_topic import publish_directory
 from backbone.broker.settings import KafkaSettings

@@ -33,7 +33,7 @@ from typing import Any
 from audit_world import AuditWorld, free_port
 from synthetic import synthetic_events
 
-from backbone.audit.client import AuditClient, AuditUnreachable
+from backbone.audit.live.client import AuditClient, AuditUnreachable
 from backbone.broker.settings import KafkaSettings
 
 EVERY = 0.05  # how often /health is asked

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from backbone.audit.calendar import ALMATY, WorkingCalendar
+from backbone.audit.core.calendar import ALMATY, WorkingCalendar
 from backbone.scenario.placement import local
 
 __all__ = ["Clock", "local"]

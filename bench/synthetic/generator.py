@@ -15,7 +15,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from backbone.audit.calendar import WorkingCalendar, kazakhstan_calendar
+from backbone.audit.core.calendar import WorkingCalendar, kazakhstan_calendar
 from backbone.domain.events import Event
 from backbone.scenario.ids import Minter
 from synthetic import payloads

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Final
 
-from backbone.audit.calendar import add_months
+from backbone.audit.core.calendar import add_months
 from backbone.domain.catalogue import EXTENSION_REASONS, SERVICE_TYPES_DELIVERED
 from backbone.domain.events import Event
 from synthetic import payloads

@@ -16,7 +16,7 @@ COMMAND_MODULES = (
     "backbone.envelope.cli",
     "backbone.demo",
     "backbone.runtime.cli",
-    "backbone.audit.cli",
+    "backbone.audit.live.cli",
     "backbone.scenario.cli",
     "backbone.console.cli",
     "backbone.device.cli",

@@ -26,7 +26,7 @@ from typing import Any
 
 from backbone import deploy
 from backbone.agency.publish import publish, read_inbox
-from backbone.audit.client import AuditClient, AuditUnreachable
+from backbone.audit.live.client import AuditClient, AuditUnreachable
 from backbone.broker.settings import KafkaSettings
 from backbone.console.config import default_port as console_port
 from backbone.demo_summary import render

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from backbone.audit import settings as audit_settings
+from backbone.audit.live import settings as audit_settings
 from backbone.broker import topology
 from backbone.broker.directory_topic import publish_directory
 from backbone.broker.settings import KafkaSettings

@@ -8,10 +8,10 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from backbone.audit.calendar import WorkingCalendar, kazakhstan_calendar
-from backbone.audit.replay import Replay, replay_events
-from backbone.audit.rules import RuleSet, load_rules
-from backbone.audit.sla import Obligation, evaluate
+from backbone.audit.core.calendar import WorkingCalendar, kazakhstan_calendar
+from backbone.audit.core.replay import Replay, replay_events
+from backbone.audit.core.rules import RuleSet, load_rules
+from backbone.audit.core.sla import Obligation, evaluate
 from backbone.domain.agencies import REGIONS
 from backbone.domain.events import Event, parse_event
 from backbone.domain.lifecycle import judge

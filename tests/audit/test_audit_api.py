@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-import faust
 from aiohttp.test_utils import TestClient, TestServer
 from audit_events import (
     CHILD,
@@ -23,10 +22,11 @@ from audit_events import (
     national_rules,
 )
 
-from backbone.audit import api, web
-from backbone.audit.calendar import render
-from backbone.audit.projection import Projection
-from backbone.audit.store import EventStore
+from backbone.audit.core import api
+from backbone.audit.core.calendar import render
+from backbone.audit.core.projection import Projection
+from backbone.audit.core.store import EventStore
+from backbone.audit.live import web
 from backbone.envelope.certificates import reissue
 from backbone.envelope.directory import KeyDirectory
 from support.envelopes import make_world
@@ -182,8 +182,8 @@ def test_an_instance_names_the_partitions_it_answers_for_and_none_while_rebalanc
 
 
 def test_every_answer_of_the_web_api_is_json_and_nosniff_errors_included() -> None:
-    """The views on faust's aiohttp application (no broker: nothing connects until the app
-    starts): their own 200, 400, 404 and 503, aiohttp's 404 and 405, and a 500."""
+    """The views on the audit's aiohttp application (no broker): their own 200, 400, 404 and
+    503, aiohttp's 404 and 405, and a 500."""
     # An empty store: what is answered does not matter here, only how.
     projection = Projection(EventStore(), national_rules(), calendar())
     health = api.Health("audit.national", ready=True)
@@ -194,8 +194,7 @@ def test_every_answer_of_the_web_api_is_json_and_nosniff_errors_included() -> No
             raise RuntimeError("the quarantine count is unreadable")
         return 0, 0
 
-    app = faust.App("audit-web-test", web_enabled=True, web_tables_enabled=False)
-    application = web.register(app, projection, health, counts, make_world().directory)
+    application = web.application(projection, health, counts, make_world().directory)
 
     async def answers() -> list[tuple[int, str, str | None, Any]]:
         nonlocal failing
@@ -238,7 +237,7 @@ def test_agencies_are_the_directorys_with_their_newest_display_name() -> None:
     police = world.certificate(world.pairs["police.turkestan"])
     world.certify(replace(reissue(police), display_name="Turkestan Police"))
     world.revoke(world.pairs["social.turkestan"], police.not_before + timedelta(days=1))
-    status, body = api.agencies(world.directory)
+    status, body = web.agencies(world.directory)
     assert status == 200
     listed = {a["agency_id"]: a for a in body["agencies"]}
     assert list(listed) == sorted(listed) == world.directory.subjects()
@@ -250,4 +249,4 @@ def test_agencies_are_the_directorys_with_their_newest_display_name() -> None:
     }
     assert listed["social.turkestan"]["display_name"] == "Test Social Programmes Department"
     assert listed["hotline.national.116-16"]["region"] == "national"
-    assert api.agencies(KeyDirectory(world.root.public_key)) == (200, {"agencies": []})
+    assert web.agencies(KeyDirectory(world.root.public_key)) == (200, {"agencies": []})

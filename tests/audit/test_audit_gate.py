@@ -9,11 +9,11 @@ import pytest
 from audit_events import calendar, national_rules
 from prometheus_client import REGISTRY
 
-from backbone.audit.emitter import SlaEmitter
-from backbone.audit.gate import AuditGate
-from backbone.audit.notices import Emitted
-from backbone.audit.projection import Projection
-from backbone.audit.store import EventStore
+from backbone.audit.core.notices import Emitted
+from backbone.audit.core.projection import Projection
+from backbone.audit.core.store import EventStore
+from backbone.audit.live.emitter import SlaEmitter
+from backbone.audit.live.gate import AuditGate
 from backbone.consumer.inbound import Inbound
 from backbone.consumer.quarantine import MemoryQuarantine
 from backbone.envelope.errors import RecordKeyMismatch

@@ -12,10 +12,10 @@ import pytest
 from audit_events import CENTRE, HOTLINE, NGO, POLICE, calendar, event, national_rules
 from synthetic.generator import synthetic_events
 
-from backbone.audit.notices import breach_moment
-from backbone.audit.projection import Projection
-from backbone.audit.replay import Replay, replay_events
-from backbone.audit.store import EventStore, chunk, table_entry
+from backbone.audit.core.notices import breach_moment
+from backbone.audit.core.projection import Projection
+from backbone.audit.core.replay import Replay, replay_events
+from backbone.audit.core.store import EventStore, chunk, table_entry
 from backbone.domain.events import Event
 
 START = datetime(2026, 12, 7, 9, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backbone.audit.merge import merge
+from backbone.audit.core.merge import merge
 
 
 def _breach(child_ref: str, deadline: str, rule: str = "referral-receipt") -> dict[str, Any]:

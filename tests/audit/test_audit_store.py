@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from audit_events import CENTRE, NGO, POLICE, audit, calendar, event, national_rules
 
-from backbone.audit.projection import Projection
-from backbone.audit.schedule import Backlog, Schedule
-from backbone.audit.store import Admission, EventStore, chunk, table_entry
+from backbone.audit.core.projection import Projection
+from backbone.audit.core.schedule import Backlog, Schedule
+from backbone.audit.core.store import Admission, EventStore, chunk, table_entry
 from backbone.domain.events import Event
 
 AT = "2026-12-20T00:00:00+05:00"

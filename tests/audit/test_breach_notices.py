@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from audit_events import NGO, POLICE, REFERRAL, event, obligations, only
 
-from backbone.audit.breach_events import breach_event
-from backbone.audit.notices import Emitted, Kind, Notice, breach_moment, next_check, notices
-from backbone.audit.sla import Obligation, breach_event_id, resolution_event_id
+from backbone.audit.core.breach_events import breach_event
+from backbone.audit.core.notices import Emitted, Kind, Notice, breach_moment, next_check, notices
+from backbone.audit.core.sla import Obligation, breach_event_id, resolution_event_id
 from backbone.domain.events import Event
 
 ISSUED_AT = "2026-12-11T16:00:00+05:00"  # Friday; 1 working day → Tue 15 Dec 00:00

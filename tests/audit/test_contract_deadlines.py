@@ -28,9 +28,9 @@ from audit_events import (
     event,
 )
 
-from backbone.audit.calendar import Period, Unit, load_corrections, render
-from backbone.audit.rules import Pattern, Rule, load_rules
-from backbone.audit.sla import Status
+from backbone.audit.core.calendar import Period, Unit, load_corrections, render
+from backbone.audit.core.rules import Pattern, Rule, load_rules
+from backbone.audit.core.sla import Status
 from backbone.cli import main
 from backbone.domain.agencies import agency_type
 from backbone.domain.catalogue import CATALOGUE, LIFECYCLE_RANK

@@ -21,8 +21,8 @@ import pytest
 from kafka import KafkaProducer
 from synthetic.payloads import referral_received
 
-from backbone.audit.calendar import render
-from backbone.audit.sla import breach_event_id, resolution_event_id
+from backbone.audit.core.calendar import render
+from backbone.audit.core.sla import breach_event_id, resolution_event_id
 from backbone.broker import topology
 from backbone.broker.quarantine import read_quarantine
 from backbone.broker.reader import TopicReader

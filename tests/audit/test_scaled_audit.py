@@ -16,8 +16,8 @@ from datetime import timedelta
 
 import pytest
 
-from backbone.audit.client import AuditClient
-from backbone.audit.sla import breach_event_id
+from backbone.audit.core.sla import breach_event_id
+from backbone.audit.live.client import AuditClient
 from backbone.domain.events import Event
 from support.broker import Broker
 from support.deployment import Deployment, deployment, wait_for

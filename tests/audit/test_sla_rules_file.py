@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from audit_events import NGO, POLICE, event, obligations
 
-from backbone.audit.calendar import Period, Unit
-from backbone.audit.rules import RulesError, load_rules
-from backbone.audit.settings import RULES_ENV, rules_files
+from backbone.audit.core.calendar import Period, Unit
+from backbone.audit.core.rules import RulesError, load_rules
+from backbone.audit.live.settings import RULES_ENV, rules_files
 
 WORKING_DAYS, HOURS, MONTHS = Unit.WORKING_DAYS, Unit.HOURS, Unit.MONTHS
 

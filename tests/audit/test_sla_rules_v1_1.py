@@ -26,7 +26,7 @@ from audit_events import (
     only,
 )
 
-from backbone.audit.sla import Obligation
+from backbone.audit.core.sla import Obligation
 from backbone.domain.events import Event
 
 ISSUED_AT = "2026-12-11T16:00:00+05:00"  # a Friday

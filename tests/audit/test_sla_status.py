@@ -18,8 +18,8 @@ from audit_events import (
     only,
 )
 
-from backbone.audit.rules import load_rules
-from backbone.audit.sla import (
+from backbone.audit.core.rules import load_rules
+from backbone.audit.core.sla import (
     SLA_NAMESPACE,
     breach_event_id,
     resolution_event_id,

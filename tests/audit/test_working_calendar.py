@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from backbone.audit.calendar import (
+from backbone.audit.core.calendar import (
     CorrectionsError,
     Period,
     Unit,

@@ -13,7 +13,7 @@ import pytest
 from kafka import KafkaProducer
 from kafka.producer.future import RecordMetadata
 
-from backbone.audit.kafka_log import read_log
+from backbone.audit.live.kafka_log import read_log
 from backbone.broker import admin, partitions, replicas, topology
 from backbone.broker.local import LocalCluster
 from backbone.broker.replication import Replication

@@ -17,7 +17,7 @@ import pytest
 from synthetic.payloads import referral_accepted, referral_declined
 
 from backbone.agency.conformance import issuer_of
-from backbone.audit.calendar import ALMATY
+from backbone.audit.core.calendar import ALMATY
 from backbone.broker import topology
 from backbone.broker.directory_topic import publish_directory
 from backbone.broker.topics import EVENT_LOG, inbox_topic

@@ -23,7 +23,7 @@ import pytest
 from console_kit import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMINGS, Console
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from backbone.audit.settings import default_url
+from backbone.audit.live.settings import default_url
 from backbone.runtime import supervisor
 from backbone.scenario import expected_breaches
 from support.broker import Broker

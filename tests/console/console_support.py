@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from backbone.audit.calendar import ALMATY
+from backbone.audit.core.calendar import ALMATY
 from backbone.console.audit_model import Obligation
 
 BACKBONE = [sys.executable, "-m", "backbone.cli", "console"]

@@ -1,7 +1,7 @@
 """A stand-in for the live audit's HTTP API that serves the REAL evaluator's answers.
 
 It holds a real ``EventStore`` and ``Projection`` and answers with the audit's own
-``backbone.audit.api`` functions (the ones its faust web pages call); only the transport is
+``backbone.audit.core.api`` functions (the ones its faust web pages call); only the transport is
 aiohttp in a thread instead of faust's web server (also aiohttp). Its clock is the real one
 unless a test sets ``as_of``: then a question that names no time is answered as at that time,
 as the live audit would answer it then.
@@ -19,11 +19,12 @@ from typing import Any
 
 from aiohttp import web
 
-from backbone.audit import api
-from backbone.audit.calendar import kazakhstan_calendar
-from backbone.audit.projection import Projection
-from backbone.audit.rules import load_rules
-from backbone.audit.store import EventStore
+from backbone.audit.core import api
+from backbone.audit.core.calendar import kazakhstan_calendar
+from backbone.audit.core.projection import Projection
+from backbone.audit.core.rules import load_rules
+from backbone.audit.core.store import EventStore
+from backbone.audit.live.web import agencies as directory_agencies
 from backbone.domain.events import Event
 from backbone.envelope.directory import KeyDirectory
 from support.envelopes import make_world
@@ -123,4 +124,4 @@ class FakeAudit:
 
     async def _agencies(self, request: web.Request) -> web.Response:
         with self._lock:
-            return self._json(api.agencies(self.directory))
+            return self._json(directory_agencies(self.directory))

@@ -1,5 +1,5 @@
 """The console's audit client against the audit's API: the fake answers with the audit's own
-``backbone.audit.api`` functions over the real evaluator (``fake_audit``); the live service
+``backbone.audit.core.api`` functions over the real evaluator (``fake_audit``); the live service
 serves the same functions (tests/console/test_console_live_audit.py).
 """
 
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from fake_audit import FakeAudit
 
-from backbone.audit.client import AuditClient
+from backbone.audit.live.client import AuditClient
 from backbone.console.agency_names import AgencyNames
 from backbone.console.audit_api import AuditApi, AuditUnavailable
 from backbone.console.timeline import timeline

@@ -26,8 +26,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from backbone import deploy
 from backbone.agency.publish import publish
-from backbone.audit.calendar import ALMATY
-from backbone.audit.client import AuditClient
+from backbone.audit.core.calendar import ALMATY
+from backbone.audit.live.client import AuditClient
 from backbone.broker import topology
 from backbone.broker.topics import EVENT_LOG
 from backbone.console import throttle

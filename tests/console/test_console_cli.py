@@ -24,8 +24,8 @@ from console_support import BACKBONE, PASSWORD, adduser
 from fake_audit import FakeAudit
 from playwright.sync_api import Browser, Page, expect
 
-from backbone.audit.calendar import ALMATY
-from backbone.audit.client import AuditClient
+from backbone.audit.core.calendar import ALMATY
+from backbone.audit.live.client import AuditClient
 from backbone.console.audit_api import AuditApi
 from backbone.console.compliance import Period
 from backbone.console.funnel import depth

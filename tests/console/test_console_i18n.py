@@ -53,7 +53,7 @@ def test_every_template_string_is_in_the_catalogue(language: str) -> None:
 def test_every_rule_and_event_type_has_a_label() -> None:
     """The console never shows a raw rule id or event type: every national rule and every
     catalogue event type has a translated label."""
-    from backbone.audit.rules import load_rules
+    from backbone.audit.core.rules import load_rules
     from backbone.console.i18n import LABELS
     from backbone.domain.catalogue import CATALOGUE
 
@@ -106,12 +106,12 @@ def _shown_codes(pages: list[str]) -> dict[str, set[str]]:
     them: regions, the catalogue's attribute names and closed code lists (the referral kinds
     among them), the judge's rejection reasons, the audit's health keys (one instance and
     several merged), the quarantine's reasons and the console's own pages (its call timings)."""
-    from backbone.audit import merge
-    from backbone.audit.api import Health
-    from backbone.audit.calendar import kazakhstan_calendar
-    from backbone.audit.projection import Projection
-    from backbone.audit.rules import load_rules
-    from backbone.audit.store import EventStore
+    from backbone.audit.core import merge
+    from backbone.audit.core.api import Health
+    from backbone.audit.core.calendar import kazakhstan_calendar
+    from backbone.audit.core.projection import Projection
+    from backbone.audit.core.rules import load_rules
+    from backbone.audit.core.store import EventStore
     from backbone.console.catalogue_labels import value_kind
     from backbone.domain.agencies import NATIONAL, REGIONS
     from backbone.domain.catalogue import CATALOGUE, REFERRAL_KINDS

@@ -25,7 +25,7 @@ from fake_audit import FakeAudit
 from prometheus_client.parser import text_string_to_metric_families
 from smtp_inbox import Received, SmtpInbox
 
-from backbone.audit.client import AuditClient
+from backbone.audit.live.client import AuditClient
 from backbone.console.audit_api import AuditApi
 from backbone.console.audit_model import instant
 from backbone.scenario import (

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from console_support import obligation
 
-from backbone.audit.calendar import ALMATY, kazakhstan_calendar
-from backbone.audit.replay import replay_events
-from backbone.audit.rules import load_rules
+from backbone.audit.core.calendar import ALMATY, kazakhstan_calendar
+from backbone.audit.core.replay import replay_events
+from backbone.audit.core.rules import load_rules
 from backbone.console.access import InvalidAccess, Role, Viewer
 from backbone.console.agency_names import AgencyNames, shown, shown_text
 from backbone.console.audit_api import AuditUnavailable

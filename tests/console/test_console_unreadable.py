@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from backbone.audit.calendar import kazakhstan_calendar
-from backbone.audit.pathway import fold
-from backbone.audit.rules import load_rules
-from backbone.audit.sla import evaluate
+from backbone.audit.core.calendar import kazakhstan_calendar
+from backbone.audit.core.pathway import fold
+from backbone.audit.core.rules import load_rules
+from backbone.audit.core.sla import evaluate
 from backbone.console.audit_model import Pathway
 from backbone.console.i18n import LABELS
 from backbone.console.timeline import timeline

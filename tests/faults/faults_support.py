@@ -24,8 +24,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from backbone.audit.client import AuditClient, AuditUnreachable
-from backbone.audit.sla import breach_event_id
+from backbone.audit.core.sla import breach_event_id
+from backbone.audit.live.client import AuditClient, AuditUnreachable
 from backbone.broker.local import LocalCluster
 from backbone.broker.topics import inbox_topic
 from backbone.domain.events import Event

@@ -23,7 +23,7 @@ import pytest
 from faults_support import RESTARTS, RESULTS, Count, Faulty, Probe, Workload, probe
 from kafka.errors import KafkaError
 
-from backbone.audit.client import AuditClient
+from backbone.audit.live.client import AuditClient
 from backbone.broker import partitions, topology
 from backbone.broker.topics import EVENT_LOG
 from support.deployment import wait_for

@@ -43,7 +43,7 @@ class Known:
 
 @dataclass(frozen=True)
 class Import:
-    module: str  # path relative to the package, e.g. "audit/rules.py"
+    module: str  # path relative to the package, e.g. "audit/core/rules.py"
     line: int
     target: str  # a path of the package, or a library's top-level name
     internal: bool

@@ -9,9 +9,9 @@ from typing import Any
 
 from fastavro.validation import validate
 
-from backbone.audit.calendar import WorkingCalendar, kazakhstan_calendar
-from backbone.audit.replay import Replay, replay_events
-from backbone.audit.rules import RuleSet, load_rules
+from backbone.audit.core.calendar import WorkingCalendar, kazakhstan_calendar
+from backbone.audit.core.replay import Replay, replay_events
+from backbone.audit.core.rules import RuleSet, load_rules
 from backbone.domain.events import Event
 from backbone.envelope.schemas import default_registry
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from scenario_checks import STORY_START, calendar, check_payload, replay
 
-from backbone.audit.calendar import ALMATY
-from backbone.audit.sla import Obligation
+from backbone.audit.core.calendar import ALMATY
+from backbone.audit.core.sla import Obligation
 from backbone.domain.events import Event, parse_event
 from backbone.domain.lifecycle import judge
 from backbone.paths import PROJECT_ROOT

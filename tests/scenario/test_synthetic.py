@@ -16,7 +16,7 @@ from synthetic.generator import INVALID_KINDS, synthetic_events
 from synthetic.profile import DEFAULT_PROFILE, Profile, shares
 from synthetic.steps import MAX_FOLLOW_UPS
 
-from backbone.audit.replay import Replay
+from backbone.audit.core.replay import Replay
 from backbone.domain.events import Event
 from backbone.domain.lifecycle import judge
 from backbone.scenario.jsonl import dumps

@@ -18,7 +18,7 @@ from typing import Any
 
 from kafka import KafkaProducer
 
-from backbone.audit.client import AuditClient, AuditUnreachable
+from backbone.audit.live.client import AuditClient, AuditUnreachable
 from backbone.broker import admin, topology
 from backbone.broker.directory_topic import load_directory, publish_directory
 from backbone.broker.settings import KafkaSettings

@@ -13,7 +13,7 @@ from typing import Any
 
 from synthetic.payloads import referral_issued
 
-from backbone.audit.calendar import ALMATY
+from backbone.audit.core.calendar import ALMATY
 from backbone.domain.events import Event, parse_event
 
 # A hotline alert's receipt is due an hour after it (rule ``hotline-alert-receipt``).

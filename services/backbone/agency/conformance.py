@@ -38,9 +38,9 @@ from typing import Any
 from kafka.errors import KafkaError
 
 from backbone.agency import publish as agency_publish
-from backbone.audit.calendar import ALMATY, Period, Unit, kazakhstan_calendar, render
-from backbone.audit.rules import RulesError, load_rules
-from backbone.audit.settings import rules_files
+from backbone.audit.core.calendar import ALMATY, Period, Unit, kazakhstan_calendar, render
+from backbone.audit.core.rules import RulesError, load_rules
+from backbone.audit.live.settings import rules_files
 from backbone.broker.reader import TopicMissing, TopicReader
 from backbone.broker.topics import inbox_topic
 from backbone.broker.topology import TopologyError

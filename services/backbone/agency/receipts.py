@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from backbone.audit.calendar import ALMATY
+from backbone.audit.core.calendar import ALMATY
 from backbone.domain.events import Event
 
 RECEIPT_NAMESPACE = uuid.UUID("5b0e2f4c-6a51-4b57-9d43-0c8e4f6b1a27")  # fixed for ever

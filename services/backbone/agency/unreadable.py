@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from backbone.audit.calendar import ALMATY
+from backbone.audit.core.calendar import ALMATY
 from backbone.consumer.gate import decode_record
 from backbone.consumer.inbound import Inbound
 from backbone.domain.events import Event

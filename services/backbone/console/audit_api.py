@@ -1,6 +1,7 @@
 """The console's client of the live audit's HTTP API: the one module that knows its URLs.
 
-The audit serves (``backbone.audit.api``): ``GET /breaches?region=&agency=&as_of=`` (the board),
+The audit serves (``backbone.audit.core.api``): ``GET /breaches?region=&agency=&as_of=`` (the
+board),
 ``GET /obligations?region=&agency=&as_of=`` (every obligation, any status: the compliance chart
 and the children behind it),
 ``GET /children?region=&as_of=`` (the funnel), ``GET /pathway/{child_ref}?as_of=`` with the
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from backbone.audit.client import Answer, AuditClient, AuditUnreachable
+from backbone.audit.live.client import Answer, AuditClient, AuditUnreachable
 from backbone.console.audit_model import Agency, ChildSummary, Obligation, Pathway, instant
 from backbone.console.metrics import MEASUREMENTS
 

@@ -1,8 +1,8 @@
 """The audit's answers as typed values: obligations, pathways, children, agencies (no payload
 anywhere).
 
-Each ``from_json`` reads the shape the audit serves (``audit.sla.Obligation.to_json``,
-``audit.pathway.Pathway.to_json``) and raises ``ValueError`` on anything else, so a page never
+Each ``from_json`` reads the shape the audit serves (``audit.core.sla.Obligation.to_json``,
+``audit.core.pathway.Pathway.to_json``) and raises ``ValueError`` on anything else, so a page never
 renders half of a changed answer.
 """
 

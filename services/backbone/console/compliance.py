@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from backbone.audit.calendar import ALMATY
+from backbone.audit.core.calendar import ALMATY
 from backbone.console.audit_model import Obligation
 
 DEFAULT_DAYS = 30

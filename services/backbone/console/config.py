@@ -19,7 +19,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from backbone.audit.settings import default_url
+from backbone.audit.live.settings import default_url
 from backbone.broker.topics import REJECTED_TOPIC
 from backbone.paths import private_dir, run_dir, write_private
 

@@ -14,10 +14,10 @@ from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
 
-from backbone.audit.calendar import ALMATY
-from backbone.audit.client import AuditClient
-from backbone.audit.rules import load_rules
-from backbone.audit.settings import rules_files
+from backbone.audit.core.calendar import ALMATY
+from backbone.audit.core.rules import load_rules
+from backbone.audit.live.client import AuditClient
+from backbone.audit.live.settings import rules_files
 from backbone.broker.topology import load
 from backbone.console import i18n, throttle
 from backbone.console.agency_names import AgencyNames

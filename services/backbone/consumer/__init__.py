@@ -4,5 +4,5 @@
 quarantine interface, its in-process and table adapters; the Kafka one is the edge's,
 ``broker/quarantine.py``), ``gate`` (the one consumer gate: decode, screen, de-duplicate, admit,
 or quarantine, log and count) and ``reader`` (the router's and agencies' face of the gate; the
-audit's is ``audit/gate.py``). Nothing here talks to Kafka.
+audit's is ``audit/live/gate.py``). Nothing here talks to Kafka.
 """

@@ -4,7 +4,7 @@ For each record: decode it (the envelope's checks and the record key, ``decode_r
 the verified envelope, de-duplicate its ``event_id``, admit it, or else quarantine it with its
 reason, log that (never a payload) and count the outcome. It never raises for bad input. The
 router and the agency services use it through ``EnvelopeReader`` (``reader``), the audit through
-``AuditGate`` (``audit/gate.py``); what differs between them is injected:
+``AuditGate`` (``audit/live/gate.py``); what differs between them is injected:
 
 * ``ledger``, the de-duplication policy and what admitting does: ``digest`` is the content
   digest admitted under an ``event_id`` (the same again is a repeat, skipped; another is a

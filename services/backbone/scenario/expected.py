@@ -13,10 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypedDict
 
-from backbone.audit.calendar import WorkingCalendar, kazakhstan_calendar, render
-from backbone.audit.replay import replay_events
-from backbone.audit.rules import RuleSet, load_rules
-from backbone.audit.sla import Obligation, Status
+from backbone.audit.core.calendar import WorkingCalendar, kazakhstan_calendar, render
+from backbone.audit.core.replay import replay_events
+from backbone.audit.core.rules import RuleSet, load_rules
+from backbone.audit.core.sla import Obligation, Status
 from backbone.scenario.story import scenario_as_of, scenario_events, scenario_labels
 
 BREACHES = frozenset({Status.OPEN, Status.LATE})

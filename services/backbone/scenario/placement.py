@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from backbone.audit.calendar import ALMATY, WorkingCalendar
+from backbone.audit.core.calendar import ALMATY, WorkingCalendar
 
 
 def local(moment: datetime) -> datetime:

@@ -26,7 +26,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from backbone.audit.calendar import ALMATY, WorkingCalendar, kazakhstan_calendar
+from backbone.audit.core.calendar import ALMATY, WorkingCalendar, kazakhstan_calendar
 from backbone.domain.events import Event, parse_event
 from backbone.scenario.ids import Minter
 from backbone.scenario.placement import Placement, local

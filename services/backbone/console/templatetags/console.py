@@ -10,7 +10,7 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString
 
-from backbone.audit.calendar import ALMATY
+from backbone.audit.core.calendar import ALMATY
 from backbone.console import i18n
 from backbone.console.agency_names import shown, shown_text
 from backbone.console.wiring import services

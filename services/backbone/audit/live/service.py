@@ -49,18 +49,19 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.errors import CommitFailedError
 from aiokafka.partitioner import DefaultPartitioner
 
-from backbone.audit import api, web
-from backbone.audit.calendar import kazakhstan_calendar
-from backbone.audit.context import AuditContext
-from backbone.audit.emission import Emission
-from backbone.audit.emitter import SlaEmitter
-from backbone.audit.gate import AuditGate, Checked
-from backbone.audit.notices import LEVELS
-from backbone.audit.projection import Projection
-from backbone.audit.rules import load_rules
-from backbone.audit.schedule import Backlog, Schedule
-from backbone.audit.settings import AuditSettings, rules_files
-from backbone.audit.store import EventStore, chunk
+from backbone.audit.core import api
+from backbone.audit.core.calendar import kazakhstan_calendar
+from backbone.audit.core.notices import LEVELS
+from backbone.audit.core.projection import Projection
+from backbone.audit.core.rules import load_rules
+from backbone.audit.core.schedule import Backlog, Schedule
+from backbone.audit.core.store import EventStore, chunk
+from backbone.audit.live import web
+from backbone.audit.live.context import AuditContext
+from backbone.audit.live.emission import Emission
+from backbone.audit.live.emitter import SlaEmitter
+from backbone.audit.live.gate import AuditGate, Checked
+from backbone.audit.live.settings import AuditSettings, rules_files
 from backbone.broker import admin
 from backbone.broker.quarantine import KafkaQuarantine
 from backbone.broker.settings import KafkaSettings

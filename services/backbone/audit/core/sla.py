@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from backbone.audit.calendar import WorkingCalendar, render
-from backbone.audit.rules import Match, Rule, RuleSet, Scope
+from backbone.audit.core.calendar import WorkingCalendar, render
+from backbone.audit.core.rules import Match, Rule, RuleSet, Scope
 from backbone.domain.events import Event
 from backbone.domain.lifecycle import Judgement
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from backbone.audit.sla import Obligation
+from backbone.audit.core.sla import Obligation
 from backbone.domain.events import Event
 from backbone.domain.lifecycle import Judgement, Referral, Rejection
 

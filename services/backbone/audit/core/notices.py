@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from backbone.audit.sla import Obligation, Status, breach_event_id, resolution_event_id
+from backbone.audit.core.sla import Obligation, Status, breach_event_id, resolution_event_id
 from backbone.domain.events import Event
 
 LEVELS = (1, 2)

@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from backbone.audit import service
-from backbone.audit.client import Answer, AuditClient, AuditUnreachable
-from backbone.audit.context import AuditContext
-from backbone.audit.settings import AuditSettings, default_agency, default_port, default_url
+from backbone.audit.live import service
+from backbone.audit.live.client import Answer, AuditClient, AuditUnreachable
+from backbone.audit.live.context import AuditContext
+from backbone.audit.live.settings import AuditSettings, default_agency, default_port, default_url
 from backbone.broker.topics import DIRECTORY_TOPIC, EVENT_LOG, REJECTED_TOPIC, SLA_TOPIC
 from backbone.logs import configure
 

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from backbone.audit.calendar import Period, Unit
+from backbone.audit.core.calendar import Period, Unit
 from backbone.domain.agencies import REGIONS
 from backbone.domain.catalogue import AUDIT_OUTPUTS, CATALOGUE, RULE_ID, allows, describe
 from backbone.domain.events import Event

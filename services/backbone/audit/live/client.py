@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from backbone.audit import merge
+from backbone.audit.core import merge
 
 
 class AuditUnreachable(RuntimeError):

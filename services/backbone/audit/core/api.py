@@ -9,7 +9,7 @@
                                                 clear attributes (the funnel's input)
 ``GET /health``                                 readiness, counts and the partitions owned
 ``GET /agencies``                               every agency of the key directory: its display
-                                                name, type and region (``agencies``)
+                                                name, type and region (``live.web.agencies``)
 
 A region filter applies to an obligation's trigger event's region.
 
@@ -29,10 +29,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from backbone.audit.calendar import parse_instant
-from backbone.audit.projection import Projection
-from backbone.audit.sla import Obligation
-from backbone.envelope.directory import KeyDirectory
+from backbone.audit.core.calendar import parse_instant
+from backbone.audit.core.projection import Projection
+from backbone.audit.core.sla import Obligation
 
 Answer = tuple[int, dict[str, Any]]
 
@@ -137,31 +136,6 @@ def children(projection: Projection, health: Health, query: Mapping[str, str]) -
         ]
         found.append({"child_ref": pathway.child_ref, "region": valid[0].region, "events": events})
     return 200, {**health.scope(), "as_of": at.isoformat(), "children": found}
-
-
-def agencies(directory: KeyDirectory) -> Answer:
-    """``{"agencies": [{"agency_id", "display_name", "kind", "region"}]}``, by agency id: each
-    agency the directory certifies, named as its newest own (not a device's) certificate names
-    it, a revoked or expired one too (its past events still name it). The directory is read
-    before the service starts, so this answers while the tables recover; it is the same on
-    every instance and names no partition."""
-    found = []
-    for subject in directory.subjects():
-        own = [
-            s.certificate for s in directory.certificates(subject) if s.certificate.device is None
-        ]
-        if not own:
-            continue
-        newest = max(own, key=lambda c: (c.issued_at, c.not_before))
-        found.append(
-            {
-                "agency_id": subject,
-                "display_name": newest.display_name,
-                "kind": newest.agency_type,
-                "region": newest.region,
-            }
-        )
-    return 200, {"agencies": found}
 
 
 def regions(projection: Projection, child_ref: str) -> list[str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from backbone.audit.store import EventStore, Stored, table_entry
+from backbone.audit.core.store import EventStore, Stored, table_entry
 from backbone.consumer.gate import ConsumerGate
 from backbone.consumer.inbound import Inbound
 from backbone.consumer.quarantine import Quarantine

@@ -18,13 +18,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from backbone.audit import cli_live
-from backbone.audit.calendar import WorkingCalendar, kazakhstan_calendar, parse_instant
-from backbone.audit.context import AuditContext
-from backbone.audit.kafka_log import replay_from_kafka
-from backbone.audit.replay import MalformedInput, Replay, numbered_lines, replay
-from backbone.audit.rules import RulesError, RuleSet, load_rules
-from backbone.audit.settings import RULES_ENV, default_agency, rules_files
+from backbone.audit.core.calendar import WorkingCalendar, kazakhstan_calendar, parse_instant
+from backbone.audit.core.replay import MalformedInput, Replay, numbered_lines, replay
+from backbone.audit.core.rules import RulesError, RuleSet, load_rules
+from backbone.audit.live import cli_live
+from backbone.audit.live.context import AuditContext
+from backbone.audit.live.kafka_log import replay_from_kafka
+from backbone.audit.live.settings import RULES_ENV, default_agency, rules_files
 from backbone.broker.settings import MissingSecret
 from backbone.broker.topics import DIRECTORY_TOPIC, EVENT_LOG
 from backbone.broker.topology import TopologyError

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from backbone.audit.breach_events import breach_event
-from backbone.audit.notices import Emitted, Notice, next_check, notices
-from backbone.audit.projection import Projection
+from backbone.audit.core.breach_events import breach_event
+from backbone.audit.core.notices import Emitted, Notice, next_check, notices
+from backbone.audit.core.projection import Projection
 from backbone.domain.events import Event
 from backbone.envelope.codec import EnvelopeCodec
 from backbone.envelope.directory import KeyDirectory

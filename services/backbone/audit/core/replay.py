@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from backbone.audit.calendar import WorkingCalendar
-from backbone.audit.pathway import Pathway, fold
-from backbone.audit.rules import RuleSet
-from backbone.audit.sla import Obligation, evaluate
+from backbone.audit.core.calendar import WorkingCalendar
+from backbone.audit.core.pathway import Pathway, fold
+from backbone.audit.core.rules import RuleSet
+from backbone.audit.core.sla import Obligation, evaluate
 from backbone.domain.events import Event, MalformedEvent, parse_event
 from backbone.domain.lifecycle import Judgement, judge
 

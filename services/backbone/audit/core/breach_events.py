@@ -17,8 +17,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from backbone.audit.calendar import render
-from backbone.audit.notices import Kind, Notice, breach_moment
+from backbone.audit.core.calendar import render
+from backbone.audit.core.notices import Kind, Notice, breach_moment
 from backbone.domain.events import Event, parse_event
 
 

@@ -13,10 +13,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from backbone.audit.api import Health
-from backbone.audit.emitter import SlaEmitter
-from backbone.audit.notices import Emitted
-from backbone.audit.schedule import Schedule
+from backbone.audit.core.api import Health
+from backbone.audit.core.notices import Emitted
+from backbone.audit.core.schedule import Schedule
+from backbone.audit.live.emitter import SlaEmitter
 from backbone.envelope.errors import EncodingRefused
 from backbone.logs import get_logger
 from backbone.runtime.metrics import OpenBreaches

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from backbone.audit import api
-from backbone.audit.projection import Projection
+from backbone.audit.core import api
+from backbone.audit.core.projection import Projection
 from backbone.envelope.directory import KeyDirectory
 from backbone.network import bind_host
 from backbone.runtime.http_answers import harden
@@ -47,7 +47,7 @@ def application(
         return answer(api.children(projection, health, request.query))
 
     async def agencies_page(request: web.Request) -> web.Response:
-        return answer(api.agencies(directory))
+        return answer(agencies(directory))
 
     app.router.add_get("/health", health_page)
     app.router.add_get("/agencies", agencies_page)
@@ -71,3 +71,28 @@ async def serve(
     await runner.setup()
     await web.TCPSite(runner, bind_host(), port).start()
     return runner
+
+
+def agencies(directory: KeyDirectory) -> api.Answer:
+    """``{"agencies": [{"agency_id", "display_name", "kind", "region"}]}``, by agency id: each
+    agency the directory certifies, named as its newest own (not a device's) certificate names
+    it, a revoked or expired one too (its past events still name it). The directory is read
+    before the service starts, so this answers while the tables recover; it is the same on
+    every instance and names no partition."""
+    found = []
+    for subject in directory.subjects():
+        own = [
+            s.certificate for s in directory.certificates(subject) if s.certificate.device is None
+        ]
+        if not own:
+            continue
+        newest = max(own, key=lambda c: (c.issued_at, c.not_before))
+        found.append(
+            {
+                "agency_id": subject,
+                "display_name": newest.display_name,
+                "kind": newest.agency_type,
+                "region": newest.region,
+            }
+        )
+    return 200, {"agencies": found}

@@ -16,12 +16,12 @@ from typing import Any
 
 from kafka import TopicPartition
 
-from backbone.audit.calendar import WorkingCalendar
-from backbone.audit.context import AuditContext
-from backbone.audit.gate import AuditGate
-from backbone.audit.replay import Replay, replay_events
-from backbone.audit.rules import RuleSet
-from backbone.audit.store import EventStore
+from backbone.audit.core.calendar import WorkingCalendar
+from backbone.audit.core.replay import Replay, replay_events
+from backbone.audit.core.rules import RuleSet
+from backbone.audit.core.store import EventStore
+from backbone.audit.live.context import AuditContext
+from backbone.audit.live.gate import AuditGate
 from backbone.broker.reader import TopicReader
 from backbone.broker.settings import KafkaSettings
 from backbone.consumer.inbound import Inbound

@@ -21,13 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from backbone.audit.calendar import WorkingCalendar
-from backbone.audit.notices import next_check
-from backbone.audit.pathway import Pathway
-from backbone.audit.replay import Replay, replay_events
-from backbone.audit.rules import RuleSet
-from backbone.audit.sla import Obligation, Status
-from backbone.audit.store import EventStore
+from backbone.audit.core.calendar import WorkingCalendar
+from backbone.audit.core.notices import next_check
+from backbone.audit.core.pathway import Pathway
+from backbone.audit.core.replay import Replay, replay_events
+from backbone.audit.core.rules import RuleSet
+from backbone.audit.core.sla import Obligation, Status
+from backbone.audit.core.store import EventStore
 
 BREACH = frozenset({Status.OPEN, Status.LATE})
 _NEVER = datetime.max.replace(tzinfo=UTC)
