@@ -27,7 +27,7 @@
   ``watchdog.STALL_SECONDS`` exits (``EXIT_STALLED``); a failure of the loop exits with
   ``EXIT_AGENT_FAILED``; either way what was not recorded is read again by the next start.
 
-The audit left faust for aiokafka (issue 11): faust's per-record stream machinery cost more than
+The audit left faust for aiokafka: faust's per-record stream machinery cost more than
 the audit's own work per event (docs/performance.md).
 """
 
