@@ -188,6 +188,7 @@ class LiveAudit:
         self.emitted: dict[bytes, Any] = {}
         self.pending: list[asyncio.Future[Any]] = []  # changelog writes not yet acknowledged
         self.partitioner = DefaultPartitioner()
+        self.partitions = list(range(self.partition_count))
         self.watchdog = Watchdog("audit", STALL_SECONDS)
         self.stopping = asyncio.Event()
         # Batches and evaluations in hand run to their end before partitions are revoked.
@@ -209,12 +210,12 @@ class LiveAudit:
         headers = await read_partitions(self.options, self.changelogs.headers, owned)
         chunks: dict[bytes, bytes] = {}
         for record in headers:  # compaction keeps the latest value of a key; so does this
-            chunks[record.key] = record.value
-        for key, value in chunks.items():
-            cursor = parse_cursor(key, value)
-            if cursor is not None:
+            cursor = parse_cursor(record.key, record.value)
+            if cursor is None:
+                chunks[record.key] = record.value
+            else:
                 self.frontier[cursor[0]] = cursor[1]
-        self.store.load(v for k, v in chunks.items() if parse_cursor(k, v) is None)
+        self.store.load(chunks.values())
         for record in await read_partitions(self.options, self.changelogs.emitted, owned):
             self.emitted[record.key] = json.loads(record.value)
         for partition in owned:
@@ -299,8 +300,7 @@ class LiveAudit:
 
     def partition_of(self, key: bytes) -> int:
         """The event log's partition of a child (its record key), as producers place it."""
-        every = list(range(self.partition_count))
-        return int(self.partitioner(key, every, every))
+        return int(self.partitioner(key, self.partitions, self.partitions))
 
     async def send_sla(self, key: bytes, value: bytes) -> None:
         assert self.producer is not None
