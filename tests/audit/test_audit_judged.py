@@ -4,6 +4,7 @@ queries and arrivals."""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -16,7 +17,7 @@ from backbone.audit.core.notices import breach_moment
 from backbone.audit.core.projection import Projection
 from backbone.audit.core.replay import Replay, replay_events
 from backbone.audit.core.store import EventStore, chunk, table_entry
-from backbone.domain.events import Event
+from backbone.domain.events import Event, parse_event
 
 START = datetime(2026, 12, 7, 9, tzinfo=UTC)
 OFFSET_CHANGE = datetime(2024, 2, 26, 9, tzinfo=UTC)
@@ -161,6 +162,8 @@ def test_a_reloaded_store_is_judged_afresh_even_where_its_counts_are_the_same() 
     at = datetime.fromisoformat("2026-12-16T06:00:00+05:00")
     projection.pathways(at)
     projection.store.clear()
-    projection.store.load([chunk([table_entry(issued, issued.event_id.encode())])])
+    header = json.dumps(issued.header()).encode()  # a stand-in for the signed clear header
+    entry = table_entry(header, issued.event_id.encode())
+    projection.store.load([chunk([entry])], lambda data: parse_event(json.loads(data)))
     _agrees(projection, at)
     assert projection.obligations(X1, at)[0].trigger_event_id == issued.event_id

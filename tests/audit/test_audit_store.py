@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
+import pytest
 from audit_events import CENTRE, NGO, POLICE, audit, calendar, event, national_rules
 
 from backbone.audit.core.projection import Projection
 from backbone.audit.core.schedule import Backlog, Schedule
-from backbone.audit.core.store import Admission, EventStore, chunk, table_entry
-from backbone.domain.events import Event
+from backbone.audit.core.store import Admission, EventStore, chunk, chunk_entries, table_entry
+from backbone.domain.events import Event, parse_event
 
 AT = "2026-12-20T00:00:00+05:00"
 C1, C2, C3 = "c-7e57c0000001", "c-7e57c0000002", "c-7e57c0000003"
@@ -95,16 +97,44 @@ def test_breaches_filter_by_the_triggers_region_and_the_owing_agency() -> None:
     assert all(o.status.value in ("open", "late") for o in projection.breaches(at))
 
 
+def _header_bytes(event: Event) -> bytes:
+    """A stand-in for an envelope's clear header: the store only keeps and hands back bytes."""
+    return json.dumps(event.header()).encode()
+
+
+def _read_header(data: bytes) -> Event:
+    return parse_event(json.loads(data))
+
+
 def test_store_reloads_from_its_table_chunks() -> None:
-    entries = [table_entry(e, e.event_id.encode()) for e in _story()[:4]]
+    entries = [table_entry(_header_bytes(e), e.event_id.encode()) for e in _story()[:4]]
     halves = [chunk(entries[:2]), chunk(entries[2:])]
     reloaded = EventStore()
-    reloaded.load([*halves, *halves])  # a chunk read twice adds nothing
+    reloaded.load([*halves, *halves], _read_header)  # a chunk read twice adds nothing
     assert sorted(reloaded.children()) == [C1, C2]
     assert len(reloaded) == 4
     issued = _story()[0]
     assert reloaded.admission(issued, issued.event_id.encode()) is Admission.REPEATED
     assert reloaded.event(issued.event_id) == issued.without_payload()
+
+
+def test_store_still_reads_chunks_of_the_first_format_json() -> None:
+    """Chunks written before the clear headers were kept as signed: a JSON array."""
+    old = [{"digest": e.event_id.encode().hex(), "event": e.header()} for e in _story()[:3]]
+    reloaded = EventStore()
+    reloaded.load([json.dumps(old).encode()], _read_header)
+    issued = _story()[0]
+    assert len(reloaded) == 3
+    assert reloaded.admission(issued, issued.event_id.encode()) is Admission.REPEATED
+
+
+def test_a_damaged_chunk_is_refused_not_half_read() -> None:
+    whole = chunk([table_entry(_header_bytes(e), e.event_id.encode()) for e in _story()[:2]])
+    assert [d for d, _ in chunk_entries(whole)] == [e.event_id.encode() for e in _story()[:2]]
+    with pytest.raises(ValueError, match="past its end"):
+        list(chunk_entries(whole[:-5]))
+    with pytest.raises(ValueError, match="not a chunk"):
+        list(chunk_entries(b"{}"))
 
 
 def test_schedule_yields_each_due_child_once_at_its_latest_instant() -> None:

@@ -9,7 +9,7 @@ import fastavro
 import nacl.bindings as sodium
 import pytest
 
-from backbone.envelope.codec import ENVELOPE_DOMAIN
+from backbone.envelope.codec import ENVELOPE_DOMAIN, read_clear_header
 from backbone.envelope.errors import EnvelopeRejected, MalformedEnvelope, PayloadMalformed
 from backbone.envelope.schemas import default_registry, write_body
 from support.envelopes import (
@@ -172,3 +172,23 @@ def test_a_body_that_does_not_decode_as_its_schema_is_payload_malformed(
     damaged = sealed(_body_damage(change))
     assert _refusal(world, damaged, NGO) is PayloadMalformed
     assert not world.codec(None).decode(damaged).opened  # a verifier never sees the body
+
+
+def test_the_clear_header_kept_of_an_envelope_reads_back_as_its_event(world: World) -> None:
+    """What the audit keeps of an envelope (``clear_header``: the envelope's prefix and the
+    header's Avro bytes as signed) gives back the event without payload, or a refusal."""
+    event = make_event("ReferralIssued", recipients=["guardianship.turkestan"])
+    data = world.codec(event.producer).encode(event)
+    verified = world.codec(None).decode(data)
+    registry = default_registry()
+    assert read_clear_header(verified.clear_header, registry) == event.without_payload()
+    assert verified.clear_header.startswith(data[:10])
+    with pytest.raises(MalformedEnvelope, match="do not decode"):
+        read_clear_header(verified.clear_header[:-3], registry)
+    with pytest.raises(MalformedEnvelope, match="do not end"):
+        read_clear_header(verified.clear_header + b"\x00", registry)
+    with pytest.raises(MalformedEnvelope, match="known envelope schema"):
+        read_clear_header(b"\xc3\x01" + bytes(8) + verified.clear_header[10:], registry)
+    payload_prefix = registry.payload("ReferralIssued").soe_prefix
+    with pytest.raises(MalformedEnvelope, match="known envelope schema"):
+        read_clear_header(payload_prefix + verified.clear_header[10:], registry)

@@ -92,6 +92,8 @@ class VerifiedEnvelope:
     ``event.payload`` is the decoded body when this codec's agency is a reader, else ``None``.
     ``digest`` identifies the content (header, payload schema and, when opened, the payload) for
     duplicate detection; it does not depend on the random parts of the envelope.
+    ``clear_header`` is the envelope's own prefix (its schema) and the clear header's Avro bytes
+    as they were signed: what ``read_clear_header`` turns back into the event without payload.
     """
 
     event: Event
@@ -99,6 +101,7 @@ class VerifiedEnvelope:
     payload_schema: bytes
     readers: tuple[str, ...]
     digest: bytes
+    clear_header: bytes = b""
 
     @property
     def opened(self) -> bool:
@@ -246,7 +249,12 @@ class EnvelopeCodec:
         content.update(memoryview(data)[_SCHEMA_AT:header_end])
         content.update(plaintext)
         return VerifiedEnvelope(
-            event, data[_KEY_AT:_SCHEMA_AT], payload_schema, readers, content.digest()
+            event,
+            data[_KEY_AT:_SCHEMA_AT],
+            payload_schema,
+            readers,
+            content.digest(),
+            data[:_KEY_AT] + data[_HEADER_AT:header_end],
         )
 
     def _verify_signature(self, data: bytes) -> Certificate:
@@ -374,6 +382,30 @@ class EnvelopeCodec:
         if end != len(plaintext):
             raise PayloadMalformed("bytes after the payload")
         return plaintext, payload
+
+
+def read_clear_header(data: bytes, registry: SchemaRegistry) -> Event:
+    """The event (without payload) of a ``VerifiedEnvelope.clear_header``, checked again against
+    the contract; ``MalformedEnvelope`` if the bytes are not one clear header of a known
+    envelope schema, ``HeaderInvalid`` if its values break the contract."""
+    schema = registry.by_fingerprint(data[2:_KEY_AT]) if data[:2] == SOE_MAGIC else None
+    if schema is None or (schema.area, schema.name) != ("envelope", "Envelope"):
+        raise MalformedEnvelope("not a clear header of a known envelope schema")
+    header_schema = _HEADER_SCHEMAS.get(schema.fingerprint)
+    if header_schema is None:
+        header_schema = _HEADER_SCHEMAS[schema.fingerprint] = _sub_schemas(schema)[0]
+    stream = io.BytesIO(data)
+    stream.seek(_KEY_AT)
+    try:
+        header = fastavro.schemaless_reader(stream, header_schema)
+    except Exception:
+        raise MalformedEnvelope("clear header bytes do not decode") from None
+    if stream.tell() != len(data):
+        raise MalformedEnvelope("clear header bytes do not end where the header does")
+    return event_from_header(header, None)  # type: ignore[arg-type]
+
+
+_HEADER_SCHEMAS: dict[bytes, Any] = {}  # envelope fingerprint -> its header's fastavro schema
 
 
 def _sub_schemas(envelope: SchemaVersion) -> tuple[Any, Any]:

@@ -1,9 +1,10 @@
 """The live audit's working set: every admitted clear header, by child, in memory.
 
-The durable copy is a changelog-backed table of chunks: the headers admitted from one batch of
-one partition of the log, keyed by ``<partition>:<offset of the batch's first record>`` and
-written in that partition (``service``), so one small write covers many events. This store is
-rebuilt from it after a restart and answers every query. It never holds a payload.
+The durable copy is a changelog-backed table of chunks: the clear headers (as they were signed,
+``table_entry``) admitted from one batch of one partition of the log, keyed by
+``<partition>:<offset of the batch's first record>`` and written in that partition
+(``service``), so one small write covers many events. This store is rebuilt from it after a
+restart and answers every query. It never holds a payload.
 
 Admission is by ``event_id`` across all children: the first content seen for an id wins; the
 same id again with the same content digest is a repeat; with another digest (or another child) it
@@ -21,7 +22,7 @@ id first, making it ``duplicate_referral`` or ``child_mismatch`` here).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -41,17 +42,43 @@ class Stored:
     sequence: int  # arrival order in this store, from 1
 
 
-_ENTRY = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+# A chunk: ``CHUNK`` and then, for each entry, its digest and its clear header, each as a 4-byte
+# big-endian length and the bytes. Chunks written before (a JSON array of {"digest": hex,
+# "event": header as JSON}) start with "[" and are still read.
+CHUNK = b"\x00chunk/2\x00"
+_LENGTH = 4
 
 
-def table_entry(event: Event, digest: bytes) -> bytes:
-    """What the table keeps of one admitted event: its clear header and content digest."""
-    return _ENTRY.encode({"digest": digest.hex(), "event": event.header()}).encode()
+def table_entry(clear_header: bytes, digest: bytes) -> bytes:
+    """What the table keeps of one admitted event: its clear header as it was signed (the
+    envelope's Avro bytes; ``EventStore.load`` is told how to read them) and content digest."""
+    return _framed(digest) + _framed(clear_header)
 
 
 def chunk(entries: Iterable[bytes]) -> bytes:
     """The table value of a chunk of ``table_entry`` values."""
-    return b"[" + b",".join(entries) + b"]"
+    return CHUNK + b"".join(entries)
+
+
+def _framed(data: bytes) -> bytes:
+    return len(data).to_bytes(_LENGTH, "big") + data
+
+
+def chunk_entries(value: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """The (digest, clear header) of each entry of a ``chunk``; ``ValueError`` if it is not one."""
+    if not value.startswith(CHUNK):
+        raise ValueError("not a chunk of the headers table")
+    at, end = len(CHUNK), len(value)
+    while at < end:
+        fields = []
+        for _ in range(2):
+            size = int.from_bytes(value[at : at + _LENGTH], "big")
+            at += _LENGTH
+            if at + size > end:
+                raise ValueError("a chunk's entry runs past its end")
+            fields.append(value[at : at + size])
+            at += size
+        yield fields[0], fields[1]
 
 
 class EventStore:
@@ -93,13 +120,20 @@ class EventStore:
             self._changes[child_ref] = self._changes.get(child_ref, 0) + 1
         return stored
 
-    def load(self, chunks: Iterable[bytes]) -> None:
-        """Add the events of table values (``chunk``), skipping ids already stored."""
+    def load(self, chunks: Iterable[bytes], read_header: Callable[[bytes], Event]) -> None:
+        """Add the events of table values (``chunk``), skipping ids already stored;
+        ``read_header`` makes the event of an entry's clear header."""
         for value in chunks:
-            for entry in json.loads(value):
-                event = parse_event(entry["event"])
-                if event.event_id not in self._by_id:
-                    self.add(event, bytes.fromhex(entry["digest"]))
+            if value.startswith(b"["):  # a chunk of the first format: JSON
+                for old in json.loads(value):
+                    self._load(parse_event(old["event"]), bytes.fromhex(old["digest"]))
+                continue
+            for digest, clear_header in chunk_entries(value):
+                self._load(read_header(clear_header), digest)
+
+    def _load(self, event: Event, digest: bytes) -> None:
+        if event.event_id not in self._by_id:
+            self.add(event, digest)
 
     def clear(self) -> None:
         self._by_id.clear()

@@ -36,7 +36,7 @@ class Checked:
     @property
     def entry(self) -> bytes:
         """The table entry of its clear header, built when asked (the replay never asks)."""
-        return table_entry(self.envelope.event, self.envelope.digest)
+        return table_entry(self.envelope.clear_header, self.envelope.digest)
 
 
 Verified = Checked | EnvelopeRejected

@@ -67,6 +67,7 @@ from backbone.broker.quarantine import KafkaQuarantine
 from backbone.broker.settings import KafkaSettings
 from backbone.consumer.inbound import Inbound
 from backbone.consumer.quarantine import Quarantine
+from backbone.envelope.codec import read_clear_header
 from backbone.logs import get_logger
 from backbone.runtime.continuity import cursor_key, parse_cursor
 from backbone.runtime.faust_app import EXIT_AGENT_FAILED, app_id
@@ -215,7 +216,8 @@ class LiveAudit:
                 chunks[record.key] = record.value
             else:
                 self.frontier[cursor[0]] = cursor[1]
-        self.store.load(chunks.values())
+        registry = self.context.directory.registry
+        self.store.load(chunks.values(), lambda clear: read_clear_header(clear, registry))
         for record in await read_partitions(self.options, self.changelogs.emitted, owned):
             self.emitted[record.key] = json.loads(record.value)
         for partition in owned:
