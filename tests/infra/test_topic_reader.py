@@ -3,12 +3,21 @@ does not exist."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
+from kafka import KafkaProducer
 from kafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
 
-from backbone.broker.reader import TopicMissing, TopicReader, read_to_end, retrying
+from backbone.broker import admin
+from backbone.broker.reader import (
+    TopicMissing,
+    TopicReader,
+    read_partitions,
+    read_to_end,
+    retrying,
+)
 from support.broker import Broker
 from support.kafka_io import produce
 
@@ -79,3 +88,28 @@ def test_records_appended_after_the_end_was_marked_are_read_by_the_next_read(
 
     assert first == [b"before"]
     assert again == [b"after-1", b"after-2"]
+
+
+@pytest.mark.broker
+def test_the_async_read_gives_the_chosen_partitions_to_their_end_in_offset_order(
+    broker: Broker,
+) -> None:
+    topic = f"test.read-partitions-{uuid.uuid4().hex[:8]}"
+    admin.ensure_topics(broker.admin, [admin.TopicSpec(topic, 3)])
+    producer = KafkaProducer(**broker.admin.kafka_python())
+    try:
+        for n in range(30):
+            producer.send(topic, value=str(n).encode(), partition=n % 3)
+        producer.flush(timeout=15)
+    finally:
+        producer.close()
+
+    chosen = asyncio.run(read_partitions(broker.admin, topic, [2, 0]))
+    later = asyncio.run(read_partitions(broker.admin, topic, [1]))
+
+    assert sorted(int(r.value) for r in chosen) == [n for n in range(30) if n % 3 != 1]
+    for partition in (0, 2):
+        offsets = [r.offset for r in chosen if r.partition == partition]
+        assert offsets == list(range(10))
+    assert [int(r.value) for r in later] == list(range(1, 30, 3))
+    assert asyncio.run(read_partitions(broker.admin, topic, [])) == []

@@ -6,6 +6,9 @@ report at that call; the next call continues where the last stopped, with the fi
 that end, even if a fetch already brought it. That serves a one-off read (``read_to_end``) as
 well as a follower that is refreshed (the key directory, the quarantine, an inbox).
 
+``read_partitions`` is the same read for an asyncio service (aiokafka): chosen partitions of a
+topic, from their start to their end at the call.
+
 On a cluster, a request kafka-python sends to a broker that just died fails at once
 (``KafkaConnectionError``), including its metadata request when it picks that broker to ask.
 Errors Kafka calls retriable (a broker down, a leader being elected) are retried here for up to
@@ -15,10 +18,11 @@ Errors Kafka calls retriable (a broker down, a leader being elected) are retried
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
+import aiokafka
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError, UnknownTopicOrPartitionError, for_code
 
@@ -194,3 +198,29 @@ def read_range(
         return records
     finally:
         consumer.close()
+
+
+async def read_partitions(
+    settings: KafkaSettings, topic: str, partitions: Iterable[int]
+) -> list[Any]:
+    """Every record of ``partitions`` of ``topic``, from the start to the end at the call, each
+    partition in offset order (aiokafka records), read without a consumer group."""
+    parts = [aiokafka.TopicPartition(topic, p) for p in sorted(set(partitions))]
+    if not parts:
+        return []
+    consumer = aiokafka.AIOKafkaConsumer(**settings.aiokafka(), enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        left = {p for p in parts if ends[p] > 0}
+        records: list[Any] = []
+        while left:
+            for part, batch in (await consumer.getmany(*left, timeout_ms=POLL_MS)).items():
+                records += [r for r in batch if r.offset < ends[part]]
+                if await consumer.position(part) >= ends[part]:
+                    left.discard(part)
+        return records
+    finally:
+        await consumer.stop()

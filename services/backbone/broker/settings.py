@@ -76,6 +76,11 @@ class KafkaSettings:
             "sasl_plain_password": self.password,
         }
 
+    def aiokafka(self) -> dict[str, Any]:
+        """Keyword arguments for aiokafka clients; a broker that died and came back is found
+        again within seconds."""
+        return {**self.kafka_python(), "metadata_max_age_ms": 3000}
+
 
 def _password(env: Mapping[str, str]) -> str:
     if env.get("KAFKA_PASSWORD"):

@@ -41,13 +41,12 @@ import logging
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError
-from aiokafka.partitioner import DefaultPartitioner
 
 from backbone.audit.core import api
 from backbone.audit.core.calendar import kazakhstan_calendar
@@ -64,6 +63,7 @@ from backbone.audit.live.gate import AuditGate, Checked
 from backbone.audit.live.settings import AuditSettings, rules_files
 from backbone.broker import admin
 from backbone.broker.quarantine import KafkaQuarantine
+from backbone.broker.reader import read_partitions
 from backbone.broker.settings import KafkaSettings
 from backbone.consumer.inbound import Inbound
 from backbone.consumer.quarantine import Quarantine
@@ -104,18 +104,6 @@ def settle_heap() -> None:
     gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
 
 
-def aiokafka_options(settings: KafkaSettings) -> dict[str, Any]:
-    return {
-        "bootstrap_servers": settings.bootstrap.split(","),
-        "security_protocol": settings.security_protocol,
-        "sasl_mechanism": settings.sasl_mechanism,
-        "sasl_plain_username": settings.username,
-        "sasl_plain_password": settings.password,
-        # A broker that died and came back is found again within seconds.
-        "metadata_max_age_ms": 3000,
-    }
-
-
 class Changelogs:
     """The audit's two compacted changelogs, co-partitioned with the event log: ``headers``
     (chunks and frontiers) and ``emitted`` (what was emitted for each child, JSON)."""
@@ -135,38 +123,13 @@ class Changelogs:
         return self.headers, self.emitted
 
 
-async def read_partitions(
-    options: dict[str, Any], topic: str, partitions: Iterable[int]
-) -> list[Any]:
-    """Every record of ``partitions`` of ``topic``, from the start to the end now."""
-    parts = [TopicPartition(topic, p) for p in partitions]
-    if not parts:
-        return []
-    consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, max_poll_records=5000)
-    await consumer.start()
-    try:
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        ends = await consumer.end_offsets(parts)
-        left = {p for p in parts if ends[p] > 0}
-        records: list[Any] = []
-        while left:
-            for part, batch in (await consumer.getmany(*left, timeout_ms=1000)).items():
-                records += [r for r in batch if r.offset < ends[part]]
-                if await consumer.position(part) >= ends[part]:
-                    left.discard(part)
-        return records
-    finally:
-        await consumer.stop()
-
-
 class LiveAudit:
     def __init__(
         self, context: AuditContext, settings: AuditSettings, quarantine: Quarantine | None = None
     ) -> None:
         self.context, self.settings = context, settings
         self.log = get_logger().bind(service="audit")
-        self.options = aiokafka_options(context.kafka)
+        self.options = context.kafka.aiokafka()
         self.group = group_id(settings.agency, settings.version)
         self.partition_count = admin.partition_count(context.kafka, settings.events_topic)
         self.changelogs = Changelogs(self.group, self.partition_count)
@@ -188,8 +151,9 @@ class LiveAudit:
         self.frontier: dict[int, int] = {}  # partition -> offset after the last recorded
         self.emitted: dict[bytes, Any] = {}
         self.pending: list[asyncio.Future[Any]] = []  # changelog writes not yet acknowledged
-        self.partitioner = DefaultPartitioner()
-        self.partitions = list(range(self.partition_count))
+        # child_ref -> the log's partition its events were first read from: where its emitted
+        # record goes, so the partition's next owner finds it there.
+        self.homes: dict[str, int] = {}
         self.watchdog = Watchdog("audit", STALL_SECONDS)
         self.stopping = asyncio.Event()
         # Batches and evaluations in hand run to their end before partitions are revoked.
@@ -208,17 +172,22 @@ class LiveAudit:
         self.schedule.clear()
         self.frontier.clear()
         self.emitted.clear()
-        headers = await read_partitions(self.options, self.changelogs.headers, owned)
-        chunks: dict[bytes, bytes] = {}
+        self.homes.clear()
+        headers = await read_partitions(self.context.kafka, self.changelogs.headers, owned)
+        chunks: dict[int, dict[bytes, bytes]] = {partition: {} for partition in owned}
         for record in headers:  # compaction keeps the latest value of a key; so does this
             cursor = parse_cursor(record.key, record.value)
             if cursor is None:
-                chunks[record.key] = record.value
+                chunks[record.partition][record.key] = record.value
             else:
                 self.frontier[cursor[0]] = cursor[1]
         registry = self.context.directory.registry
-        self.store.load(chunks.values(), lambda clear: read_clear_header(clear, registry))
-        for record in await read_partitions(self.options, self.changelogs.emitted, owned):
+        for partition, values in chunks.items():
+            known = set(self.store.children())
+            self.store.load(values.values(), lambda clear: read_clear_header(clear, registry))
+            for child_ref in set(self.store.children()) - known:
+                self.homes.setdefault(child_ref, partition)
+        for record in await read_partitions(self.context.kafka, self.changelogs.emitted, owned):
             self.emitted[record.key] = json.loads(record.value)
         for partition in owned:
             tp = TopicPartition(self.settings.events_topic, partition)
@@ -267,6 +236,7 @@ class LiveAudit:
                     first = record.offset if first is None else first
                     entries.append(outcome.entry)
                     children.add(stored.event.child_ref)
+                    self.homes.setdefault(stored.event.child_ref, tp.partition)
             last = records[-1].offset
             self.backlog.read(tp, last)
             self.frontier[tp.partition] = last + 1
@@ -300,10 +270,6 @@ class LiveAudit:
 
     # -- evaluation ------------------------------------------------------------------------
 
-    def partition_of(self, key: bytes) -> int:
-        """The event log's partition of a child (its record key), as producers place it."""
-        return int(self.partitioner(key, self.partitions, self.partitions))
-
     async def send_sla(self, key: bytes, value: bytes) -> None:
         assert self.producer is not None
         await (await self.producer.send(self.settings.sla_topic, value, key=key))
@@ -313,7 +279,7 @@ class LiveAudit:
         assert self.producer is not None
         self.emitted[key] = value
         data = json.dumps(value, separators=(",", ":")).encode()
-        topic, partition = self.changelogs.emitted, self.partition_of(key)
+        topic, partition = self.changelogs.emitted, self.homes[key.decode()]
         self.pending.append(await self.producer.send(topic, data, key=key, partition=partition))
 
     async def evaluate(self, emission: Emission) -> None:
