@@ -156,6 +156,10 @@ class LiveAudit:
         self.homes: dict[str, int] = {}
         self.watchdog = Watchdog("audit", STALL_SECONDS)
         self.stopping = asyncio.Event()
+        # Set while the partitions owned are restored and sought to their frontiers. aiokafka
+        # hands out records of a new assignment before its listener has run (the restore), so
+        # records fetched while this is clear are dropped: the restore's seek fetches them again.
+        self.restored = asyncio.Event()
         # Batches and evaluations in hand run to their end before partitions are revoked.
         self.activity = Activity()
         self.consumer: AIOKafkaConsumer | None = None
@@ -204,6 +208,7 @@ class LiveAudit:
         settle_heap()
         self.health.partitions = owned
         self.health.ready = True
+        self.restored.set()
         self.log.info(
             "audit_recovered",
             events=len(self.store),
@@ -367,11 +372,18 @@ class LiveAudit:
         looked = refreshed = time.monotonic()
         try:
             while not self.stopping.is_set():
-                fetched = await self.consumer.getmany(timeout_ms=FETCH_MS, max_records=BATCH_MAX)
+                if self.restored.is_set():
+                    fetched = await self.consumer.getmany(
+                        timeout_ms=FETCH_MS, max_records=BATCH_MAX
+                    )
+                else:
+                    fetched = {}
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.restored.wait(), FETCH_MS / 1000)
                 now = time.monotonic()
                 if evaluating.done():
                     evaluating.result()  # raises what stopped it
-                if fetched:
+                if fetched and self.restored.is_set():
                     async with self.activity.working():
                         await self.project(fetched)
                 if now - refreshed >= settings.directory_refresh_seconds:
@@ -426,6 +438,7 @@ class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         audit = self.audit
+        audit.restored.clear()
         audit.health.ready = False
         audit.health.partitions = frozenset()
         await audit.activity.idle()
@@ -436,6 +449,7 @@ class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         audit = self.audit
         topic = audit.settings.events_topic
         owned = frozenset(tp.partition for tp in assigned if tp.topic == topic)
+        audit.restored.clear()  # records fetched before the restore's seek are not projected
         audit.log.info("audit_partitions_assigned", partitions=sorted(owned))
         await audit.restore(owned)
 
