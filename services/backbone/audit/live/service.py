@@ -177,7 +177,10 @@ class LiveAudit:
         self.frontier.clear()
         self.emitted.clear()
         self.homes.clear()
-        headers = await read_partitions(self.context.kafka, self.changelogs.headers, owned)
+        headers, emitted = await asyncio.gather(
+            read_partitions(self.context.kafka, self.changelogs.headers, owned),
+            read_partitions(self.context.kafka, self.changelogs.emitted, owned),
+        )
         chunks: dict[int, dict[bytes, bytes]] = {partition: {} for partition in owned}
         for record in headers:  # compaction keeps the latest value of a key; so does this
             cursor = parse_cursor(record.key, record.value)
@@ -191,7 +194,7 @@ class LiveAudit:
             self.store.load(values.values(), lambda clear: read_clear_header(clear, registry))
             for child_ref in set(self.store.children()) - known:
                 self.homes.setdefault(child_ref, partition)
-        for record in await read_partitions(self.context.kafka, self.changelogs.emitted, owned):
+        for record in emitted:
             self.emitted[record.key] = json.loads(record.value)
         for partition in owned:
             tp = TopicPartition(self.settings.events_topic, partition)
@@ -343,7 +346,9 @@ class LiveAudit:
             max_poll_records=BATCH_MAX,
             # A member that died without leaving keeps its partitions until its session expires.
             session_timeout_ms=10_000,
-            heartbeat_interval_ms=3_000,
+            # A member that joins is given its share once the others have heard of it, at their
+            # next heartbeat.
+            heartbeat_interval_ms=1_000,
         )
         emitter = SlaEmitter(self.projection, self.context.signer, self.context.directory)
         emission = Emission(
