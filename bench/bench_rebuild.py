@@ -6,9 +6,10 @@ For each size (``BENCH_REBUILD_SMALL``, default 20,000, and ``BENCH_REBUILD_EVEN
 * floor: the raw per-record work (PyNaCl verify + fastavro header decode) in this process on
   one core, best of three passes over the log's first 20,000 records;
 * bare consumer: a plain aiokafka consumer doing the floor's work on every record of the log,
-  in 1 process and in 2 processes (partitions 0 and 2, and 1, of the three; so the wall-clock
-  rate of 2 is that of the one with two partitions, and the sum of the two processes' own rates
-  is printed beside it); peak RSS of each;
+  in 1 process and in 2 processes (partitions 0 and 2, and 1, of the three), started together;
+  the rate runs on one clock from the first record any process checked to the last one all
+  checked, as the audit's instances are timed (so the rate of 2 is about that of the one with two
+  partitions; the sum of the two processes' own rates is printed beside it); peak RSS of each;
 * live audit: ``backbone audit serve`` with empty state, as a principal of its own, rebuilding
   the whole log; rate from its first to its last event counted by ``/health``; peak RSS
   (``VmHWM``); and 2 instances in one consumer group started together, from the first event
@@ -115,9 +116,12 @@ def bare(log: FilledLog, processes: int) -> Run:
     for worker in workers:
         out, _ = worker.communicate(timeout=3600)
         answers.append(json.loads(out))
+    # One clock for all, as for the audit's instances: from the first record any worker checked
+    # to the last one all of them checked (a worker that starts late is not flattered).
+    seconds = max(a["last_at"] for a in answers) - min(a["first_at"] for a in answers)
     return Run(
         sum(a["events"] for a in answers),
-        max(a["seconds"] for a in answers),
+        seconds,
         max(a["rss_mib"] for a in answers),
         sum(a["events"] / a["seconds"] for a in answers),
     )
@@ -125,12 +129,16 @@ def bare(log: FilledLog, processes: int) -> Run:
 
 def bare_worker(size: int, share: list[int]) -> None:
     log = FilledLog(KafkaSettings.local_admin(), size)
-    events, seconds = asyncio.run(_consume(log, share))
+    events, first_at, last_at = asyncio.run(_consume(log, share))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"events": events, "seconds": seconds, "rss_mib": rss}))
+    seconds = last_at - first_at
+    answer = {"events": events, "seconds": seconds, "first_at": first_at, "last_at": last_at}
+    print(json.dumps({**answer, "rss_mib": rss}))
 
 
-async def _consume(log: FilledLog, share: list[int]) -> tuple[int, float]:
+async def _consume(log: FilledLog, share: list[int]) -> tuple[int, float, float]:
+    """Records of ``share`` checked, and the wall-clock times (``time.time``) at which the first
+    and the last of them were checked (as the audit's rate runs from its first event counted)."""
     floor = Floor(log.directory())
     settings = log.admin
     consumer = AIOKafkaConsumer(
@@ -148,16 +156,17 @@ async def _consume(log: FilledLog, share: list[int]) -> tuple[int, float]:
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         left = {p for p in partitions if ends[p] > 0}
-        count, began = 0, time.perf_counter()
+        count, began = 0, 0.0
         while left:
             for part, records in (await consumer.getmany(timeout_ms=1000)).items():
                 for record in records:
                     if record.offset < ends[part] and record.value is not None:
                         floor.check(record.value)
                         count += 1
+                        began = began or time.time()
                 if records and records[-1].offset + 1 >= ends[part]:
                     left.discard(part)
-        return count, time.perf_counter() - began
+        return count, began, time.time()
     finally:
         await consumer.stop()
 
