@@ -322,7 +322,7 @@ def checked_event(
     assert event_id is not None and event_type is not None and occurred is not None
     assert child_ref is not None
     return Event(
-        event_id=event_id,
+        event_id=intern(event_id),
         event_type=intern(event_type),
         occurred_at=occurred,
         producer=intern(producer),
@@ -331,8 +331,8 @@ def checked_event(
         region=intern(region),
         attributes=_shared(checked_attributes),
         referral_id=None if referral_id is None else intern(referral_id),
-        causation_id=causation,
-        correlation_id=correlation,
+        causation_id=None if causation is None else intern(causation),
+        correlation_id=None if correlation is None else intern(correlation),
         payload=payload,
     )
 
@@ -344,7 +344,9 @@ _SHARED_LIMIT = 50_000  # distinct attribute sets shared (codes make few of them
 def _shared(attributes: dict[str, str]) -> dict[str, str]:
     """One object per distinct set of attributes, so that a million events do not each hold
     their own copy of the same few; an event's attributes are never changed after it is made.
-    Agency ids, types, regions and refs are interned (``sys.intern``) for the same reason."""
+    Agency ids, types, regions, refs and event ids are interned (``sys.intern``) for the same
+    reason: most events name an earlier one as cause, and a child's events share a correlation
+    id (an interned string is freed with its last reference)."""
     key = tuple(attributes.items())
     shared = _SHARED_ATTRIBUTES.get(key)
     if shared is not None:
