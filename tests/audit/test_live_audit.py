@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka.partitioner import DefaultPartitioner
 from kafka import KafkaProducer
 from synthetic.payloads import referral_received
 
@@ -34,6 +35,7 @@ from backbone.scenario import scenario_as_of, scenario_events, scenario_start_be
 from support.broker import Broker
 from support.deployment import Deployment, deployment, wait_for
 from support.groups import commit_offsets, group_of, group_state
+from support.kafka_io import read_records
 from support.live_audit import AUDIT, AuditProcess, Publisher, ensure_audit_keys, read_sla
 from support.referrals import child_ref, hotline_alert
 
@@ -352,6 +354,45 @@ def test_a_copy_under_another_record_key_is_quarantined_and_never_projected(
         assert f"{EVENT_LOG}/{copy.partition}/{copy.offset}: key_mismatch" in replayed.stderr
     from_kafka = _ours(json.loads(replayed.stdout), children)
     assert from_kafka == _pathways(audited.live, [alert.child_ref], as_of)
+
+
+def test_a_childs_emitted_record_goes_where_its_events_are_not_where_a_partitioner_says(
+    audited: Audited,
+) -> None:
+    """A producer may place a child's records with another partitioner than the default (the key
+    is still its ``child_ref``). What the audit emitted for the child is kept in the partition
+    the child's events were read from, which the same instance (or the partition's next owner)
+    restores: never in the partition the default partitioner would have picked."""
+    alert = _hotline_alert(audited, timedelta(seconds=3))
+    police = audited.agency("police")
+    key = alert.child_ref.encode()
+    default = DefaultPartitioner()(key, [0, 1, 2], [0, 1, 2])
+    elsewhere = (default + 1) % 3
+    data = audited.publisher.codec(alert.producer).encode(alert)
+    settings = topology.principal_settings(alert.producer)
+    producer = KafkaProducer(**settings.kafka_python(), acks="all")
+    try:
+        placed = producer.send(EVENT_LOG, key=key, value=data, partition=elsewhere).get(30)
+    finally:
+        producer.close()
+    assert placed.partition == elsewhere != default
+
+    breach_id = breach_event_id("hotline-alert-receipt", alert.event_id, police, 1)
+    wait_for(lambda: breach_id in audited.live.emitted_ids(), what="the breach emitted")
+    topic = f"{AUDIT}_svc-v{audited.live.version}-emitted-changelog"
+
+    partitions = wait_for(
+        lambda: (
+            {
+                r.partition
+                for r in read_records(audited.deployment.broker.admin, topic)
+                if r.key == key
+            }
+            or None
+        ),
+        what="the child's emitted record",
+    )
+    assert partitions == {elsewhere}
 
 
 def test_restarted_audit_emits_no_sla_event_twice(audited: Audited) -> None:
