@@ -158,7 +158,8 @@ class LiveAudit:
         self.stopping = asyncio.Event()
         # Set while the partitions owned are restored and sought to their frontiers. aiokafka
         # hands out records of a new assignment before its listener has run (the restore), so
-        # records fetched while this is clear are dropped: the restore's seek fetches them again.
+        # records fetched while this is clear are dropped: the restore's seek, which comes
+        # later, fetches them again (it seeks and sets this with no await in between).
         self.restored = asyncio.Event()
         # Batches and evaluations in hand run to their end before partitions are revoked.
         self.activity = Activity()
@@ -196,13 +197,16 @@ class LiveAudit:
                 self.homes.setdefault(child_ref, partition)
         for record in emitted:
             self.emitted[record.key] = json.loads(record.value)
-        for partition in owned:
-            tp = TopicPartition(self.settings.events_topic, partition)
+        parts = {p: TopicPartition(self.settings.events_topic, p) for p in sorted(owned)}
+        committed = {p: await self.consumer.committed(tp) for p, tp in parts.items()}
+        # From the first seek to ``restored.set()`` nothing is awaited: a record fetched before
+        # the seeks is dropped and fetched again, one fetched after them is projected.
+        for partition, tp in parts.items():
             at = self.frontier.get(partition, 0)
-            committed = await self.consumer.committed(tp)
-            if committed is not None and committed > at:
+            ahead = committed[partition]
+            if ahead is not None and ahead > at:
                 self.log.warning(
-                    "audit_partition_resumed", partition=partition, at=at, committed=committed
+                    "audit_partition_resumed", partition=partition, at=at, committed=ahead
                 )
             self.consumer.seek(tp, at)
         now = datetime.now(UTC)
@@ -377,14 +381,9 @@ class LiveAudit:
         looked = refreshed = time.monotonic()
         try:
             while not self.stopping.is_set():
-                if self.restored.is_set():
-                    fetched = await self.consumer.getmany(
-                        timeout_ms=FETCH_MS, max_records=BATCH_MAX
-                    )
-                else:
-                    fetched = {}
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self.restored.wait(), FETCH_MS / 1000)
+                # Always poll, even while partitions move: aiokafka's group coordination waits for
+                # the next poll to hand an error to the caller, and without one it never rejoins.
+                fetched = await self.consumer.getmany(timeout_ms=FETCH_MS, max_records=BATCH_MAX)
                 now = time.monotonic()
                 if evaluating.done():
                     evaluating.result()  # raises what stopped it
