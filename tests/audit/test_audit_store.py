@@ -110,7 +110,8 @@ def test_store_reloads_from_its_table_chunks() -> None:
     entries = [table_entry(_header_bytes(e), e.event_id.encode()) for e in _story()[:4]]
     halves = [chunk(entries[:2]), chunk(entries[2:])]
     reloaded = EventStore()
-    reloaded.load([*halves, *halves], _read_header)  # a chunk read twice adds nothing
+    assert reloaded.load(halves, _read_header) == {C1, C2}
+    assert reloaded.load(halves, _read_header) == set()  # a chunk read twice adds nothing
     assert sorted(reloaded.children()) == [C1, C2]
     assert len(reloaded) == 4
     issued = _story()[0]

@@ -101,7 +101,7 @@ class VerifiedEnvelope:
     payload_schema: bytes
     readers: tuple[str, ...]
     digest: bytes
-    clear_header: bytes = b""
+    clear_header: bytes
 
     @property
     def opened(self) -> bool:

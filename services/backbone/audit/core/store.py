@@ -120,20 +120,24 @@ class EventStore:
             self._changes[child_ref] = self._changes.get(child_ref, 0) + 1
         return stored
 
-    def load(self, chunks: Iterable[bytes], read_header: Callable[[bytes], Event]) -> None:
+    def load(self, chunks: Iterable[bytes], read_header: Callable[[bytes], Event]) -> set[str]:
         """Add the events of table values (``chunk``), skipping ids already stored;
-        ``read_header`` makes the event of an entry's clear header."""
+        ``read_header`` makes the event of an entry's clear header. The children of the events
+        added."""
+        loaded: list[tuple[Event, bytes]] = []
         for value in chunks:
             if value.startswith(b"["):  # a chunk of the first format: JSON
-                for old in json.loads(value):
-                    self._load(parse_event(old["event"]), bytes.fromhex(old["digest"]))
-                continue
-            for digest, clear_header in chunk_entries(value):
-                self._load(read_header(clear_header), digest)
-
-    def _load(self, event: Event, digest: bytes) -> None:
-        if event.event_id not in self._by_id:
-            self.add(event, digest)
+                loaded += [
+                    (parse_event(o["event"]), bytes.fromhex(o["digest"])) for o in json.loads(value)
+                ]
+            else:
+                loaded += [(read_header(h), digest) for digest, h in chunk_entries(value)]
+        added: set[str] = set()
+        for event, digest in loaded:
+            if event.event_id not in self._by_id:
+                self.add(event, digest)
+                added.add(event.child_ref)
+        return added
 
     def clear(self) -> None:
         self._by_id.clear()

@@ -191,9 +191,8 @@ class LiveAudit:
                 self.frontier[cursor[0]] = cursor[1]
         registry = self.context.directory.registry
         for partition, values in chunks.items():
-            known = set(self.store.children())
-            self.store.load(values.values(), lambda clear: read_clear_header(clear, registry))
-            for child_ref in set(self.store.children()) - known:
+            loaded = self.store.load(values.values(), lambda h: read_clear_header(h, registry))
+            for child_ref in loaded:
                 self.homes.setdefault(child_ref, partition)
         for record in emitted:
             self.emitted[record.key] = json.loads(record.value)
