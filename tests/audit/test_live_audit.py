@@ -34,7 +34,7 @@ from backbone.domain.events import Event
 from backbone.scenario import scenario_as_of, scenario_events, scenario_start_before
 from support.broker import Broker
 from support.deployment import Deployment, deployment, wait_for
-from support.groups import commit_offsets, group_of, group_state
+from support.groups import commit_offsets, committed_offsets, group_of, group_state
 from support.kafka_io import read_records
 from support.live_audit import AUDIT, AuditProcess, Publisher, ensure_audit_keys, read_sla
 from support.referrals import child_ref, hotline_alert
@@ -407,6 +407,27 @@ def test_restarted_audit_emits_no_sla_event_twice(audited: Audited) -> None:
         what="every child evaluated after the restart",
     )
     assert not emitted & set(audited.live.emitted_ids(since))
+
+
+def test_the_groups_committed_offsets_reach_the_logs_end_once_no_record_is_left(
+    audited: Audited,
+) -> None:
+    """A batch's offsets are committed while the next batch is checked; the last batch's, once
+    nothing new is fetched. So an operator's lag (log end minus committed offset, as the group
+    tools show it) falls to 0 when the audit has caught up, not one batch short of it."""
+    events = [_hotline_alert(audited, timedelta(minutes=30)) for _ in range(5)]
+    as_of = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    audited.publisher.publish(events)
+    _wait_projected(audited, events, as_of, "the new events")
+    ends = {tp: end for tp, end in _log_ends(audited).items() if end > 0}
+    group = group_of(AUDIT, audited.live.version)
+    settings = audited.deployment.broker.admin
+
+    def caught_up() -> bool:
+        committed = committed_offsets(settings, group)
+        return all(committed.get(tp, -1) >= end for tp, end in ends.items())
+
+    wait_for(caught_up, timeout=30, what="the audit's committed offsets at the log's end")
 
 
 def test_records_committed_but_never_handed_to_the_audit_are_read_again(

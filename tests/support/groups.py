@@ -51,3 +51,10 @@ def commit_offsets(settings: KafkaSettings, group: str, offsets: dict[TopicParti
         )
     refused = {tp: error for tp, error in result.items() if error is not NoError}
     assert not refused, f"offsets of {group} not set: {refused}"
+
+
+def committed_offsets(settings: KafkaSettings, group: str) -> dict[TopicPartition, int]:
+    """The group's committed offsets, as the broker reports them."""
+    with admin_client(settings) as client:
+        answer = client.list_group_offsets({group: None}).get(group, {})
+    return {tp: meta.offset for tp, meta in answer.items()}

@@ -5,7 +5,8 @@
   new events of each partition's share are written as one chunk to the ``headers`` changelog
   (compacted, co-partitioned with the log), followed by that partition's frontier (the offset
   after the last record recorded); once the broker has acknowledged both, the batch's offsets
-  are committed. The children of the batch are to be evaluated now.
+  are committed and its children are due to be evaluated. That is settled while the next
+  batch is checked (``settle``), in order, or at once when nothing new was fetched.
 * The frontier is what counts, not the group's committed offset: when partitions are assigned,
   the instance reads their share of ``headers`` and ``emitted`` from the start (the changelogs
   are its only state; nothing is kept on disk), rebuilds the store, and seeks each partition to
@@ -34,6 +35,7 @@ the audit's own work per event (docs/performance.md).
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import gc
 import json
@@ -42,6 +44,7 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -150,7 +153,12 @@ class LiveAudit:
         )
         self.frontier: dict[int, int] = {}  # partition -> offset after the last recorded
         self.emitted: dict[bytes, Any] = {}
-        self.pending: list[asyncio.Future[Any]] = []  # changelog writes not yet acknowledged
+        self.pending: list[asyncio.Future[Any]] = []  # emitted records not yet acknowledged
+        # Batches projected whose changelog writes may not be acknowledged yet, oldest first:
+        # a batch's offsets are committed, and its children made due, once they are (while the
+        # next batch is checked), one batch at a time in order (``settling``).
+        self.unsettled: collections.deque[Projected] = collections.deque()
+        self.settling = asyncio.Lock()
         # child_ref -> the log's partition its events were first read from: where its emitted
         # record goes, so the partition's next owner finds it there.
         self.homes: dict[str, int] = {}
@@ -224,10 +232,30 @@ class LiveAudit:
         )
 
     async def flush(self) -> None:
-        """Wait until the broker has acknowledged every changelog write made so far."""
+        """Wait until the broker has acknowledged every changelog write made so far (and commit
+        the offsets of every batch projected)."""
+        await self.settle()
         pending, self.pending = self.pending, []
         for future in pending:
             await future
+
+    async def settle(self, keep: int = 0) -> None:
+        """Commit the offsets of the batches projected, all but the ``keep`` newest, each once
+        the broker has acknowledged its changelog writes, and make their children due."""
+        assert self.consumer is not None
+        async with self.settling:
+            while len(self.unsettled) > keep:
+                batch = self.unsettled.popleft()
+                for write in batch.writes:
+                    await write
+                try:
+                    await self.consumer.commit(batch.commit)
+                except CommitFailedError:  # partitions moved meanwhile; the frontier counts
+                    partitions = sorted(tp.partition for tp in batch.commit)
+                    self.log.info("audit_commit_skipped", partitions=partitions)
+                now = datetime.now(UTC)
+                for child_ref in batch.children:
+                    self.schedule.sooner(child_ref, now)
 
     # -- the projection --------------------------------------------------------------------
 
@@ -235,6 +263,7 @@ class LiveAudit:
         assert self.consumer is not None and self.producer is not None
         children: set[str] = set()
         commit: dict[TopicPartition, int] = {}
+        writes: list[asyncio.Future[Any]] = []
         for tp, records in fetched.items():
             if not records:
                 continue
@@ -251,33 +280,33 @@ class LiveAudit:
             last = records[-1].offset
             self.backlog.read(tp, last)
             self.frontier[tp.partition] = last + 1
-            await self.record(tp.partition, first, entries)
+            writes += await self.record(tp.partition, first, entries)
             commit[tp] = last + 1
-        await self.flush()
-        try:
-            await self.consumer.commit(commit)
-        except CommitFailedError:  # partitions moved meanwhile; the frontier is what counts
-            self.log.info("audit_commit_skipped", partitions=sorted(tp.partition for tp in commit))
-        now = datetime.now(UTC)
-        for child_ref in children:
-            self.schedule.sooner(child_ref, now)
+        # The broker acknowledges this batch's writes while the next batch is checked (on a
+        # cluster, waiting for them here idled the audit ~10 % of a rebuild).
+        self.unsettled.append(Projected(writes, commit, children))
+        await self.settle(keep=1)
 
-    async def record(self, partition: int, first: int | None, entries: Sequence[bytes]) -> None:
+    async def record(
+        self, partition: int, first: int | None, entries: Sequence[bytes]
+    ) -> list[asyncio.Future[Any]]:
         """Write a chunk of ``entries`` (if any), keyed by the offset of the record of its first
         entry, then the partition's frontier, to ``headers`` in ``partition``; the producer keeps
         their order. A record is admitted once, so no chunk replaces another (a key of the
         batch's first record would: records read again after a restart are repeated, and a
-        chunk of only the new ones after them would take the old chunk's key)."""
+        chunk of only the new ones after them would take the old chunk's key). The writes'
+        acknowledgements are returned."""
         assert self.producer is not None
-        topic = self.changelogs.headers
+        topic, writes = self.changelogs.headers, []
         if entries and first is not None:
             key = f"{partition}:{first}".encode()
-            self.pending.append(
+            writes.append(
                 await self.producer.send(topic, chunk(entries), key=key, partition=partition)
             )
         frontier = str(self.frontier[partition]).encode()
         key = cursor_key(partition).encode()
-        self.pending.append(await self.producer.send(topic, frontier, key=key, partition=partition))
+        writes.append(await self.producer.send(topic, frontier, key=key, partition=partition))
+        return writes
 
     # -- evaluation ------------------------------------------------------------------------
 
@@ -389,6 +418,9 @@ class LiveAudit:
                 if fetched and self.restored.is_set():
                     async with self.activity.working():
                         await self.project(fetched)
+                elif self.unsettled:  # nothing new: the last batch's offsets are committed now
+                    async with self.activity.working():
+                        await self.settle()
                 if now - refreshed >= settings.directory_refresh_seconds:
                     refreshed = now
                     await self.context.refresh_directory_async()
@@ -408,6 +440,15 @@ class LiveAudit:
         if isinstance(self.quarantine, KafkaQuarantine):
             self.quarantine.close()
         self.log.info("audit_stopped")
+
+
+@dataclass(frozen=True)
+class Projected:
+    """A batch projected: its changelog writes, the offsets after it, the children it touched."""
+
+    writes: list[asyncio.Future[Any]]
+    commit: dict[TopicPartition, int]
+    children: set[str]
 
 
 class Activity:
