@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -33,7 +34,7 @@ from backbone.domain.agencies import agency_type
 from backbone.domain.events import Event
 from backbone.scenario import scenario_as_of, scenario_events, scenario_start_before
 from support.broker import Broker
-from support.deployment import Deployment, deployment, wait_for
+from support.deployment import BACKBONE, Deployment, deployment, wait_for
 from support.groups import commit_offsets, committed_offsets, group_of, group_state
 from support.kafka_io import read_records
 from support.live_audit import AUDIT, AuditProcess, Publisher, ensure_audit_keys, read_sla
@@ -215,6 +216,49 @@ def test_live_rebuild_and_replays_agree_after_the_audit_was_killed_mid_stream(
     assert {"met", "late", "open", "pending"} <= statuses
     outsider = [s for p in live.values() for s in p["timeline"] if s["rejected"]]
     assert [s["rejected"]["reason"] for s in outsider] == ["not_a_recipient"]
+
+
+def test_replay_from_kafka_as_the_administrator_and_its_refusals(audited: Audited) -> None:
+    """An operator may replay as another principal (the administrator): same report. A topic
+    the principal may not read, or one that does not exist, is refused in one line, exit 2."""
+    story, as_of_time = _story(audited)
+    audited.publisher.publish(story)
+    as_of = as_of_time.isoformat()
+    admin = audited.deployment.broker.admin
+    password = audited.tmp / "admin.password"
+    password.write_text(admin.password)
+    password.chmod(0o600)
+    as_admin = {
+        **audited.deployment.env(),
+        "KAFKA_USERNAME": admin.username,
+        "KAFKA_PASSWORD_FILE": str(password),
+    }
+    as_admin.pop("KAFKA_PASSWORD", None)
+
+    def replay(env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
+        command = [*BACKBONE, "audit", "replay", "--from-kafka", "--as-of", as_of, "--json"]
+        return subprocess.run(
+            [*command, *extra], env=env, capture_output=True, text=True, timeout=120
+        )
+
+    ours = replay(audited.deployment.env())
+    theirs = replay(as_admin)
+    assert ours.returncode == theirs.returncode == 0, ours.stderr + theirs.stderr
+    report = json.loads(ours.stdout)
+    assert report == json.loads(theirs.stdout)
+    assert _ours(report, sorted({e.child_ref for e in story}))  # the story is in both
+
+    missing = replay(as_admin, "--topic", "referral.no-such-log.v1")
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert missing.stderr.strip() == (
+        "backbone audit replay: --from-kafka: topic referral.no-such-log.v1 does not exist"
+        " (has `backbone topology apply` run?)"
+    )
+    refused = replay(audited.deployment.env(), "--topic", "referral.no-such-log.v1")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.strip() == (
+        f"backbone audit replay: --from-kafka: {AUDIT} may not read referral.no-such-log.v1"
+    )
 
 
 def _hotline_alert(audited: Audited, deadline_in: timedelta) -> Event:

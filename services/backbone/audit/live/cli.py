@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from kafka.errors import KafkaError, TopicAuthorizationFailedError
 
 from backbone.audit.core.calendar import WorkingCalendar, kazakhstan_calendar, parse_instant
 from backbone.audit.core.replay import MalformedInput, Replay, numbered_lines, replay
@@ -25,7 +28,8 @@ from backbone.audit.live import cli_live
 from backbone.audit.live.context import AuditContext
 from backbone.audit.live.kafka_log import replay_from_kafka
 from backbone.audit.live.settings import RULES_ENV, default_agency, rules_files
-from backbone.broker.settings import MissingSecret
+from backbone.broker.reader import TopicMissing
+from backbone.broker.settings import KafkaSettings, MissingSecret
 from backbone.broker.topics import DIRECTORY_TOPIC, EVENT_LOG
 from backbone.broker.topology import TopologyError
 from backbone.envelope.keys import KeystoreError
@@ -101,14 +105,27 @@ def _from_file(args: argparse.Namespace, at: datetime, rules: RuleSet) -> Replay
 
 def _from_kafka(args: argparse.Namespace, at: datetime, rules: RuleSet) -> Replay | None:
     try:
+        # An operator may replay as another principal (the administrator): the replay only
+        # reads and verifies, with no keyring.
+        kafka = KafkaSettings.from_env() if os.environ.get("KAFKA_USERNAME") else None
         context = AuditContext.load(
-            args.agency or default_agency(), directory_topic=args.directory_topic
+            args.agency or default_agency(), directory_topic=args.directory_topic, kafka=kafka
         )
     except (MissingSecret, TopologyError, KeystoreError) as error:
         _fail(f"--from-kafka: {error}")
         return None
     progress = _progress if args.progress else None
-    report, left_out = replay_from_kafka(context, args.topic, at, rules, _calendar(), progress)
+    try:
+        report, left_out = replay_from_kafka(context, args.topic, at, rules, _calendar(), progress)
+    except TopicMissing as error:
+        _fail(f"--from-kafka: {error}")
+        return None
+    except TopicAuthorizationFailedError:
+        _fail(f"--from-kafka: {context.kafka.username} may not read {args.topic}")
+        return None
+    except (KafkaError, TimeoutError) as error:  # brokers that cannot answer, after retrying
+        _fail(f"--from-kafka: the log could not be read: {error}")
+        return None
     for rejection in left_out:
         where = f"{rejection.source_topic}/{rejection.source_partition}/{rejection.source_offset}"
         print(f"{where}: {rejection.reason}", file=sys.stderr)

@@ -37,11 +37,17 @@ class AuditContext:
 
     @classmethod
     def load(
-        cls, agency: str, *, directory_topic: str = DIRECTORY_TOPIC, signing: bool = False
+        cls,
+        agency: str,
+        *,
+        directory_topic: str = DIRECTORY_TOPIC,
+        signing: bool = False,
+        kafka: KafkaSettings | None = None,
     ) -> AuditContext:
-        """Read the directory now; ``signing`` loads the audit's own keyring too."""
+        """Read the directory now; ``signing`` loads the audit's own keyring too. ``kafka``: the
+        principal to reach the broker as, if not the audit's own (a replay by an operator)."""
         keystore = Keystore()
-        kafka = kafka_settings(agency)
+        kafka = kafka_settings(agency) if kafka is None else kafka
         root = KeyDirectory(keystore.root_public_key())
         follower = DirectoryFollower(kafka, root, directory_topic)
         follower.refresh()
