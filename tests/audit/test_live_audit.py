@@ -261,6 +261,41 @@ def test_replay_from_kafka_as_the_administrator_and_its_refusals(audited: Audite
     )
 
 
+def test_replay_from_kafka_takes_records_in_arrival_order_across_partitions(
+    audited: Audited,
+) -> None:
+    """Two records with one ``event_id`` and other content (another child, so another record key
+    and partition): the replay admits the one that arrived first (the broker's append time, then
+    the partition number) and lists the other as ``duplicate_event``, whichever partition each
+    is in. Two such pairs, published in opposite orders, so a merge that favours a partition
+    cannot pass both."""
+    partition_of = DefaultPartitioner()
+
+    def elsewhere(event: Event) -> str:
+        taken = partition_of(event.child_ref.encode(), [0, 1, 2], [0, 1, 2])
+        while True:
+            other = child_ref()
+            if partition_of(other.encode(), [0, 1, 2], [0, 1, 2]) != taken:
+                return other
+
+    first, second = (_hotline_alert(audited, timedelta(hours=2)) for _ in "ab")
+    first_copy = replace(first, child_ref=elsewhere(first))
+    second_copy = replace(second, child_ref=elsewhere(second))
+    audited.publisher.publish([first, first_copy, second_copy, second])
+    as_of = (first.occurred_at + timedelta(hours=1)).isoformat()
+
+    result = audited.deployment.cli("audit", "replay", "--from-kafka", "--as-of", as_of, "--json")
+    children = {p["child_ref"] for p in json.loads(result.stdout)["pathways"]}
+    refused = set(result.stderr.splitlines())
+    records = {r.key: r for r in read_records(audited.deployment.broker.admin, EVENT_LOG)}
+    for pair in ((first, first_copy), (second_copy, second)):
+        won, lost = sorted(
+            (records[e.child_ref.encode()] for e in pair), key=lambda r: (r.timestamp, r.partition)
+        )
+        assert won.key.decode() in children and lost.key.decode() not in children
+        assert f"{EVENT_LOG}/{lost.partition}/{lost.offset}: duplicate_event" in refused
+
+
 def _hotline_alert(audited: Audited, deadline_in: timedelta) -> Event:
     hotline, police = audited.agency("hotline"), audited.agency("police")
     return hotline_alert(hotline, police, audited.region, deadline_in)
