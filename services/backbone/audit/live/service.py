@@ -5,8 +5,10 @@
   new events of each partition's share are written as one chunk to the ``headers`` changelog
   (compacted, co-partitioned with the log), followed by that partition's frontier (the offset
   after the last record recorded); once the broker has acknowledged both, the batch's offsets
-  are committed and its children are due to be evaluated. That is settled while the next
-  batch is checked (``settle``), in order, or at once when nothing new was fetched.
+  are committed and its children are due to be evaluated. That is settled in order
+  (``settle``) while the next batches are checked, as soon as the broker has acknowledged the
+  batch; the projection waits only when ``UNSETTLED_MAX`` batches are waiting (a broker paused
+  or lost), and the consumer is polled meanwhile when nothing new is fetched.
 * The frontier is what counts, not the group's committed offset: when partitions are assigned,
   the instance reads their share of ``headers`` and ``emitted`` from the start (the changelogs
   are its only state; nothing is kept on disk), rebuilds the store, and seeks each partition to
@@ -81,6 +83,9 @@ from backbone.runtime.watchdog import EXIT_STALLED, STALL_SECONDS, Watchdog
 BATCH_MAX = 1000
 # How long one fetch waits for records when there are none.
 FETCH_MS = 100
+# Batches projected whose changelog writes the broker has not acknowledged yet, beyond which the
+# projection waits for them (each holds only its acknowledgements, offsets and children).
+UNSETTLED_MAX = 8
 # How often the consumer lag is measured for the metrics, and the watchdog looks.
 LAG_SECONDS = 5.0
 # Allocations between collections of the youngest generation (Python's default is 700).
@@ -245,6 +250,16 @@ class LiveAudit:
         for future in pending:
             await future
 
+    def unacknowledged(self) -> int:
+        """How many batches, the newest, wait for an acknowledgement of the broker: while it
+        does not come (a broker paused or lost), the loop goes on polling the consumer."""
+        acknowledged = 0
+        for batch in self.unsettled:
+            if not all(write.done() for write in batch.writes):
+                break
+            acknowledged += 1
+        return len(self.unsettled) - acknowledged
+
     async def settle(self, keep: int = 0) -> None:
         """Commit the offsets of the batches projected, all but the ``keep`` newest, each once
         the broker has acknowledged its changelog writes, and make their children due."""
@@ -288,10 +303,11 @@ class LiveAudit:
             self.frontier[tp.partition] = last + 1
             writes += await self.record(tp.partition, first, entries)
             commit[tp] = last + 1
-        # The broker acknowledges this batch's writes while the next batch is checked (on a
-        # cluster, waiting for them here idled the audit ~10 % of a rebuild).
+        # The broker acknowledges this batch's writes while the next batches are checked (on a
+        # cluster, waiting for them here idled the audit ~10 % of a rebuild); the audit waits
+        # only when more than UNSETTLED_MAX batches are not acknowledged yet.
         self.unsettled.append(Projected(writes, commit, children))
-        await self.settle(keep=1)
+        await self.settle(keep=min(self.unacknowledged(), UNSETTLED_MAX))
 
     async def record(
         self, partition: int, first: int | None, entries: Sequence[bytes]
@@ -424,9 +440,9 @@ class LiveAudit:
                 if fetched and self.restored.is_set():
                     async with self.activity.working():
                         await self.project(fetched)
-                elif self.unsettled:  # nothing new: the last batch's offsets are committed now
+                elif self.unsettled:  # nothing new: settle what the broker has acknowledged
                     async with self.activity.working():
-                        await self.settle()
+                        await self.settle(keep=self.unacknowledged())
                 if now - refreshed >= settings.directory_refresh_seconds:
                     refreshed = now
                     await self.context.refresh_directory_async()
