@@ -23,10 +23,13 @@ from backbone.envelope.keys import Keyring, Keystore
 from backbone.logs import get_logger
 
 
-def kafka_settings(principal: str) -> KafkaSettings:
+def kafka_settings(principal: str, *, any_principal: bool = False) -> KafkaSettings:
+    """The broker settings of ``principal``: ``KAFKA_*`` when set (which must name it, unless
+    ``any_principal``: an operator's read-only command may run as another, e.g. the
+    administrator), else the files ``topology apply`` generated."""
     if os.environ.get("KAFKA_USERNAME"):
         settings = KafkaSettings.from_env()
-        if settings.username != principal:
+        if settings.username != principal and not any_principal:
             raise ValueError(f"KAFKA_USERNAME is {settings.username}, this process is {principal}")
         return settings
     return principal_settings(principal)

@@ -124,20 +124,20 @@ class EventStore:
         """Add the events of table values (``chunk``), skipping ids already stored;
         ``read_header`` makes the event of an entry's clear header. The children of the events
         added."""
-        loaded: list[tuple[Event, bytes]] = []
+        added: set[str] = set()
         for value in chunks:
             if value.startswith(b"["):  # a chunk of the first format: JSON
-                loaded += [
-                    (parse_event(o["event"]), bytes.fromhex(o["digest"])) for o in json.loads(value)
-                ]
-            else:
-                loaded += [(read_header(h), digest) for digest, h in chunk_entries(value)]
-        added: set[str] = set()
-        for event, digest in loaded:
-            if event.event_id not in self._by_id:
-                self.add(event, digest)
-                added.add(event.child_ref)
+                for old in json.loads(value):
+                    self._load(parse_event(old["event"]), bytes.fromhex(old["digest"]), added)
+                continue
+            for digest, clear_header in chunk_entries(value):
+                self._load(read_header(clear_header), digest, added)
         return added
+
+    def _load(self, event: Event, digest: bytes, added: set[str]) -> None:
+        if event.event_id not in self._by_id:
+            self.add(event, digest)
+            added.add(event.child_ref)
 
     def clear(self) -> None:
         self._by_id.clear()

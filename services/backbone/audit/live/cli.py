@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +28,7 @@ from backbone.audit.live.context import AuditContext
 from backbone.audit.live.kafka_log import replay_from_kafka
 from backbone.audit.live.settings import RULES_ENV, default_agency, rules_files
 from backbone.broker.reader import TopicMissing
-from backbone.broker.settings import KafkaSettings, MissingSecret
+from backbone.broker.settings import MissingSecret
 from backbone.broker.topics import DIRECTORY_TOPIC, EVENT_LOG
 from backbone.broker.topology import TopologyError
 from backbone.envelope.keys import KeystoreError
@@ -107,9 +106,10 @@ def _from_kafka(args: argparse.Namespace, at: datetime, rules: RuleSet) -> Repla
     try:
         # An operator may replay as another principal (the administrator): the replay only
         # reads and verifies, with no keyring.
-        kafka = KafkaSettings.from_env() if os.environ.get("KAFKA_USERNAME") else None
         context = AuditContext.load(
-            args.agency or default_agency(), directory_topic=args.directory_topic, kafka=kafka
+            args.agency or default_agency(),
+            directory_topic=args.directory_topic,
+            any_principal=True,
         )
     except (MissingSecret, TopologyError, KeystoreError) as error:
         _fail(f"--from-kafka: {error}")

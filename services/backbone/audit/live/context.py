@@ -42,12 +42,12 @@ class AuditContext:
         *,
         directory_topic: str = DIRECTORY_TOPIC,
         signing: bool = False,
-        kafka: KafkaSettings | None = None,
+        any_principal: bool = False,
     ) -> AuditContext:
-        """Read the directory now; ``signing`` loads the audit's own keyring too. ``kafka``: the
-        principal to reach the broker as, if not the audit's own (a replay by an operator)."""
+        """Read the directory now; ``signing`` loads the audit's own keyring too;
+        ``any_principal``: ``KAFKA_USERNAME`` may name another principal (``kafka_settings``)."""
         keystore = Keystore()
-        kafka = kafka_settings(agency) if kafka is None else kafka
+        kafka = kafka_settings(agency, any_principal=any_principal)
         root = KeyDirectory(keystore.root_public_key())
         follower = DirectoryFollower(kafka, root, directory_topic)
         follower.refresh()

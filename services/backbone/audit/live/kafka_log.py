@@ -68,8 +68,8 @@ class _Merge:
     ) -> None:
         self._settings = settings
         self._consumer: AIOKafkaConsumer | None = None
-        self._parts = [TopicPartition(topic, n) for n in sorted(ends)]
-        self._ends = {TopicPartition(topic, n): end for n, end in ends.items()}
+        self._ends = {TopicPartition(topic, n): end for n, end in sorted(ends.items())}
+        self._parts = list(self._ends)
         self._buffered: dict[TopicPartition, deque[Any]] = {p: deque() for p in self._parts}
         self._left: set[TopicPartition] = set()
         self._progress, self._read, self._total = progress, 0, 0

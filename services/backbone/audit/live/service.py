@@ -160,8 +160,8 @@ class LiveAudit:
         self.emitted: dict[bytes, Any] = {}
         self.pending: list[asyncio.Future[Any]] = []  # emitted records not yet acknowledged
         # Batches projected whose changelog writes may not be acknowledged yet, oldest first:
-        # a batch's offsets are committed, and its children made due, once they are (while the
-        # next batch is checked), one batch at a time in order (``settling``).
+        # a batch's offsets are committed, and its children made due, once they are, one batch
+        # at a time in order (``settling``).
         self.unsettled: collections.deque[Projected] = collections.deque()
         self.settling = asyncio.Lock()
         # child_ref -> the log's partition its events were first read from: where its emitted
