@@ -16,6 +16,7 @@ from backbone.audit.live.emitter import SlaEmitter
 from backbone.audit.live.gate import AuditGate
 from backbone.consumer.inbound import Inbound
 from backbone.consumer.quarantine import MemoryQuarantine
+from backbone.envelope.codec import read_clear_header
 from backbone.envelope.errors import RecordKeyMismatch
 from backbone.runtime.metrics import ServiceMetrics
 from support.envelopes import TEST_CHILD, World, make_event, make_world
@@ -31,7 +32,9 @@ def world() -> World:
 
 
 def _gate(world: World) -> tuple[AuditGate, MemoryQuarantine, EventStore]:
-    quarantine, store = MemoryQuarantine(), EventStore()
+    registry = world.directory.registry
+    store = EventStore(lambda header: read_clear_header(header, registry))
+    quarantine = MemoryQuarantine()
     return AuditGate(world.codec(), quarantine, store, name=AUDIT, log=False), quarantine, store
 
 

@@ -34,7 +34,7 @@ class Ledger:
     def digest(self, event_id: str) -> bytes | None:
         return self.digests.get(event_id)
 
-    def add(self, event: Event, digest: bytes) -> str:
+    def add(self, event: Event, digest: bytes, clear_header: bytes) -> str:
         if event.event_id in self.refuse:
             raise NotAuthorised("refused by the test's ledger", event_id=event.event_id)
         self.digests[event.event_id] = digest

@@ -47,8 +47,9 @@ class Ledger(Protocol[T]):
     def digest(self, event_id: str) -> bytes | None:
         """The content digest admitted under ``event_id``, if any."""
 
-    def add(self, event: Event, digest: bytes) -> T:
-        """Admit a new event; raise ``EnvelopeRejected`` to refuse it."""
+    def add(self, event: Event, digest: bytes, clear_header: bytes) -> T:
+        """Admit a new event (``clear_header``: its header as signed); raise
+        ``EnvelopeRejected`` to refuse it."""
 
 
 class Metrics(Protocol):
@@ -144,7 +145,7 @@ class ConsumerGate(Generic[T]):
             )
             return self._reject(conflict, record)
         try:
-            added = self._ledger.add(event, checked.digest)
+            added = self._ledger.add(event, checked.digest, checked.clear_header)
         except EnvelopeRejected as error:
             return self._reject(error, record)
         if self._count_accepted and self._metrics is not None:

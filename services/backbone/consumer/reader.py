@@ -76,7 +76,7 @@ class SeenLedger:
     def digest(self, event_id: str) -> bytes | None:
         return self._seen.get(event_id)
 
-    def add(self, event: Event, digest: bytes) -> Event:
+    def add(self, event: Event, digest: bytes, clear_header: bytes) -> Event:
         self._authoriser.check(event)
         self._seen[event.event_id] = digest
         self._authoriser.record(event)

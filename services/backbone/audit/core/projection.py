@@ -10,21 +10,26 @@ long as nothing can have changed it: no event entered its closure since (``store
 a pending deadline passing, an open breach reaching level 2, an event stamped in the future
 coming into the evaluation; all in UTC). So the answers over all children (``breaches``,
 ``obligations``, ``pathways``) re-judge only the children that changed, not the whole log on
-every request. A *t* outside the kept window is judged afresh, and that judgement is kept
-instead: a query far in the past or the future costs the next query at the present one
-re-judgement of the children it touched. ``tests/audit/test_audit_judged.py`` compares the kept
-answers with fresh replays at every instant where an answer can change, and around it.
+every request. Obligations are kept for every child; a pathway, which holds the child's events,
+only for the ``PATHWAYS_KEPT`` children judged last, so the memory kept grows with the
+children, not with their events (``pathways`` over every child judges again those it no longer
+holds: the funnel's ``/children`` answer, which lists every event anyway). A *t* outside the
+kept window is judged afresh, and that judgement is kept instead: a query far in the past or
+the future costs the next query at the present one re-judgement of the children it touched.
+``tests/audit/test_audit_judged.py`` compares the kept answers with fresh replays at every
+instant where an answer can change, and around it.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from backbone.audit.core.calendar import WorkingCalendar
 from backbone.audit.core.notices import next_check
 from backbone.audit.core.pathway import Pathway
-from backbone.audit.core.replay import Replay, replay_events
+from backbone.audit.core.replay import Rejected, Replay, replay_events
 from backbone.audit.core.rules import RuleSet
 from backbone.audit.core.sla import Obligation, Status
 from backbone.audit.core.store import EventStore
@@ -33,17 +38,23 @@ BREACH = frozenset({Status.OPEN, Status.LATE})
 _NEVER = datetime.max.replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Judged:
-    """A child's pathway (``None`` before its first event) and obligations, in output order,
-    valid for every *t* in [``since``, ``until``) while the store's ``version`` of the child is
-    ``version``."""
+    """A child's obligations at *t*, in output order, valid for every *t* in [``since``,
+    ``until``) while the store's ``version`` of the child is ``version``."""
 
-    pathway: Pathway | None
     obligations: tuple[Obligation, ...]
     since: datetime
     until: datetime
     version: tuple[int, int]
+
+    def valid(self, version: tuple[int, int], at: datetime) -> bool:
+        return self.version == version and self.since <= at < self.until
+
+
+# Pathways kept for the children asked for last (a pathway holds its child's events; the
+# obligations of every child are kept).
+PATHWAYS_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -52,30 +63,45 @@ class Projection:
     rules: RuleSet
     calendar: WorkingCalendar
     _judged: dict[str, Judged] = field(default_factory=dict, compare=False, repr=False)
+    _pathways: OrderedDict[str, tuple[Judged, Pathway | None]] = field(
+        default_factory=OrderedDict, compare=False, repr=False
+    )
 
     def child(self, child_ref: str, at: datetime) -> Replay:
         """The replay of the child's closure at ``at`` (other children's pathways included)."""
         return replay_events(self.store.closure(child_ref), at, self.rules, self.calendar)
 
     def judged(self, child_ref: str, at: datetime) -> Judged:
-        """The child's pathway and obligations at ``at``, reused while they cannot differ."""
-        version = self.store.version(child_ref)
+        """The child's obligations at ``at``, reused while they cannot differ."""
         kept = self._judged.get(child_ref)
-        if kept is not None and kept.version == version and kept.since <= at < kept.until:
+        if kept is not None and kept.valid(self.store.version(child_ref), at):
             return kept
+        return self._judge(child_ref, at)[0]
+
+    def _judge(self, child_ref: str, at: datetime) -> tuple[Judged, Pathway | None]:
+        version = self.store.version(child_ref)
         closure = self.store.closure(child_ref)
         replay = replay_events(closure, at, self.rules, self.calendar)
         found = [p for p in replay.pathways if p.child_ref == child_ref]
         obligations = tuple(o for o in replay.obligations if o.child_ref == child_ref)
         until = next_check(obligations, (event for _, event in closure), at) or _NEVER
-        judged = Judged(found[0] if found else None, obligations, at, until, version)
+        judged = Judged(obligations, at, until, version)
         self._judged[child_ref] = judged  # the latest judged is kept, whatever its t
-        return judged
+        pathway = found[0] if found else None
+        self._pathways[child_ref] = (judged, pathway)
+        self._pathways.move_to_end(child_ref)
+        while len(self._pathways) > PATHWAYS_KEPT:
+            self._pathways.popitem(last=False)
+        return judged, pathway
 
     def pathway(self, child_ref: str, at: datetime) -> Pathway | None:
         if child_ref not in self.store:
             return None
-        return self.judged(child_ref, at).pathway
+        kept = self._pathways.get(child_ref)
+        if kept is not None and kept[0].valid(self.store.version(child_ref), at):
+            self._pathways.move_to_end(child_ref)
+            return kept[1]
+        return self._judge(child_ref, at)[1]
 
     def obligations(self, child_ref: str, at: datetime) -> tuple[Obligation, ...]:
         """The child's obligations at ``at``, in output order."""
@@ -84,7 +110,7 @@ class Projection:
     def pathways(self, at: datetime) -> list[Pathway]:
         """Every child's pathway at ``at``, by ``child_ref``: ``replay_events(...).pathways``
         over the whole store."""
-        judged = (self.judged(child_ref, at).pathway for child_ref in sorted(self.store.children()))
+        judged = (self.pathway(child_ref, at) for child_ref in sorted(self.store.children()))
         return [pathway for pathway in judged if pathway is not None]
 
     def all_obligations(
@@ -112,3 +138,30 @@ class Projection:
         """The region of the obligation's trigger event."""
         trigger = self.store.event(obligation.trigger_event_id)
         return None if trigger is None else trigger.region
+
+
+def replay_store(
+    store: EventStore,
+    at: datetime,
+    rules: RuleSet,
+    calendar: WorkingCalendar,
+    *,
+    pathways: bool = True,
+) -> Replay:
+    """``replay_events`` over every event of ``store`` (numbered by its arrival numbers), judged
+    one child's closure at a time: the same pathways, obligations and rejections, while only one
+    child's events are held at once (and the report; without its pathways if not ``pathways``)."""
+    found: list[Pathway] = []
+    obligations: list[Obligation] = []
+    rejected: list[Rejected] = []
+    for child_ref in sorted(store.children()):
+        closure = store.closure(child_ref)
+        replay = replay_events(closure, at, rules, calendar)
+        own = {event.event_id for _, event in closure if event.child_ref == child_ref}
+        if pathways:
+            found += (p for p in replay.pathways if p.child_ref == child_ref)
+        obligations += (o for o in replay.obligations if o.child_ref == child_ref)
+        rejected += (r for r in replay.rejected if r.event_id in own)
+    obligations.sort(key=lambda o: o.sort_key)
+    rejected.sort(key=lambda r: (r.line, r.event_id))
+    return Replay(tuple(found), tuple(obligations), tuple(rejected))

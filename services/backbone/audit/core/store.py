@@ -1,10 +1,18 @@
-"""The live audit's working set: every admitted clear header, by child, in memory.
+"""The live audit's working set: every admitted clear header, by child, kept on disk.
 
 The durable copy is a changelog-backed table of chunks: the clear headers (as they were signed,
 ``table_entry``) admitted from one batch of one partition of the log, keyed by
 ``<partition>:<offset of the batch's first record>`` and written in that partition
 (``service``), so one small write covers many events. This store is rebuilt from it after a
 restart and answers every query. It never holds a payload.
+
+The headers are kept in a private temporary SQLite database (``sqlite3.connect("")``: a file
+in ``$SQLITE_TMPDIR`` or ``$TMPDIR``, else ``/var/tmp`` or ``/tmp``, unlinked as soon as it is
+opened and gone with the process), not in the process's memory: what the process holds grows
+with the children (a number, a change count), not with the events read (measured in
+docs/performance.md). SQLite's page cache is bounded (``CACHE_KIB``); the rest of the file sits
+in the operating system's cache or on disk. A header is read back (and checked again,
+``read_header``) when a child is judged.
 
 Admission is by ``event_id`` across all children: the first content seen for an id wins; the
 same id again with the same content digest is a repeat; with another digest (or another child) it
@@ -22,6 +30,8 @@ id first, making it ``duplicate_referral`` or ``child_mismatch`` here).
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -81,14 +91,71 @@ def chunk_entries(value: bytes) -> Iterator[tuple[bytes, bytes]]:
         yield fields[0], fields[1]
 
 
+ReadHeader = Callable[[bytes], Event]
+
+# SQLite's page cache for the store (KiB): the indexes of a million events fit in it.
+CACHE_KIB = 65_536
+# Events added are written to SQLite this many at a time (or before any query that needs them).
+WRITE_BATCH = 1000
+_LOW = (1 << 64) - 1
+_SIGN = 1 << 63
+
+_SCHEMA = """
+CREATE TABLE events (
+    sequence INTEGER PRIMARY KEY,  -- arrival number (the store's, or one given by the caller)
+    id_high INTEGER NOT NULL,      -- the event_id (a canonical UUID) as two signed 64-bit halves
+    id_low INTEGER NOT NULL,
+    child INTEGER NOT NULL,        -- the child's number in this store
+    referral INTEGER,              -- referral_key(referral_id); NULL without one
+    issued INTEGER NOT NULL,       -- 1 for a ReferralIssued
+    digest BLOB NOT NULL,
+    header BLOB NOT NULL           -- the clear header as signed, or the event's header as JSON
+);
+CREATE INDEX events_id ON events (id_high);
+CREATE INDEX events_child ON events (child);
+CREATE INDEX events_referral ON events (referral) WHERE referral IS NOT NULL;
+"""
+
+
+def referral_key(referral_id: str) -> int:
+    """A referral id's key in the store's index: its hash in this process (the database lives
+    no longer than the process). Two ids of one key are told apart by the headers read."""
+    return hash(referral_id)
+
+
+def _halves(event_id: str) -> tuple[int, int]:
+    """The event id's 128 bits as two signed 64-bit integers (SQLite's integers)."""
+    number = int(event_id.replace("-", ""), 16)
+    return (number >> 64) - _SIGN, (number & _LOW) - _SIGN
+
+
 class EventStore:
-    def __init__(self) -> None:
-        self._by_id: dict[str, Stored] = {}
-        self._by_child: dict[str, list[Stored]] = {}
-        self._issued: dict[str, list[Event]] = {}  # referral_id -> its ReferralIssued events
-        self._naming: dict[str, set[str]] = {}  # referral_id -> children whose events name it
-        self._changes: dict[str, int] = {}  # child_ref -> events added to its closure
+    """The admitted headers (on disk) and, in memory, one number and change count per child.
+
+    ``read_header`` reads a clear header as signed (``envelope.codec.read_clear_header``); a
+    store without one keeps each event's header as JSON instead. Safe to share between threads
+    (one lock; the test console's fake audit serves from another thread)."""
+
+    def __init__(self, read_header: ReadHeader | None = None) -> None:
+        self._read_header = read_header
+        self._lock = threading.RLock()
         self._generation = 0  # clears
+        self._open()
+
+    def _open(self) -> None:
+        self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", f"cache_size = -{CACHE_KIB}"):
+            self._db.execute(f"PRAGMA {pragma}")
+        self._db.executescript(_SCHEMA)
+        self._numbers: dict[str, int] = {}  # child_ref -> its number (its index in _refs)
+        self._refs: list[str] = []
+        self._changes: list[int] = []  # by child number: events added to its closure
+        self._count = 0
+        # Added but not yet written: the rows, their digests by id, and per referral hash the
+        # children naming it.
+        self._rows: list[tuple[object, ...]] = []
+        self._unwritten: dict[str, bytes] = {}
+        self._naming: dict[int, set[int]] = {}
 
     def admission(self, event: Event, digest: bytes) -> Admission:
         known = self.digest(event.event_id)
@@ -99,80 +166,169 @@ class EventStore:
 
     def digest(self, event_id: str) -> bytes | None:
         """The content digest admitted under ``event_id``, if any (the gate's ledger)."""
-        known = self._by_id.get(event_id)
-        return None if known is None else known.digest
+        with self._lock:
+            known = self._unwritten.get(event_id)
+            if known is not None:
+                return known
+            high, low = _halves(event_id)
+            row = self._db.execute(
+                "SELECT digest FROM events WHERE id_high = ? AND id_low = ?", (high, low)
+            ).fetchone()
+            return None if row is None else bytes(row[0])
 
-    def add(self, event: Event, digest: bytes) -> Stored:
-        """Keep a NEW event (without its payload, should it have one)."""
-        if event.event_id in self._by_id:
-            raise ValueError(f"event {event.event_id} is already stored")
-        kept = event if event.payload is None else event.without_payload()
-        stored = Stored(kept, digest, len(self._by_id) + 1)
-        self._by_id[event.event_id] = stored
-        self._by_child.setdefault(event.child_ref, []).append(stored)
-        changed = {event.child_ref}
-        if event.referral_id is not None:
-            self._naming.setdefault(event.referral_id, set()).add(event.child_ref)
-            if event.event_type == "ReferralIssued":
-                self._issued.setdefault(event.referral_id, []).append(stored.event)
-                changed |= self._naming[event.referral_id]
-        for child_ref in changed:
-            self._changes[child_ref] = self._changes.get(child_ref, 0) + 1
-        return stored
+    def add(
+        self,
+        event: Event,
+        digest: bytes,
+        clear_header: bytes | None = None,
+        *,
+        sequence: int | None = None,
+    ) -> Stored:
+        """Keep a NEW event (``digest`` is ``None`` for its id: the gate and ``load`` ask first)
+        without its payload: its ``clear_header`` as signed if given and the store can read it,
+        else its header as JSON. ``sequence``: its arrival number (default: the next one)."""
+        with self._lock:
+            if event.event_id in self._unwritten:
+                raise ValueError(f"event {event.event_id} is already stored")
+            kept = event if event.payload is None else event.without_payload()
+            if clear_header is None or self._read_header is None:
+                clear_header = json.dumps(kept.header(), separators=(",", ":")).encode()
+            self._count += 1
+            sequence = self._count if sequence is None else sequence
+            child = self._number(event.child_ref)
+            referral = None if event.referral_id is None else referral_key(event.referral_id)
+            issued = event.event_type == "ReferralIssued"
+            self._rows.append(
+                (sequence, *_halves(event.event_id), child, referral, issued, digest, clear_header)
+            )
+            self._unwritten[event.event_id] = digest
+            self._changes[child] += 1
+            if referral is not None:
+                self._naming.setdefault(referral, set()).add(child)
+                if issued:  # the children naming the id get it in their closures
+                    for other in self._naming_children(referral) - {child}:
+                        self._changes[other] += 1
+            if len(self._rows) >= WRITE_BATCH:
+                self._write()
+            return Stored(kept, digest, sequence)
 
-    def load(self, chunks: Iterable[bytes], read_header: Callable[[bytes], Event]) -> set[str]:
+    def _number(self, child_ref: str) -> int:
+        number = self._numbers.get(child_ref)
+        if number is None:
+            number = self._numbers[child_ref] = len(self._refs)
+            self._refs.append(child_ref)
+            self._changes.append(0)
+        return number
+
+    def _naming_children(self, referral: int) -> set[int]:
+        """The numbers of the children whose events name a referral id of this hash (a hash
+        shared by two ids only makes a child judged again for nothing)."""
+        found = set(self._naming.get(referral, ()))
+        rows = self._db.execute("SELECT DISTINCT child FROM events WHERE referral = ?", (referral,))
+        found.update(child for (child,) in rows)
+        return found
+
+    def _write(self) -> None:
+        if not self._rows:
+            return
+        self._db.execute("BEGIN")
+        self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._rows)
+        self._db.execute("COMMIT")
+        self._rows, self._unwritten, self._naming = [], {}, {}
+
+    def _event(self, header: bytes) -> Event:
+        if header[:1] == b"{":
+            return parse_event(json.loads(header))
+        if self._read_header is None:
+            raise ValueError("this store holds clear headers but was given no reader for them")
+        return self._read_header(header)
+
+    def load(self, chunks: Iterable[bytes], read_header: ReadHeader | None = None) -> set[str]:
         """Add the events of table values (``chunk``), skipping ids already stored;
-        ``read_header`` makes the event of an entry's clear header. The children of the events
-        added."""
-        added: set[str] = set()
-        for value in chunks:
-            if value.startswith(b"["):  # a chunk of the first format: JSON
-                for old in json.loads(value):
-                    self._load(parse_event(old["event"]), bytes.fromhex(old["digest"]), added)
-                continue
-            for digest, clear_header in chunk_entries(value):
-                self._load(read_header(clear_header), digest, added)
-        return added
+        ``read_header`` (default: the store's) makes the event of an entry's clear header and
+        becomes the store's reader if it had none. The children of the events added."""
+        with self._lock:
+            if self._read_header is None:
+                self._read_header = read_header
+            read = read_header or self._read_header
+            added: set[str] = set()
+            for value in chunks:
+                if value.startswith(b"["):  # a chunk of the first format: JSON
+                    for old in json.loads(value):
+                        event = parse_event(old["event"])
+                        self._load(event, bytes.fromhex(old["digest"]), None, added)
+                    continue
+                if read is None:
+                    raise ValueError("a chunk of clear headers needs a reader for them")
+                for digest, clear_header in chunk_entries(value):
+                    self._load(read(clear_header), digest, clear_header, added)
+            return added
 
-    def _load(self, event: Event, digest: bytes, added: set[str]) -> None:
-        if event.event_id not in self._by_id:
-            self.add(event, digest)
+    def _load(self, event: Event, digest: bytes, header: bytes | None, added: set[str]) -> None:
+        if self.digest(event.event_id) is None:
+            self.add(event, digest, header)
             added.add(event.child_ref)
 
     def clear(self) -> None:
-        self._by_id.clear()
-        self._by_child.clear()
-        self._issued.clear()
-        self._naming.clear()
-        self._changes.clear()
-        self._generation += 1
+        """Forget every event: a new, empty database (the old one's file goes with it)."""
+        with self._lock:
+            self._db.close()
+            self._generation += 1
+            self._open()
 
     def event(self, event_id: str) -> Event | None:
-        stored = self._by_id.get(event_id)
-        return None if stored is None else stored.event
+        with self._lock:
+            self._write()
+            high, low = _halves(event_id)
+            row = self._db.execute(
+                "SELECT header FROM events WHERE id_high = ? AND id_low = ?", (high, low)
+            ).fetchone()
+            return None if row is None else self._event(row[0])
 
     def version(self, child_ref: str) -> tuple[int, int]:
         """Changes whenever an event enters the child's ``closure`` (or the store is cleared)."""
-        return (self._generation, self._changes.get(child_ref, 0))
+        number = self._numbers.get(child_ref)
+        return (self._generation, 0 if number is None else self._changes[number])
 
     def children(self) -> list[str]:
-        return list(self._by_child)
+        """Every child with events, in the order their first event was added."""
+        return list(self._refs)
 
     def __contains__(self, child_ref: object) -> bool:
-        return child_ref in self._by_child
+        return child_ref in self._numbers
 
     def __len__(self) -> int:
-        return len(self._by_id)
+        return self._count
 
     def numbered(self) -> Iterator[tuple[int, Event]]:
-        """Every event with its arrival number."""
-        return ((s.sequence, s.event) for s in self._by_id.values())
+        """Every event with its arrival number, in that order (read at the call)."""
+        with self._lock:
+            self._write()
+            rows = self._db.execute("SELECT sequence, header FROM events ORDER BY sequence")
+            return iter([(sequence, self._event(header)) for sequence, header in rows])
 
     def closure(self, child_ref: str) -> list[tuple[int, Event]]:
         """The child's events and the other children's issues of its referral ids, numbered."""
-        own = self._by_child.get(child_ref, [])
-        chosen = {s.event.event_id: s for s in own}
-        for referral_id in {s.event.referral_id for s in own} - {None}:
-            for issued in self._issued.get(referral_id or "", []):
-                chosen.setdefault(issued.event_id, self._by_id[issued.event_id])
-        return [(s.sequence, s.event) for s in chosen.values()]
+        with self._lock:
+            number = self._numbers.get(child_ref)
+            if number is None:
+                return []
+            self._write()
+            db = self._db
+            own = db.execute(
+                "SELECT sequence, header FROM events WHERE child = ? ORDER BY sequence", (number,)
+            )
+            found = [(sequence, self._event(header)) for sequence, header in own]
+            chosen = {event.event_id for _, event in found}
+            for referral_id in sorted({e.referral_id for _, e in found if e.referral_id}):
+                issues = db.execute(
+                    "SELECT sequence, header FROM events"
+                    " WHERE referral = ? AND issued AND child <> ? ORDER BY sequence",
+                    (referral_key(referral_id), number),
+                )
+                for sequence, header in issues:
+                    issue = self._event(header)
+                    if issue.referral_id == referral_id and issue.event_id not in chosen:
+                        chosen.add(issue.event_id)
+                        found.append((sequence, issue))
+            return found

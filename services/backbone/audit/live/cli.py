@@ -116,7 +116,9 @@ def _from_kafka(args: argparse.Namespace, at: datetime, rules: RuleSet) -> Repla
         return None
     progress = _progress if args.progress else None
     try:
-        report, left_out = replay_from_kafka(context, args.topic, at, rules, _calendar(), progress)
+        report, left_out = replay_from_kafka(
+            context, args.topic, at, rules, _calendar(), progress, pathways=args.json
+        )
     except TopicMissing as error:
         _fail(f"--from-kafka: {error}")
         return None

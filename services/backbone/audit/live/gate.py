@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from backbone.audit.core.store import EventStore, Stored, table_entry
-from backbone.consumer.gate import ConsumerGate
+from backbone.audit.core.store import Stored, table_entry
+from backbone.consumer.gate import ConsumerGate, Ledger
 from backbone.consumer.inbound import Inbound
 from backbone.consumer.quarantine import Quarantine
 from backbone.domain.catalogue import AUDIT_OUTPUTS
@@ -61,7 +61,7 @@ class AuditGate:
         self,
         codec: EnvelopeCodec,
         quarantine: Quarantine,
-        store: EventStore,
+        store: Ledger[Stored],
         *,
         name: str,
         log: bool = True,

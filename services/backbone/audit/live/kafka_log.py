@@ -19,9 +19,10 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from backbone.audit.core.calendar import WorkingCalendar
-from backbone.audit.core.replay import Replay, replay_events
+from backbone.audit.core.projection import replay_store
+from backbone.audit.core.replay import Replay
 from backbone.audit.core.rules import RuleSet
-from backbone.audit.core.store import EventStore
+from backbone.audit.core.store import EventStore, Stored
 from backbone.audit.live.context import AuditContext
 from backbone.audit.live.gate import AuditGate
 from backbone.broker.reader import PATIENCE_SECONDS, POLL_MS, TopicReader
@@ -29,6 +30,7 @@ from backbone.broker.settings import KafkaSettings
 from backbone.consumer.inbound import Inbound
 from backbone.consumer.quarantine import MemoryQuarantine, Rejection
 from backbone.domain.events import Event
+from backbone.envelope.codec import read_clear_header
 
 Progress = Callable[[int, int], None]  # (records read, records to read)
 
@@ -133,6 +135,20 @@ class _Merge:
             await self._consumer.stop()
 
 
+class _Positioned:
+    """The store as the gate's ledger, numbering each event by its record's position in the
+    merged order (the replay's line numbers)."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store, self.position = store, 0
+
+    def digest(self, event_id: str) -> bytes | None:
+        return self.store.digest(event_id)
+
+    def add(self, event: Event, digest: bytes, clear_header: bytes) -> Stored:
+        return self.store.add(event, digest, clear_header, sequence=self.position)
+
+
 def replay_from_kafka(
     context: AuditContext,
     topic: str,
@@ -140,12 +156,19 @@ def replay_from_kafka(
     rules: RuleSet,
     calendar: WorkingCalendar,
     progress: Progress | None = None,
+    *,
+    pathways: bool = True,
 ) -> tuple[Replay, list[Rejection]]:
+    """The replay of the log at ``at`` and the records left out. The admitted headers are kept in
+    an ``EventStore`` (on disk) and judged one child's closure at a time (``replay_store``), so
+    the memory held grows with the children, not with the events; ``pathways=False`` leaves the
+    pathways out of the report (its text form does not print them)."""
     quarantine = MemoryQuarantine()
-    gate = AuditGate(context.verifier, quarantine, EventStore(), name=context.agency, log=False)
-    admitted: list[tuple[int, Event]] = []
+    registry = context.directory.registry
+    ledger = _Positioned(EventStore(lambda header: read_clear_header(header, registry)))
+    gate = AuditGate(context.verifier, quarantine, ledger, name=context.agency, log=False)
     for position, record in enumerate(read_log(context.kafka, topic, progress), start=1):
-        stored = gate.admit(Inbound.from_record(record))
-        if stored is not None:
-            admitted.append((position, stored.event))
-    return replay_events(admitted, at, rules, calendar), quarantine.rejections
+        ledger.position = position
+        gate.admit(Inbound.from_record(record))
+    report = replay_store(ledger.store, at, rules, calendar, pathways=pathways)
+    return report, quarantine.rejections

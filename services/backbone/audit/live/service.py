@@ -11,9 +11,10 @@
   or lost), and the consumer is polled meanwhile when nothing new is fetched.
 * The frontier is what counts, not the group's committed offset: when partitions are assigned,
   the instance reads their share of ``headers`` and ``emitted`` from the start (the changelogs
-  are its only state; nothing is kept on disk), rebuilds the store, and seeks each partition to
-  its frontier. So a record is never skipped (the consumer hands over every record it fetched,
-  in order), and a record recorded but not committed is read again and counted as repeated.
+  are its only state; the store's temporary file is scratch, gone with the process), rebuilds
+  the store, and seeks each partition to its frontier. So a record is never skipped (the
+  consumer hands over every record it fetched, in order), and a record recorded but not
+  committed is read again and counted as repeated.
   A group whose committed offset was moved past the frontier (an operator's reset) is logged as
   ``audit_partition_resumed``.
 * Every ``wake_seconds`` the children whose next instant in the ``Schedule`` has come are
@@ -141,7 +142,8 @@ class LiveAudit:
         self.group = group_id(settings.agency, settings.version)
         self.partition_count = admin.partition_count(context.kafka, settings.events_topic)
         self.changelogs = Changelogs(self.group, self.partition_count)
-        self.store = EventStore()
+        registry = context.directory.registry
+        self.store = EventStore(lambda header: read_clear_header(header, registry))
         self.projection = Projection(self.store, load_rules(rules_files()), kazakhstan_calendar())
         self.metrics = ServiceMetrics("audit", settings.agency)
         self.quarantine = quarantine or KafkaQuarantine(context.kafka, settings.rejected_topic)
@@ -202,9 +204,8 @@ class LiveAudit:
                 chunks[record.partition][record.key] = record.value
             else:
                 self.frontier[cursor[0]] = cursor[1]
-        registry = self.context.directory.registry
         for partition, values in chunks.items():
-            loaded = self.store.load(values.values(), lambda h: read_clear_header(h, registry))
+            loaded = self.store.load(values.values())
             for child_ref in loaded:
                 self.homes.setdefault(child_ref, partition)
         for record in emitted:

@@ -1,0 +1,157 @@
+"""The audit's store keeps its headers on disk: it answers as the whole log does, holds no event
+in memory, and tells apart referral ids whose index keys are the same."""
+
+from __future__ import annotations
+
+import gc
+import random
+import types
+from datetime import timedelta
+
+import pytest
+from audit_events import CENTRE, NGO, POLICE, calendar, event, national_rules
+from synthetic.generator import synthetic_events
+
+from backbone.audit.core import store as store_module
+from backbone.audit.core.projection import Projection, replay_store
+from backbone.audit.core.replay import replay_events
+from backbone.audit.core.store import WRITE_BATCH, EventStore
+from backbone.domain.events import Event
+
+CHILDREN = 400  # ~3,400 events: several write batches, and some left unwritten
+C1, C2, C3 = "c-7e57c0000d01", "c-7e57c0000d02", "c-7e57c0000d03"
+R1, R2 = "r-7e57e0000d01", "r-7e57e0000d02"
+
+
+def _crossing() -> list[Event]:
+    """Two referral ids; child 2 issues child 1's id again, child 3 receives it."""
+    return [
+        event(
+            "ReferralIssued",
+            "2026-12-11T16:00:00+05:00",
+            POLICE,
+            child=C1,
+            referral=R1,
+            recipients=[NGO],
+            kind="victim_services",
+        ),
+        event("ReferralReceived", "2026-12-14T10:00:00+05:00", NGO, child=C1, referral=R1),
+        event(
+            "ReferralIssued",
+            "2026-12-12T10:00:00+05:00",
+            POLICE,
+            child=C2,
+            referral=R1,
+            recipients=[CENTRE],
+            kind="placement",
+        ),
+        event(
+            "ReferralIssued",
+            "2026-12-12T11:00:00+05:00",
+            POLICE,
+            child=C2,
+            referral=R2,
+            recipients=[CENTRE],
+            kind="placement",
+        ),
+        event("ReferralReceived", "2026-12-15T10:00:00+05:00", NGO, child=C3, referral=R1),
+        event("ReferralAccepted", "2026-12-15T11:00:00+05:00", CENTRE, child=C2, referral=R2),
+    ]
+
+
+def _events(seed: int) -> list[Event]:
+    """Synthetic children (with the generator's invalid events) and the crossing ids, in an
+    arrival order that interleaves children."""
+    events = list(synthetic_events(CHILDREN, seed=seed, invalid_fraction=0.1)) + _crossing()
+    random.Random(seed).shuffle(events)
+    return events
+
+
+def _filled(events: list[Event]) -> EventStore:
+    store = EventStore()
+    for e in events:
+        assert store.digest(e.event_id) is None
+        store.add(e, e.event_id.encode())
+    return store
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_one_child_at_a_time_gives_the_replay_of_the_whole_log(seed: int) -> None:
+    events = _events(seed)
+    store = _filled(events)
+    assert len(store) == len(events) > 2 * WRITE_BATCH and len(events) % WRITE_BATCH
+    ends = sorted(e.occurred_at for e in events)
+    for at in (ends[len(ends) // 2], ends[-1] + timedelta(days=40)):
+        whole = replay_events(store.numbered(), at, national_rules(), calendar())
+        assert whole.rejected and whole.obligations  # the comparison covers both
+        by_child = replay_store(store, at, national_rules(), calendar())
+        assert by_child.to_json() == whole.to_json()
+        brief = replay_store(store, at, national_rules(), calendar(), pathways=False)
+        assert brief.pathways == () and brief.obligations == whole.obligations
+        assert brief.rejected == whole.rejected
+
+
+def _reachable(root: object) -> list[object]:
+    """Every object reachable from ``root`` through references, code and modules left out."""
+    seen, found, todo = {id(root)}, [], [root]
+    while todo:
+        for ref in gc.get_referents(todo.pop()):
+            if id(ref) in seen or isinstance(ref, type | types.ModuleType | types.FunctionType):
+                continue
+            seen.add(id(ref))
+            found.append(ref)
+            todo.append(ref)
+    return found
+
+
+def test_the_store_keeps_no_event_in_memory() -> None:
+    store = EventStore()
+    for e in synthetic_events(1500, seed=9):
+        store.add(e, e.event_id.encode())
+    assert len(store) > WRITE_BATCH and len(store.children()) == 1500
+    held = _reachable(store)
+    assert not [o for o in held if isinstance(o, Event)]
+    # Per child its ref, number and count; the rows of at most one batch not written yet.
+    assert len(held) < 4 * len(store.children()) + 10 * WRITE_BATCH < 4 * len(store)
+    assert store.closure(store.children()[0])  # read back from disk when asked
+
+
+def test_referral_ids_that_share_an_index_key_are_told_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(store_module, "referral_key", lambda referral_id: 7)
+    events = _crossing()
+    store = _filled(events)
+    at = max(e.occurred_at for e in events) + timedelta(days=3)
+    whole = replay_events(store.numbered(), at, national_rules(), calendar())
+    assert replay_store(store, at, national_rules(), calendar()).to_json() == whole.to_json()
+    closure = {e.event_id for _, e in store.closure(C3)}
+    issued = [e for e in events if e.event_type == "ReferralIssued"]
+    issues = {e.event_id for e in issued if e.referral_id == R1}
+    assert closure == {e.event_id for e in events if e.child_ref == C3} | issues
+    assert R2 not in {e.referral_id for _, e in store.closure(C1)}
+    projection = Projection(store, national_rules(), calendar())
+    assert projection.all_obligations(at) == list(whole.obligations)
+
+
+def test_an_issue_of_a_named_id_changes_the_version_of_the_children_naming_it() -> None:
+    receipt, issue = _crossing()[4], _crossing()[0]
+    store = EventStore()
+    store.add(receipt, b"1")
+    for _ in range(WRITE_BATCH):  # the receipt is written to disk before the issue comes
+        filler = next(iter(synthetic_events(1, seed=len(store))))
+        if store.digest(filler.event_id) is None:
+            store.add(filler, b"f")
+    before = store.version(C3)
+    store.add(issue, b"2")
+    assert store.version(C3) != before
+    assert {e.event_id for _, e in store.closure(C3)} == {receipt.event_id, issue.event_id}
+
+
+def test_clear_forgets_every_event_and_changes_every_version() -> None:
+    store = _filled(_crossing())
+    before = store.version(C1)
+    store.clear()
+    assert len(store) == 0 and store.children() == [] and store.closure(C1) == []
+    assert store.digest(_crossing()[0].event_id) is None
+    assert store.version(C1) != before
