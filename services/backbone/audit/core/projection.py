@@ -80,6 +80,9 @@ class Projection:
 
     def _judge(self, child_ref: str, at: datetime) -> tuple[Judged, Pathway | None]:
         version = self.store.version(child_ref)
+        earliest = self.store.earliest(child_ref)
+        if earliest is not None and at < earliest:  # nothing of the child has occurred yet
+            return Judged((), at, earliest, version), None
         closure = self.store.closure(child_ref)
         replay = replay_events(closure, at, self.rules, self.calendar)
         found = [p for p in replay.pathways if p.child_ref == child_ref]
@@ -155,6 +158,9 @@ def replay_store(
     obligations: list[Obligation] = []
     rejected: list[Rejected] = []
     for child_ref in sorted(store.children()):
+        earliest = store.earliest(child_ref)
+        if earliest is None or at < earliest:  # nothing of the child has occurred by ``at``
+            continue
         closure = store.closure(child_ref)
         replay = replay_events(closure, at, rules, calendar)
         own = {event.event_id for _, event in closure if event.child_ref == child_ref}

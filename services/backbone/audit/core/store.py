@@ -34,6 +34,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from backbone.domain.events import Event, parse_event
@@ -98,6 +99,7 @@ CACHE_KIB = 65_536
 # Events added are written to SQLite this many at a time (or before any query that needs them).
 WRITE_BATCH = 1000
 _LOW = (1 << 64) - 1
+_LATEST = datetime.max.replace(tzinfo=UTC)
 _SIGN = 1 << 63
 
 _SCHEMA = """
@@ -150,6 +152,7 @@ class EventStore:
         self._numbers: dict[str, int] = {}  # child_ref -> its number (its index in _refs)
         self._refs: list[str] = []
         self._changes: list[int] = []  # by child number: events added to its closure
+        self._earliest: list[datetime] = []  # by child number: its earliest event's instant
         self._count = 0
         # Added but not yet written: the rows, their digests by id, and per referral hash the
         # children naming it.
@@ -203,6 +206,8 @@ class EventStore:
             )
             self._unwritten[event.event_id] = digest
             self._changes[child] += 1
+            if event.occurred_at < self._earliest[child]:
+                self._earliest[child] = event.occurred_at
             if referral is not None:
                 self._naming.setdefault(referral, set()).add(child)
                 if issued:  # the children naming the id get it in their closures
@@ -218,6 +223,7 @@ class EventStore:
             number = self._numbers[child_ref] = len(self._refs)
             self._refs.append(child_ref)
             self._changes.append(0)
+            self._earliest.append(_LATEST)
         return number
 
     def _naming_children(self, referral: int) -> set[int]:
@@ -289,6 +295,12 @@ class EventStore:
         """Changes whenever an event enters the child's ``closure`` (or the store is cleared)."""
         number = self._numbers.get(child_ref)
         return (self._generation, 0 if number is None else self._changes[number])
+
+    def earliest(self, child_ref: str) -> datetime | None:
+        """The instant of the child's earliest event (before it, the child has no pathway and
+        owes nothing), if it has events."""
+        number = self._numbers.get(child_ref)
+        return None if number is None else self._earliest[number]
 
     def children(self) -> list[str]:
         """Every child with events, in the order their first event was added."""
