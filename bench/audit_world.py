@@ -133,10 +133,16 @@ class AuditWorld:
         assert self._process is not None
         return self._process.pid
 
-    def start_audit(self) -> None:
+    def start_audit(self, timeout: float = 120) -> None:
         self.port = free_port()
         self._process = self.spawn(self.port, self.tmp / "state", self.tmp / "audit.log")
-        self.wait(lambda health: True, timeout=120)
+        self.wait(lambda health: True, timeout=timeout)
+
+    def stop_audit(self) -> None:
+        """Stop the audit process (SIGTERM) and wait for it to exit."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGTERM)
+        self._process.wait(timeout=120)
 
     def spawn(self, port: int, state: Path, log: Path, *options: str) -> subprocess.Popen[bytes]:
         """A ``backbone audit serve`` process of this world's audit (more ``options`` after)."""

@@ -12,7 +12,9 @@ For each size (``BENCH_REBUILD_SMALL``, default 20,000, and ``BENCH_REBUILD_EVEN
   partitions; the sum of the two processes' own rates is printed beside it); peak RSS of each;
 * live audit: ``backbone audit serve`` with empty state, as a principal of its own, rebuilding
   the whole log; rate from its first to its last event counted by ``/health``; peak RSS
-  (``VmHWM``); and 2 instances in one consumer group started together, from the first event
+  (``VmHWM``) and the children it holds; then the same instance started again on what it
+  recorded (restored from its changelogs): seconds from its start to ready with every event,
+  and its peak RSS; and 2 instances in one consumer group started together, from the first event
   any counts to all counted, against the bare consumer in 2 processes;
 * replay: ``backbone audit replay --from-kafka`` over the whole log (wall time, peak RSS).
 
@@ -60,6 +62,7 @@ class Run:
     seconds: float
     rss_mib: float
     balanced: float = 0.0  # several processes: the sum of their own rates
+    children: int = 0  # an audit: the children it holds at the end
 
     @property
     def rate(self) -> float:
@@ -171,22 +174,36 @@ async def _consume(log: FilledLog, share: list[int]) -> tuple[int, float, float]
         await consumer.stop()
 
 
-def live(log: FilledLog, tmp: Path) -> tuple[Run, list[tuple[float, int]]]:
-    """One audit instance rebuilding the whole log; its run and (seconds, events) samples."""
+def live(log: FilledLog, tmp: Path) -> tuple[Run, Run, list[tuple[float, int]]]:
+    """One audit instance rebuilding the whole log, then started again on what it recorded (its
+    restore from the changelogs); the two runs and the rebuild's (seconds, events) samples."""
     with RebuildAudit(log, tmp) as world:
         world.start_audit()
         first = world.wait(lambda h: h["events"] > 0, timeout=600, every=0.05)
         began = time.perf_counter()
         samples = [(0.0, first["events"])]
+        last: dict[str, Any] = {}
 
         def sample(health: dict[str, Any]) -> bool:
             samples.append((time.perf_counter() - began, health["events"]))
+            last.update(health)
             return bool(health["events"] >= log.size)
 
         world.wait(sample, timeout=7200, every=1.0)
         seconds = samples[-1][0]
         rss = _peak_rss_mib(world.pid)
-    return Run(log.size - first["events"], seconds, rss), samples
+        rebuilt = Run(log.size - first["events"], seconds, rss, children=last["children"])
+        world.stop_audit()
+        began = time.perf_counter()
+        world.start_audit(timeout=7200)  # ready once its partitions are restored
+        restored = world.wait(lambda h: h["events"] >= log.size, timeout=600, every=0.2)
+        restart = Run(
+            restored["events"],
+            time.perf_counter() - began,
+            _peak_rss_mib(world.pid),
+            children=restored["children"],
+        )
+    return rebuilt, restart, samples
 
 
 def live_instances(log: FilledLog, tmp: Path, count: int) -> Run:
@@ -276,7 +293,7 @@ def measure(size: int, tmp: Path) -> dict[str, Any]:
     figures: dict[str, Any] = {"floor": floor_rate(log)}
     figures["bare1"] = bare(log, 1)
     figures["bare2"] = bare(log, 2)
-    figures["live1"], figures["samples"] = live(log, tmp / "live")
+    figures["live1"], figures["restart"], figures["samples"] = live(log, tmp / "live")
     figures["live2"] = live_instances(log, tmp / "live2", 2)
     figures["replay"] = replay(log, tmp / "replay")
     report(size, figures)
@@ -301,6 +318,16 @@ def report(size: int, f: dict[str, Any]) -> None:
             f"{name:<40}{run.rate:>9,.0f}{run.seconds:>9,.1f}{run.rss_mib:>8,.0f} MiB"
             f"   {what} {bound:,.0f} -> {run.rate / bound:.2f}"
         )
+    restart = f["restart"]
+    print(
+        f"{'live audit restart (restore), 1 inst.':<40}{restart.rate:>9,.0f}"
+        f"{restart.seconds:>9,.1f}{restart.rss_mib:>8,.0f} MiB   from start to ready"
+    )
+    print(
+        f"{'  children held by the live audit':<40}{live1.children:>9,}"
+        f"   peak RSS per child {live1.rss_mib * 1024 / max(live1.children, 1):,.2f} KiB,"
+        f" per event {live1.rss_mib * 1024 * 1024 / max(size, 1):,.0f} B"
+    )
     print(f"{'  2 processes, sum of their own rates':<40}{bare2.balanced:>9,.0f}")
     samples = f["samples"]
     if len(samples) > 4:
@@ -317,6 +344,7 @@ def summary(small: dict[str, Any], large: dict[str, Any], sizes: tuple[int, int]
     for key, name in [
         ("bare1", "bare consumer, 1 process"),
         ("live1", "live audit, 1 instance"),
+        ("restart", "live audit restart (restore)"),
         ("live2", "live audit, 2 instances"),
         ("replay", "replay --from-kafka"),
     ]:
@@ -325,6 +353,12 @@ def summary(small: dict[str, Any], large: dict[str, Any], sizes: tuple[int, int]
             f"  {name:<38}{1e6 / a.rate:>8,.0f} -> {1e6 / b.rate:>6,.0f}"
             f"   RSS {a.rss_mib:,.0f} -> {b.rss_mib:,.0f}"
         )
+    a, b = small["live1"], large["live1"]
+    print(
+        f"  memory: the live audit held {a.children:,} -> {b.children:,} children"
+        f" ({b.children / max(a.children, 1):,.1f} x) for {sizes[1] / sizes[0]:,.0f} x the events;"
+        f" peak RSS {a.rss_mib:,.0f} -> {b.rss_mib:,.0f} MiB"
+    )
     live_ok = (
         large["live1"].rate >= TARGET * large["bare1"].rate
         and large["live2"].rate >= TARGET * large["bare2"].rate

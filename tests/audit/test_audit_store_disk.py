@@ -12,7 +12,7 @@ import pytest
 from audit_events import CENTRE, NGO, POLICE, calendar, event, national_rules
 from synthetic.generator import synthetic_events
 
-from backbone.audit.core import store as store_module
+from backbone.audit.core.notices import next_check
 from backbone.audit.core.projection import Projection, replay_store
 from backbone.audit.core.replay import replay_events
 from backbone.audit.core.store import WRITE_BATCH, EventStore
@@ -116,22 +116,18 @@ def test_the_store_keeps_no_event_in_memory() -> None:
     assert store.closure(store.children()[0])  # read back from disk when asked
 
 
-def test_referral_ids_that_share_an_index_key_are_told_apart(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(store_module, "referral_key", lambda referral_id: 7)
+def test_a_closure_holds_the_childs_events_and_every_issue_of_the_ids_it_names() -> None:
     events = _crossing()
     store = _filled(events)
-    at = max(e.occurred_at for e in events) + timedelta(days=3)
-    whole = replay_events(store.numbered(), at, national_rules(), calendar())
-    assert replay_store(store, at, national_rules(), calendar()).to_json() == whole.to_json()
-    closure = {e.event_id for _, e in store.closure(C3)}
     issued = [e for e in events if e.event_type == "ReferralIssued"]
     issues = {e.event_id for e in issued if e.referral_id == R1}
-    assert closure == {e.event_id for e in events if e.child_ref == C3} | issues
+    assert {e.event_id for _, e in store.closure(C3)} == {
+        e.event_id for e in events if e.child_ref == C3
+    } | issues
     assert R2 not in {e.referral_id for _, e in store.closure(C1)}
-    projection = Projection(store, national_rules(), calendar())
-    assert projection.all_obligations(at) == list(whole.obligations)
+    assert {e.event_id for _, e in store.closure(C2)} == {
+        e.event_id for e in events if e.child_ref == C2
+    } | issues
 
 
 def test_an_issue_of_a_named_id_changes_the_version_of_the_children_naming_it() -> None:
@@ -155,3 +151,22 @@ def test_clear_forgets_every_event_and_changes_every_version() -> None:
     assert len(store) == 0 and store.children() == [] and store.closure(C1) == []
     assert store.digest(_crossing()[0].event_id) is None
     assert store.version(C1) != before
+
+
+def test_a_childs_next_check_is_that_of_its_events_and_obligations_at_every_instant() -> None:
+    """The emitter schedules a child by its kept judgement's window, without reading its events:
+    the instant of ``notices.next_check`` over its closure and its obligations judged afresh, or
+    before the child's first event, that event's instant."""
+    events = list(synthetic_events(60, seed=12, invalid_fraction=0.2)) + _crossing()
+    store = _filled(events)
+    projection = Projection(store, national_rules(), calendar())
+    instants = sorted({e.occurred_at for e in events})
+    for at in [*instants[::7], instants[0] - timedelta(days=1), instants[-1] + timedelta(days=9)]:
+        for child_ref in store.children():
+            closure = store.closure(child_ref)
+            fresh = replay_events(closure, at, national_rules(), calendar())
+            owed = [o for o in fresh.obligations if o.child_ref == child_ref]
+            first = min(e.occurred_at for _, e in closure if e.child_ref == child_ref)
+            # Before its first event a child owes nothing, whatever others' issues in its closure.
+            expected = first if at < first else next_check(owed, (e for _, e in closure), at)
+            assert projection.next_check(child_ref, at) == expected, (child_ref, at)

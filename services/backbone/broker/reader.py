@@ -7,7 +7,7 @@ that end, even if a fetch already brought it. That serves a one-off read (``read
 well as a follower that is refreshed (the key directory, the quarantine, an inbox).
 
 ``read_partitions`` is the same read for an asyncio service (aiokafka): chosen partitions of a
-topic, from their start to their end at the call.
+topic, from their start to their end at the call (``stream_partitions``: batch by batch).
 
 On a cluster, a request kafka-python sends to a broker that just died fails at once
 (``KafkaConnectionError``), including its metadata request when it picks that broker to ask.
@@ -18,7 +18,7 @@ Errors Kafka calls retriable (a broker down, a leader being elected) are retried
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -205,9 +205,16 @@ async def read_partitions(
 ) -> list[Any]:
     """Every record of ``partitions`` of ``topic``, from the start to the end at the call, each
     partition in offset order (aiokafka records), read without a consumer group."""
+    return [r async for batch in stream_partitions(settings, topic, partitions) for r in batch]
+
+
+async def stream_partitions(
+    settings: KafkaSettings, topic: str, partitions: Iterable[int]
+) -> AsyncIterator[list[Any]]:
+    """``read_partitions`` one fetched batch at a time, so the caller need not hold them all."""
     parts = [aiokafka.TopicPartition(topic, p) for p in sorted(set(partitions))]
     if not parts:
-        return []
+        return
     consumer = aiokafka.AIOKafkaConsumer(**settings.aiokafka(), enable_auto_commit=False)
     await consumer.start()
     try:
@@ -215,12 +222,10 @@ async def read_partitions(
         await consumer.seek_to_beginning(*parts)
         ends = await consumer.end_offsets(parts)
         left = {p for p in parts if ends[p] > 0}
-        records: list[Any] = []
         while left:
             for part, batch in (await consumer.getmany(*left, timeout_ms=POLL_MS)).items():
-                records += [r for r in batch if r.offset < ends[part]]
+                yield [r for r in batch if r.offset < ends[part]]
                 if await consumer.position(part) >= ends[part]:
                     left.discard(part)
-        return records
     finally:
         await consumer.stop()

@@ -97,6 +97,11 @@ class Projection:
             self._pathways.popitem(last=False)
         return judged, pathway
 
+    def next_check(self, child_ref: str, at: datetime) -> datetime | None:
+        """``notices.next_check`` of the child at ``at``: the end of its judgement's window."""
+        until = self.judged(child_ref, at).until
+        return None if until == _NEVER else until
+
     def pathway(self, child_ref: str, at: datetime) -> Pathway | None:
         if child_ref not in self.store:
             return None

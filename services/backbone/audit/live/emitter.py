@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from backbone.audit.core.breach_events import breach_event
-from backbone.audit.core.notices import Emitted, Notice, next_check, notices
+from backbone.audit.core.notices import Emitted, Notice, notices
 from backbone.audit.core.projection import Projection
 from backbone.domain.events import Event
 from backbone.envelope.codec import EnvelopeCodec
@@ -58,8 +58,7 @@ class SlaEmitter:
                 notice, producer=self.agency, trigger=trigger, closing=closing, now=now
             )
             planned.append((notice, event))
-        events = [event for _, event in store.closure(child_ref)]
-        return Plan(tuple(planned), next_check(obligations, events, now))
+        return Plan(tuple(planned), self._projection.next_check(child_ref, now))
 
     def readers(self, event: Event, owed_by: str, now: datetime) -> list[str]:
         wanted = [owed_by, f"supervisor.{event.region}"]

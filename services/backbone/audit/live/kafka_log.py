@@ -10,6 +10,7 @@ order. Records the live audit would quarantine are returned, not published.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from backbone.audit.core.replay import Replay
 from backbone.audit.core.rules import RuleSet
 from backbone.audit.core.store import EventStore, Stored
 from backbone.audit.live.context import AuditContext
-from backbone.audit.live.gate import AuditGate
+from backbone.audit.live.gate import AuditGate, Checked
 from backbone.broker.reader import PATIENCE_SECONDS, POLL_MS, TopicReader
 from backbone.broker.settings import KafkaSettings
 from backbone.consumer.inbound import Inbound
@@ -33,6 +34,8 @@ from backbone.domain.events import Event
 from backbone.envelope.codec import read_clear_header
 
 Progress = Callable[[int, int], None]  # (records read, records to read)
+# Records checked, looked up and admitted together.
+BATCH = 1000
 
 
 def read_log(
@@ -167,8 +170,13 @@ def replay_from_kafka(
     registry = context.directory.registry
     ledger = _Positioned(EventStore(lambda header: read_clear_header(header, registry)))
     gate = AuditGate(context.verifier, quarantine, ledger, name=context.agency, log=False)
-    for position, record in enumerate(read_log(context.kafka, topic, progress), start=1):
-        ledger.position = position
-        gate.admit(Inbound.from_record(record))
+    records = enumerate(read_log(context.kafka, topic, progress), start=1)
+    while batch := list(itertools.islice(records, BATCH)):
+        inbound = [Inbound.from_record(record) for _, record in batch]
+        outcomes = gate.verify(inbound)
+        ledger.store.prefetch(o.envelope.event.event_id for o in outcomes if isinstance(o, Checked))
+        for (position, _), record, outcome in zip(batch, inbound, outcomes, strict=True):
+            ledger.position = position
+            gate.admit(record, outcome)
     report = replay_store(ledger.store, at, rules, calendar, pathways=pathways)
     return report, quarantine.rejections

@@ -69,7 +69,7 @@ from backbone.audit.live.gate import AuditGate, Checked
 from backbone.audit.live.settings import AuditSettings, rules_files
 from backbone.broker import admin
 from backbone.broker.quarantine import KafkaQuarantine
-from backbone.broker.reader import read_partitions
+from backbone.broker.reader import stream_partitions
 from backbone.broker.settings import KafkaSettings
 from backbone.consumer.inbound import Inbound
 from backbone.consumer.quarantine import Quarantine
@@ -193,23 +193,7 @@ class LiveAudit:
         self.frontier.clear()
         self.emitted.clear()
         self.homes.clear()
-        headers, emitted = await asyncio.gather(
-            read_partitions(self.context.kafka, self.changelogs.headers, owned),
-            read_partitions(self.context.kafka, self.changelogs.emitted, owned),
-        )
-        chunks: dict[int, dict[bytes, bytes]] = {partition: {} for partition in owned}
-        for record in headers:  # compaction keeps the latest value of a key; so does this
-            cursor = parse_cursor(record.key, record.value)
-            if cursor is None:
-                chunks[record.partition][record.key] = record.value
-            else:
-                self.frontier[cursor[0]] = cursor[1]
-        for partition, values in chunks.items():
-            loaded = self.store.load(values.values())
-            for child_ref in loaded:
-                self.homes.setdefault(child_ref, partition)
-        for record in emitted:
-            self.emitted[record.key] = json.loads(record.value)
+        await asyncio.gather(self.restore_headers(owned), self.restore_emitted(owned))
         parts = {p: TopicPartition(self.settings.events_topic, p) for p in sorted(owned)}
         committed = {p: await self.consumer.committed(tp) for p, tp in parts.items()}
         # From the first seek to ``restored.set()`` nothing is awaited: a record fetched before
@@ -236,6 +220,28 @@ class LiveAudit:
             partitions=sorted(owned),
             seconds=round(time.monotonic() - began, 3),
         )
+
+    async def restore_headers(self, owned: frozenset[int]) -> None:
+        """The store and the frontiers from ``headers``, one fetched batch at a time (the store
+        keeps its headers on disk: a restore holds no more than a batch of them). No chunk key
+        is written twice (``record``), so loading each chunk as it comes is what compaction
+        would leave."""
+        topic = self.changelogs.headers
+        async for batch in stream_partitions(self.context.kafka, topic, owned):
+            for record in batch:
+                cursor = parse_cursor(record.key, record.value)
+                if cursor is not None:
+                    self.frontier[cursor[0]] = cursor[1]
+                    continue
+                for child_ref in self.store.load([record.value]):
+                    self.homes.setdefault(child_ref, record.partition)
+
+    async def restore_emitted(self, owned: frozenset[int]) -> None:
+        """What was emitted for each child (the latest record of its key)."""
+        topic = self.changelogs.emitted
+        async for batch in stream_partitions(self.context.kafka, topic, owned):
+            for record in batch:
+                self.emitted[record.key] = json.loads(record.value)
 
     async def flush(self) -> None:
         """Wait until the broker has acknowledged every changelog write made so far (and commit
@@ -291,6 +297,8 @@ class LiveAudit:
                 continue
             inbound = [Inbound.from_record(r) for r in records]
             outcomes = self.gate.verify(inbound)
+            checked = (o.envelope.event.event_id for o in outcomes if isinstance(o, Checked))
+            self.store.prefetch(checked)
             entries, first = [], None
             for record, outcome in zip(inbound, outcomes, strict=True):
                 stored = self.gate.admit(record, outcome)
