@@ -323,11 +323,7 @@ def report(size: int, f: dict[str, Any]) -> None:
         f"{'live audit restart (restore), 1 inst.':<40}{restart.rate:>9,.0f}"
         f"{restart.seconds:>9,.1f}{restart.rss_mib:>8,.0f} MiB   from start to ready"
     )
-    print(
-        f"{'  children held by the live audit':<40}{live1.children:>9,}"
-        f"   peak RSS per child {live1.rss_mib * 1024 / max(live1.children, 1):,.2f} KiB,"
-        f" per event {live1.rss_mib * 1024 * 1024 / max(size, 1):,.0f} B"
-    )
+    print(f"{'  children held by the live audit':<40}{live1.children:>9,}")
     print(f"{'  2 processes, sum of their own rates':<40}{bare2.balanced:>9,.0f}")
     samples = f["samples"]
     if len(samples) > 4:
@@ -354,10 +350,12 @@ def summary(small: dict[str, Any], large: dict[str, Any], sizes: tuple[int, int]
             f"   RSS {a.rss_mib:,.0f} -> {b.rss_mib:,.0f}"
         )
     a, b = small["live1"], large["live1"]
+    grown = (b.rss_mib - a.rss_mib) * 1024 * 1024
     print(
         f"  memory: the live audit held {a.children:,} -> {b.children:,} children"
-        f" ({b.children / max(a.children, 1):,.1f} x) for {sizes[1] / sizes[0]:,.0f} x the events;"
-        f" peak RSS {a.rss_mib:,.0f} -> {b.rss_mib:,.0f} MiB"
+        f" for {sizes[0]:,} -> {sizes[1]:,} events; peak RSS {a.rss_mib:,.0f} ->"
+        f" {b.rss_mib:,.0f} MiB: {grown / max(b.children - a.children, 1):,.0f} B per child"
+        f" added, {grown / (sizes[1] - sizes[0]):,.0f} B per event added"
     )
     live_ok = (
         large["live1"].rate >= TARGET * large["bare1"].rate

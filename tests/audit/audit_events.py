@@ -104,3 +104,45 @@ def only(found: tuple[Obligation, ...], rule: str) -> Obligation:
     matching = [o for o in found if o.rule == rule]
     assert len(matching) == 1, [o.to_json() for o in found]
     return matching[0]
+
+
+# Three children crossing on referral ids (``crossing_story``).
+CROSSING_CHILDREN = ("c-7e57c0000001", "c-7e57c0000002", "c-7e57c0000003")
+CROSSING_REFERRALS = ("r-7e57e0000001", "r-7e57e0000002")
+_C1, _C2, _C3 = CROSSING_CHILDREN
+_R1, _R2 = CROSSING_REFERRALS
+
+
+def crossing_story() -> list[Event]:
+    """Child 1 issues R1; child 2 reuses R1 (duplicate) and child 3 receives it (mismatch)."""
+    return [
+        event(
+            "ReferralIssued",
+            "2026-12-11T16:00:00+05:00",
+            POLICE,
+            child=_C1,
+            referral=_R1,
+            recipients=[NGO],
+            kind="victim_services",
+        ),
+        event("ReferralReceived", "2026-12-14T10:00:00+05:00", NGO, child=_C1, referral=_R1),
+        event(
+            "ReferralIssued",
+            "2026-12-12T10:00:00+05:00",
+            POLICE,
+            child=_C2,
+            referral=_R1,
+            recipients=[CENTRE],
+            kind="placement",
+        ),
+        event(
+            "ReferralIssued",
+            "2026-12-12T11:00:00+05:00",
+            POLICE,
+            child=_C2,
+            referral=_R2,
+            recipients=[CENTRE],
+            kind="placement",
+        ),
+        event("ReferralReceived", "2026-12-15T10:00:00+05:00", NGO, child=_C3, referral=_R1),
+    ]

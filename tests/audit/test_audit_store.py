@@ -6,7 +6,15 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-from audit_events import CENTRE, NGO, POLICE, audit, calendar, event, national_rules
+from audit_events import (
+    CENTRE,
+    CROSSING_CHILDREN,
+    NGO,
+    audit,
+    calendar,
+    crossing_story,
+    national_rules,
+)
 
 from backbone.audit.core.projection import Projection
 from backbone.audit.core.schedule import Backlog, Schedule
@@ -14,43 +22,8 @@ from backbone.audit.core.store import Admission, EventStore, chunk, chunk_entrie
 from backbone.domain.events import Event, parse_event
 
 AT = "2026-12-20T00:00:00+05:00"
-C1, C2, C3 = "c-7e57c0000001", "c-7e57c0000002", "c-7e57c0000003"
-R1, R2 = "r-7e57e0000001", "r-7e57e0000002"
-
-
-def _story() -> list[Event]:
-    """Child 1 issues R1; child 2 reuses R1 (duplicate) and child 3 receives it (mismatch)."""
-    return [
-        event(
-            "ReferralIssued",
-            "2026-12-11T16:00:00+05:00",
-            POLICE,
-            child=C1,
-            referral=R1,
-            recipients=[NGO],
-            kind="victim_services",
-        ),
-        event("ReferralReceived", "2026-12-14T10:00:00+05:00", NGO, child=C1, referral=R1),
-        event(
-            "ReferralIssued",
-            "2026-12-12T10:00:00+05:00",
-            POLICE,
-            child=C2,
-            referral=R1,
-            recipients=[CENTRE],
-            kind="placement",
-        ),
-        event(
-            "ReferralIssued",
-            "2026-12-12T11:00:00+05:00",
-            POLICE,
-            child=C2,
-            referral=R2,
-            recipients=[CENTRE],
-            kind="placement",
-        ),
-        event("ReferralReceived", "2026-12-15T10:00:00+05:00", NGO, child=C3, referral=R1),
-    ]
+C1, C2, C3 = CROSSING_CHILDREN
+_story = crossing_story
 
 
 def _store(events: list[Event]) -> EventStore:

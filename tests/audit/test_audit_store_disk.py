@@ -9,7 +9,15 @@ import types
 from datetime import timedelta
 
 import pytest
-from audit_events import CENTRE, NGO, POLICE, calendar, event, national_rules
+from audit_events import (
+    CENTRE,
+    CROSSING_CHILDREN,
+    CROSSING_REFERRALS,
+    calendar,
+    crossing_story,
+    event,
+    national_rules,
+)
 from synthetic.generator import synthetic_events
 
 from backbone.audit.core.notices import next_check
@@ -19,42 +27,15 @@ from backbone.audit.core.store import WRITE_BATCH, EventStore
 from backbone.domain.events import Event
 
 CHILDREN = 400  # ~3,400 events: several write batches, and some left unwritten
-C1, C2, C3 = "c-7e57c0000d01", "c-7e57c0000d02", "c-7e57c0000d03"
-R1, R2 = "r-7e57e0000d01", "r-7e57e0000d02"
+C1, C2, C3 = CROSSING_CHILDREN
+R1, R2 = CROSSING_REFERRALS
 
 
 def _crossing() -> list[Event]:
-    """Two referral ids; child 2 issues child 1's id again, child 3 receives it."""
+    """The crossing story (child 2 issues child 1's id again, child 3 receives it) and an
+    acceptance of child 2's own referral."""
     return [
-        event(
-            "ReferralIssued",
-            "2026-12-11T16:00:00+05:00",
-            POLICE,
-            child=C1,
-            referral=R1,
-            recipients=[NGO],
-            kind="victim_services",
-        ),
-        event("ReferralReceived", "2026-12-14T10:00:00+05:00", NGO, child=C1, referral=R1),
-        event(
-            "ReferralIssued",
-            "2026-12-12T10:00:00+05:00",
-            POLICE,
-            child=C2,
-            referral=R1,
-            recipients=[CENTRE],
-            kind="placement",
-        ),
-        event(
-            "ReferralIssued",
-            "2026-12-12T11:00:00+05:00",
-            POLICE,
-            child=C2,
-            referral=R2,
-            recipients=[CENTRE],
-            kind="placement",
-        ),
-        event("ReferralReceived", "2026-12-15T10:00:00+05:00", NGO, child=C3, referral=R1),
+        *crossing_story(),
         event("ReferralAccepted", "2026-12-15T11:00:00+05:00", CENTRE, child=C2, referral=R2),
     ]
 
