@@ -33,7 +33,10 @@ def world() -> World:
 
 def _gate(world: World) -> tuple[AuditGate, MemoryQuarantine, EventStore]:
     registry = world.directory.registry
-    store = EventStore(lambda header: read_clear_header(header, registry))
+    store = EventStore(
+        lambda header: read_clear_header(header, registry),
+        lambda kept: read_clear_header(kept, registry, checked=False),
+    )
     quarantine = MemoryQuarantine()
     return AuditGate(world.codec(), quarantine, store, name=AUDIT, log=False), quarantine, store
 

@@ -151,3 +151,28 @@ def test_a_childs_next_check_is_that_of_its_events_and_obligations_at_every_inst
             # Before its first event a child owes nothing, whatever others' issues in its closure.
             expected = first if at < first else next_check(owed, (e for _, e in closure), at)
             assert projection.next_check(child_ref, at) == expected, (child_ref, at)
+
+
+def test_events_come_back_from_disk_as_they_were_admitted() -> None:
+    events = _events(8)
+    store = _filled(events)
+    for e in events:
+        assert store.event(e.event_id) == e.without_payload()
+
+
+def test_a_childs_valid_events_are_its_pathways_steps_not_rejected_at_every_instant() -> None:
+    """The funnel's answer (``/children``) is read from the kept judgement and the child's
+    events, without the pathway: the same events, in the same order."""
+    events = list(synthetic_events(80, seed=13, invalid_fraction=0.3)) + _crossing()
+    store = _filled(events)
+    projection = Projection(store, national_rules(), calendar())
+    instants = sorted({e.occurred_at for e in events})
+    seen_rejected = False
+    for at in [*instants[::11], instants[-1] + timedelta(days=9)]:
+        fresh = replay_events(store.numbered(), at, national_rules(), calendar())
+        for pathway in fresh.pathways:
+            steps = pathway.timeline
+            seen_rejected |= any(step.rejection is not None for step in steps)
+            valid = [step.event for step in steps if step.rejection is None]
+            assert projection.valid_events(pathway.child_ref, at) == valid
+    assert seen_rejected

@@ -67,6 +67,28 @@ def event_from_header(header: dict[str, Any], payload: dict[str, Any] | None) ->
     return event
 
 
+def kept_event(header: dict[str, Any]) -> Event:
+    """The ``Event`` (without payload) of a header that passed ``event_from_header`` (or the
+    plain JSON header of an ``Event``) before, built without checking it again: for what a
+    process admitted and kept where only it can read it. Equal to the checked event."""
+    attributes = header["attributes"]
+    if not isinstance(attributes, dict):
+        attributes = {a["name"]: a["value"] for a in attributes}
+    return Event(
+        event_id=header["event_id"],
+        event_type=header["event_type"],
+        occurred_at=datetime.fromisoformat(header["occurred_at"]),
+        producer=header["producer"],
+        child_ref=header["child_ref"],
+        recipients=tuple(header["recipients"]),
+        region=header["region"],
+        attributes=attributes,
+        referral_id=header.get("referral_id"),
+        causation_id=header.get("causation_id"),
+        correlation_id=header.get("correlation_id"),
+    )
+
+
 def authenticated_event_id(header: dict[str, Any]) -> str | None:
     """The header's event id if it is a canonical UUID (anything else is not repeated)."""
     value = header["event_id"]

@@ -120,8 +120,8 @@ def children(projection: Projection, health: Health, query: Mapping[str, str]) -
         return at
     region = query.get("region") or None
     found = []
-    for pathway in projection.pathways(at):
-        valid = [step.event for step in pathway.timeline if step.rejection is None]
+    for child_ref in sorted(projection.store.children()):
+        valid = projection.valid_events(child_ref, at)
         if not valid or (region is not None and valid[0].region != region):
             continue
         events = [
@@ -134,7 +134,7 @@ def children(projection: Projection, health: Health, query: Mapping[str, str]) -
             }
             for e in valid
         ]
-        found.append({"child_ref": pathway.child_ref, "region": valid[0].region, "events": events})
+        found.append({"child_ref": child_ref, "region": valid[0].region, "events": events})
     return 200, {**health.scope(), "as_of": at.isoformat(), "children": found}
 
 

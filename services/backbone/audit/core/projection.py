@@ -13,9 +13,10 @@ coming into the evaluation; all in UTC). So the answers over all children (``bre
 every request. Obligations are kept for every child; a pathway, which holds the child's events,
 only for the ``PATHWAYS_KEPT`` children judged last, so the memory kept grows with the
 children, not with their events (``pathways`` over every child judges again those it no longer
-holds: the funnel's ``/children`` answer, which lists every event anyway). A *t* outside the
-kept window is judged afresh, and that judgement is kept instead: a query far in the past or
-the future costs the next query at the present one re-judgement of the children it touched.
+holds; the funnel's ``valid_events`` need not: the kept judgement names the rejected events). A
+*t* outside the kept window is judged afresh, and that judgement is kept instead: a query far
+in the past or the future costs the next query at the present one re-judgement of the children
+it touched.
 ``tests/audit/test_audit_judged.py`` compares the kept answers with fresh replays at every
 instant where an answer can change, and around it.
 """
@@ -33,9 +34,11 @@ from backbone.audit.core.replay import Rejected, Replay, replay_events
 from backbone.audit.core.rules import RuleSet
 from backbone.audit.core.sla import Obligation, Status
 from backbone.audit.core.store import EventStore
+from backbone.domain.events import Event
 
 BREACH = frozenset({Status.OPEN, Status.LATE})
 _NEVER = datetime.max.replace(tzinfo=UTC)
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,7 @@ class Judged:
     since: datetime
     until: datetime
     version: tuple[int, int]
+    rejected: frozenset[str] = frozenset()  # the child's own events the lifecycle rejects
 
     def valid(self, version: tuple[int, int], at: datetime) -> bool:
         return self.version == version and self.since <= at < self.until
@@ -88,7 +92,9 @@ class Projection:
         found = [p for p in replay.pathways if p.child_ref == child_ref]
         obligations = tuple(o for o in replay.obligations if o.child_ref == child_ref)
         until = next_check(obligations, (event for _, event in closure), at) or _NEVER
-        judged = Judged(obligations, at, until, version)
+        own = {event.event_id for _, event in closure if event.child_ref == child_ref}
+        rejected = frozenset(r.event_id for r in replay.rejected if r.event_id in own)
+        judged = Judged(obligations, at, until, version, rejected or _NONE)
         self._judged[child_ref] = judged  # the latest judged is kept, whatever its t
         pathway = found[0] if found else None
         self._pathways[child_ref] = (judged, pathway)
@@ -101,6 +107,14 @@ class Projection:
         """``notices.next_check`` of the child at ``at``: the end of its judgement's window."""
         until = self.judged(child_ref, at).until
         return None if until == _NEVER else until
+
+    def valid_events(self, child_ref: str, at: datetime) -> list[Event]:
+        """The child's own events at ``at`` that the lifecycle does not reject, in time order:
+        its pathway's timeline without the rejected steps, from its kept judgement and its
+        events, without judging it again."""
+        rejected = self.judged(child_ref, at).rejected
+        own = [e for e in self.store.events(child_ref) if e.occurred_at <= at]
+        return sorted((e for e in own if e.event_id not in rejected), key=lambda e: e.sort_key)
 
     def pathway(self, child_ref: str, at: datetime) -> Pathway | None:
         if child_ref not in self.store:

@@ -12,8 +12,8 @@ opened and gone with the process; SQLite keeps it in its page cache until that i
 in the process's memory: what the process holds grows with the children (a number, a change
 count, the earliest instant) and their referral ids (a number), not with the events read
 (measured in docs/performance.md). SQLite's page cache is bounded (``CACHE_KIB``); the rest
-of the file sits in the operating system's cache or on disk. A header is read back (and
-checked again, ``read_header``) when a child is judged.
+of the file sits in the operating system's cache or on disk. A header is read back when a
+child is judged, without the contract's checks it passed when admitted (``read_kept``).
 
 Admission is by ``event_id`` across all children: the first content seen for an id wins; the
 same id again with the same content digest is a repeat; with another digest (or another child) it
@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from backbone.domain.events import Event, parse_event
+from backbone.envelope.header import kept_event
 
 
 class Admission(StrEnum):
@@ -135,12 +136,18 @@ def _halves(event_id: str) -> tuple[int, int]:
 class EventStore:
     """The admitted headers (on disk) and, in memory, a few numbers per child and referral id.
 
-    ``read_header`` reads a clear header as signed (``envelope.codec.read_clear_header``); a
-    store without one keeps each event's header as JSON instead. Safe to share between threads
-    (one lock; the test console's fake audit serves from another thread)."""
+    ``read_header`` reads a clear header as signed (``envelope.codec.read_clear_header``), with
+    the contract's checks, for the chunks ``load`` is given; ``read_kept`` (default
+    ``read_header``) reads back a header the store kept, which was checked when admitted, and
+    may skip them. A store without a reader keeps each event's header as JSON instead. Safe to
+    share between threads (one lock; the test console's fake audit serves from another
+    thread)."""
 
-    def __init__(self, read_header: ReadHeader | None = None) -> None:
+    def __init__(
+        self, read_header: ReadHeader | None = None, read_kept: ReadHeader | None = None
+    ) -> None:
         self._read_header = read_header
+        self._read_kept = read_kept or read_header
         self._lock = threading.RLock()
         self._generation = 0  # clears
         self._open()
@@ -275,11 +282,12 @@ class EventStore:
         self._rows, self._unwritten, self._naming = [], {}, {}
 
     def _event(self, header: bytes) -> Event:
+        """An event this store kept: checked when it was admitted, so not checked again."""
         if header[:1] == b"{":
-            return parse_event(json.loads(header))
-        if self._read_header is None:
+            return kept_event(json.loads(header))
+        if self._read_kept is None:
             raise ValueError("this store holds clear headers but was given no reader for them")
-        return self._read_header(header)
+        return self._read_kept(header)
 
     def load(self, chunks: Iterable[bytes], read_header: ReadHeader | None = None) -> set[str]:
         """Add the events of table values (``chunk``), skipping ids already stored;
@@ -288,6 +296,7 @@ class EventStore:
         with self._lock:
             if self._read_header is None:
                 self._read_header = read_header
+                self._read_kept = self._read_kept or read_header
             read = read_header or self._read_header
             added: set[str] = set()
             for value in chunks:
@@ -350,6 +359,18 @@ class EventStore:
             self._write()
             rows = self._db.execute("SELECT sequence, header FROM events ORDER BY sequence")
             return iter([(sequence, self._event(header)) for sequence, header in rows])
+
+    def events(self, child_ref: str) -> list[Event]:
+        """The child's own events, in arrival order."""
+        with self._lock:
+            number = self._numbers.get(child_ref)
+            if number is None:
+                return []
+            self._write()
+            rows = self._db.execute(
+                "SELECT header FROM events WHERE child = ? ORDER BY sequence", (number,)
+            )
+            return [self._event(header) for (header,) in rows]
 
     def closure(self, child_ref: str) -> list[tuple[int, Event]]:
         """The child's events and the other children's issues of its referral ids, numbered."""

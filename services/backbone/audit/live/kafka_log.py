@@ -168,7 +168,11 @@ def replay_from_kafka(
     pathways out of the report (its text form does not print them)."""
     quarantine = MemoryQuarantine()
     registry = context.directory.registry
-    ledger = _Positioned(EventStore(lambda header: read_clear_header(header, registry)))
+    store = EventStore(
+        lambda header: read_clear_header(header, registry),
+        lambda kept: read_clear_header(kept, registry, checked=False),
+    )
+    ledger = _Positioned(store)
     gate = AuditGate(context.verifier, quarantine, ledger, name=context.agency, log=False)
     records = enumerate(read_log(context.kafka, topic, progress), start=1)
     while batch := list(itertools.islice(records, BATCH)):

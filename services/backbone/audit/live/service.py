@@ -143,7 +143,10 @@ class LiveAudit:
         self.partition_count = admin.partition_count(context.kafka, settings.events_topic)
         self.changelogs = Changelogs(self.group, self.partition_count)
         registry = context.directory.registry
-        self.store = EventStore(lambda header: read_clear_header(header, registry))
+        self.store = EventStore(
+            lambda header: read_clear_header(header, registry),
+            lambda kept: read_clear_header(kept, registry, checked=False),
+        )
         self.projection = Projection(self.store, load_rules(rules_files()), kazakhstan_calendar())
         self.metrics = ServiceMetrics("audit", settings.agency)
         self.quarantine = quarantine or KafkaQuarantine(context.kafka, settings.rejected_topic)
