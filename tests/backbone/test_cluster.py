@@ -172,3 +172,18 @@ def test_the_event_log_is_read_whole_right_after_its_leader_is_killed(
         partitions.wait_full_isr(settings, [EVENT_LOG], timeout=90)
 
     assert stored and read == stored
+
+
+def test_a_cluster_restarts_after_a_principal_was_removed(cluster: LocalCluster) -> None:
+    """``remove_principal`` (the benchmarks' clean-up) retires a SCRAM credential without
+    deleting it: a cluster whose metadata held a deletion refused its own inter-broker
+    credential once restarted. Last in this module: it stops and starts the whole cluster."""
+    settings = cluster.admin_settings()
+    admin.upsert_scram_user(settings, "audit.national.b-restart", "not-a-real-password-1234567")
+    admin.remove_principal(settings, "audit.national.b-restart")
+
+    cluster.stop()
+    statuses = cluster.start(3)
+
+    assert [s.running for s in statuses] == [True, True, True]
+    assert admin.partition_count(settings, EVENT_LOG) == 3
