@@ -337,6 +337,26 @@ def checked_event(
     )
 
 
+def kept_event(header: Mapping[str, Any]) -> Event:
+    """The ``Event`` (without payload) of a plain JSON header (``Event.header``) whose values
+    passed ``checked_event`` before, built without checking them again: for what a process
+    admitted and kept where only it can read it (the audit's store). Equal to the checked
+    event."""
+    return Event(
+        event_id=header["event_id"],
+        event_type=header["event_type"],
+        occurred_at=datetime.fromisoformat(header["occurred_at"]),
+        producer=header["producer"],
+        child_ref=header["child_ref"],
+        recipients=tuple(header["recipients"]),
+        region=header["region"],
+        attributes=dict(header["attributes"]),
+        referral_id=header.get("referral_id"),
+        causation_id=header.get("causation_id"),
+        correlation_id=header.get("correlation_id"),
+    )
+
+
 _SHARED_ATTRIBUTES: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
 _SHARED_LIMIT = 50_000  # distinct attribute sets shared (codes make few of them)
 

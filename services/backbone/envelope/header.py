@@ -14,6 +14,7 @@ from typing import Any
 
 from backbone.domain.catalogue import CATALOGUE
 from backbone.domain.events import OCCURRED_AT, Event, MalformedEvent, checked_event, parse_event
+from backbone.domain.events import kept_event as domain_kept_event
 from backbone.envelope.errors import EncodingRefused, HeaderInvalid
 
 _CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -68,25 +69,10 @@ def event_from_header(header: dict[str, Any], payload: dict[str, Any] | None) ->
 
 
 def kept_event(header: dict[str, Any]) -> Event:
-    """The ``Event`` (without payload) of a header that passed ``event_from_header`` (or the
-    plain JSON header of an ``Event``) before, built without checking it again: for what a
-    process admitted and kept where only it can read it. Equal to the checked event."""
-    attributes = header["attributes"]
-    if not isinstance(attributes, dict):
-        attributes = {a["name"]: a["value"] for a in attributes}
-    return Event(
-        event_id=header["event_id"],
-        event_type=header["event_type"],
-        occurred_at=datetime.fromisoformat(header["occurred_at"]),
-        producer=header["producer"],
-        child_ref=header["child_ref"],
-        recipients=tuple(header["recipients"]),
-        region=header["region"],
-        attributes=attributes,
-        referral_id=header.get("referral_id"),
-        causation_id=header.get("causation_id"),
-        correlation_id=header.get("correlation_id"),
-    )
+    """The ``Event`` (without payload) of a decoded Avro header that passed ``event_from_header``
+    before, built without checking it again (``domain.events.kept_event``)."""
+    attributes = {a["name"]: a["value"] for a in header["attributes"]}
+    return domain_kept_event({**header, "attributes": attributes})
 
 
 def authenticated_event_id(header: dict[str, Any]) -> str | None:

@@ -38,8 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from backbone.domain.events import Event, parse_event
-from backbone.envelope.header import kept_event
+from backbone.domain.events import Event, kept_event, parse_event
 
 
 class Admission(StrEnum):
