@@ -71,10 +71,6 @@ class Projection:
         default_factory=OrderedDict, compare=False, repr=False
     )
 
-    def child(self, child_ref: str, at: datetime) -> Replay:
-        """The replay of the child's closure at ``at`` (other children's pathways included)."""
-        return replay_events(self.store.closure(child_ref), at, self.rules, self.calendar)
-
     def judged(self, child_ref: str, at: datetime) -> Judged:
         """The child's obligations at ``at``, reused while they cannot differ."""
         kept = self._judged.get(child_ref)
@@ -87,16 +83,12 @@ class Projection:
         earliest = self.store.earliest(child_ref)
         if earliest is not None and at < earliest:  # nothing of the child has occurred yet
             return Judged((), at, earliest, version), None
-        closure = self.store.closure(child_ref)
-        replay = replay_events(closure, at, self.rules, self.calendar)
-        found = [p for p in replay.pathways if p.child_ref == child_ref]
-        obligations = tuple(o for o in replay.obligations if o.child_ref == child_ref)
-        until = next_check(obligations, (event for _, event in closure), at) or _NEVER
-        own = {event.event_id for _, event in closure if event.child_ref == child_ref}
-        rejected = frozenset(r.event_id for r in replay.rejected if r.event_id in own)
-        judged = Judged(obligations, at, until, version, rejected or _NONE)
+        own, closure = own_replay(self.store, child_ref, at, self.rules, self.calendar)
+        until = next_check(own.obligations, closure, at) or _NEVER
+        rejected = frozenset(r.event_id for r in own.rejected)
+        judged = Judged(own.obligations, at, until, version, rejected or _NONE)
         self._judged[child_ref] = judged  # the latest judged is kept, whatever its t
-        pathway = found[0] if found else None
+        pathway = own.pathways[0] if own.pathways else None
         self._pathways[child_ref] = (judged, pathway)
         self._pathways.move_to_end(child_ref)
         while len(self._pathways) > PATHWAYS_KEPT:
@@ -162,6 +154,23 @@ class Projection:
         return None if trigger is None else trigger.region
 
 
+def own_replay(
+    store: EventStore, child_ref: str, at: datetime, rules: RuleSet, calendar: WorkingCalendar
+) -> tuple[Replay, list[Event]]:
+    """The child's own part of the replay of its closure at ``at`` (its pathway, obligations and
+    the rejections of its own events: what a replay of the whole log gives it), and the
+    closure's events."""
+    closure = store.closure(child_ref)
+    replay = replay_events(closure, at, rules, calendar)
+    events = [event for _, event in closure]
+    own = {event.event_id for event in events if event.child_ref == child_ref}
+    return Replay(
+        tuple(p for p in replay.pathways if p.child_ref == child_ref),
+        tuple(o for o in replay.obligations if o.child_ref == child_ref),
+        tuple(r for r in replay.rejected if r.event_id in own),
+    ), events
+
+
 def replay_store(
     store: EventStore,
     at: datetime,
@@ -180,13 +189,11 @@ def replay_store(
         earliest = store.earliest(child_ref)
         if earliest is None or at < earliest:  # nothing of the child has occurred by ``at``
             continue
-        closure = store.closure(child_ref)
-        replay = replay_events(closure, at, rules, calendar)
-        own = {event.event_id for _, event in closure if event.child_ref == child_ref}
+        own, _ = own_replay(store, child_ref, at, rules, calendar)
         if pathways:
-            found += (p for p in replay.pathways if p.child_ref == child_ref)
-        obligations += (o for o in replay.obligations if o.child_ref == child_ref)
-        rejected += (r for r in replay.rejected if r.event_id in own)
+            found += own.pathways
+        obligations += own.obligations
+        rejected += own.rejected
     obligations.sort(key=lambda o: o.sort_key)
     rejected.sort(key=lambda r: (r.line, r.event_id))
     return Replay(tuple(found), tuple(obligations), tuple(rejected))
